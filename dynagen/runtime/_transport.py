@@ -1,0 +1,123 @@
+"""The one narrow interface repositories use to reach DynamoDB, and the botocore-backed transport.
+
+A transport takes an operation name (``"GetItem"``) and a wire-format request (the low-level
+client's ``{"S": ...}`` shapes, as keyword arguments of that call) and returns the wire-format
+response. Errors are mapped to ``dynagen.errors`` in exactly one place per transport.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from dynagen.errors import CancellationReason, ConditionFailedError, TransactionCanceledError
+from dynagen.runtime._deadline import Deadline
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+__all__ = ["BotocoreTransport", "Transport", "as_transport", "current_deadline"]
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Operation name and wire-format request in, wire-format response out."""
+
+    def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
+        """Send one request. With a deadline, no attempt (first or retry) starts once it has passed."""
+        ...
+
+
+# The deadline of the call in progress on this thread/task. botocore's per-attempt hook reads it,
+# so SDK-internal retries are refused too, without a client per deadline.
+current_deadline: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("dynagen_deadline", default=None)
+
+_OPERATION_METHODS = {
+    "BatchGetItem": "batch_get_item",
+    "BatchWriteItem": "batch_write_item",
+    "CreateTable": "create_table",
+    "DeleteItem": "delete_item",
+    "DeleteTable": "delete_table",
+    "DescribeTable": "describe_table",
+    "DescribeTimeToLive": "describe_time_to_live",
+    "GetItem": "get_item",
+    "ListTables": "list_tables",
+    "PutItem": "put_item",
+    "Query": "query",
+    "Scan": "scan",
+    "TransactGetItems": "transact_get_items",
+    "TransactWriteItems": "transact_write_items",
+    "UpdateItem": "update_item",
+    "UpdateTimeToLive": "update_time_to_live",
+}
+
+
+def _refuse_late_attempt(**_: Any) -> None:
+    deadline = current_deadline.get()
+    if deadline is not None:
+        deadline.check("SDK attempt")
+
+
+class BotocoreTransport:
+    """Wraps a low-level botocore/boto3 DynamoDB client (yours or one from the client cache)."""
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self.client = client
+        events = client.meta.events
+        # Registered once per client: unique_id makes a second registration a no-op.
+        events.register("before-send.dynamodb", _refuse_late_attempt, unique_id="dynagen-deadline")
+
+    def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
+        method = getattr(self.client, _OPERATION_METHODS.get(operation) or _snake(operation))
+        token = current_deadline.set(deadline)
+        try:
+            if deadline is not None:
+                deadline.check(operation)
+            response: dict[str, Any] = method(**request)
+        except Exception as exc:
+            mapped = map_botocore_error(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+        finally:
+            current_deadline.reset(token)
+        response.pop("ResponseMetadata", None)
+        return response
+
+    def __repr__(self) -> str:
+        return f"BotocoreTransport({self.client.meta.region_name!r}, {self.client.meta.endpoint_url!r})"
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def map_botocore_error(exc: BaseException) -> Exception | None:
+    """The dynagen error for a botocore ``ClientError``, or None to re-raise it unchanged."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None
+    error = response.get("Error") or {}
+    code = error.get("Code", "")
+    message = error.get("Message", "")
+    if code == "ConditionalCheckFailedException":
+        return ConditionFailedError(message or "the conditional request failed", item=response.get("Item"))
+    if code == "TransactionCanceledException":
+        reasons = [
+            CancellationReason(code=r.get("Code", ""), message=r.get("Message", ""), item=r.get("Item"))
+            for r in response.get("CancellationReasons") or []
+        ]
+        return TransactionCanceledError(reasons, message)
+    return None
+
+
+def as_transport(client: Any) -> Transport:
+    """Accept either a transport or a low-level botocore client."""
+    if isinstance(client, Transport):
+        return client
+    if hasattr(client, "meta") and hasattr(client, "get_item"):
+        return BotocoreTransport(client)
+    raise TypeError(f"expected a DynamoDB low-level client or a dynagen Transport, got {type(client).__name__}")
