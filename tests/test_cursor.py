@@ -12,9 +12,7 @@ from dynagen.errors import InvalidValueError
 from dynagen.runtime._cursor import Cursor, decode_cursor, encode_cursor
 
 VECTOR_JSON = '{"lastKey":{"PK":{"S":"USER#1"},"SK":{"S":"PROFILE"}},"index":"gsi-email","sort":"ASC"}'
-VECTOR = (
-    "eyJsYXN0S2V5Ijp7IlBLIjp7IlMiOiJVU0VSIzEifSwiU0siOnsiUyI6IlBST0ZJTEUifX0sImluZGV4IjoiZ3NpLWVtYWlsIiwic29ydCI6IkFTQyJ9"
-)
+VECTOR = "eyJsYXN0S2V5Ijp7IlBLIjp7IlMiOiJVU0VSIzEifSwiU0siOnsiUyI6IlBST0ZJTEUifX0sImluZGV4IjoiZ3NpLWVtYWlsIiwic29ydCI6IkFTQyJ9"
 
 
 def _b64(text: str) -> str:
@@ -81,8 +79,11 @@ _values = st.one_of(
 )
 
 
-@given(st.dictionaries(_names, _values, min_size=1, max_size=3), st.none() | st.text(min_size=1, max_size=10),
-       st.sampled_from([None, "ASC", "DESC"]))
+@given(
+    st.dictionaries(_names, _values, min_size=1, max_size=3),
+    st.none() | st.text(min_size=1, max_size=10),
+    st.sampled_from([None, "ASC", "DESC"]),
+)
 def test_round_trip_random_wire_keys(key: dict[str, Any], index: str | None, sort: str | None) -> None:
     text = encode_cursor(key, index, sort)
     cursor = decode_cursor(text)

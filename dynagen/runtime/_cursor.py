@@ -63,9 +63,7 @@ class Cursor:
         (table keys plus index keys), when given, must include every attribute of ``last_key``.
         """
         if (self.index or None) != (index or None):
-            raise InvalidValueError(
-                "cursor", f"cursor belongs to index {self.index!r} but is used on index {index!r}"
-            )
+            raise InvalidValueError("cursor", f"cursor belongs to index {self.index!r} but is used on index {index!r}")
         if self.sort is not None and sort is not None and self.sort != sort:
             raise InvalidValueError("cursor", f"cursor belongs to a {self.sort} query but is used on a {sort} query")
         if key_attributes is not None:
