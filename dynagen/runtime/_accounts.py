@@ -1,0 +1,515 @@
+"""The multi-account resolver: one DynamoDB client per partner account, via STS AssumeRole.
+
+``PartnerResolver.client(partner)`` returns a cached low-level DynamoDB client whose credentials come
+from ``sts:AssumeRole`` on the partner's role with its external ID; ``client("")`` is the base
+account (botocore's default credential chain, no AssumeRole). The credentials are botocore
+``RefreshableCredentials``: a warm Lambda container keeps its clients for hours, and every request
+signs with credentials refreshed ``refresh_before`` seconds (default 300) before they expire.
+
+Guarantees:
+
+- at most one AssumeRole per partner is in flight at any time (a per-partner lock, also held by
+  refreshes); a failed AssumeRole raises ``AssumeRoleError`` and leaves nothing cached;
+- a client is bound to one partner's credentials for its whole life: the refresh callback is tied to
+  the exact ``Partner`` it was created for and stops working once that partner is removed or
+  replaced, so no partner is ever handed another partner's client or credentials;
+- credentials are never logged, and nothing dynagen owns has a repr that shows them.
+
+The current partner travels in the ``current_partner`` context variable (``use_partner``), and
+``PartnerLogFilter`` adds it to log records while masking account ids and credential values.
+
+Standard library only at import time; botocore is imported when the first client is created.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import re
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from dynagen.errors import AssumeRoleError, InvalidValueError, UnknownPartnerError
+from dynagen.runtime._partners import DEFAULT_PARTNERS_ENV, Partner, mask_account_ids, partners_from_env
+from dynagen.runtime._transport import BotocoreTransport, current_deadline
+
+if TYPE_CHECKING:
+    from botocore.config import Config  # type: ignore[import-untyped]
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_sts import STSClient
+
+    from dynagen.runtime._deadline import Deadline
+
+__all__ = [
+    "DEFAULT_REFRESH_BEFORE",
+    "PartnerLogFilter",
+    "PartnerResolver",
+    "current_partner",
+    "install_partner_log_filter",
+    "redact_secrets",
+    "use_partner",
+]
+
+# Five minutes: longer than any sane request (plus SDK retries) takes, so credentials signed just
+# before the window still reach AWS valid, and short enough to use most of each session.
+DEFAULT_REFRESH_BEFORE = 300.0
+
+_log = logging.getLogger("dynagen.runtime.accounts")
+
+current_partner: contextvars.ContextVar[str] = contextvars.ContextVar("dynagen_partner", default="")
+"""The partner the current request/task works for ("" = the base account); read by logs and traces."""
+
+
+@contextmanager
+def use_partner(partner: str) -> Iterator[str]:
+    """Set ``current_partner`` for the duration of a ``with`` block (restored afterwards, also on error)."""
+    token = current_partner.set(partner)
+    try:
+        yield partner
+    finally:
+        current_partner.reset(token)
+
+
+# ---------------------------------------------------------------------------------------------
+# Log hygiene
+
+_SECRET_FIELDS = (
+    # XML (STS responses as botocore logs them at DEBUG)
+    (re.compile(r"(<(?:SecretAccessKey|SessionToken)>)[^<]*(</)"), r"\1****\2"),
+    # dict reprs, JSON, headers and key=value pairs
+    (
+        re.compile(
+            r"""(?i)(\b(?:SecretAccessKey|SessionToken|SecurityToken|X-Amz-Security-Token|aws_secret_access_key|"""
+            r"""aws_session_token|secret_key)["']?\s*[:=]\s*b?["']?)[^"'\s,}&]+"""
+        ),
+        r"\1****",
+    ),
+    # Access key ids (long-term AKIA and temporary ASIA), e.g. in an Authorization header's Credential=
+    (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{12,124}\b"), r"\1****"),
+)
+
+
+def redact_secrets(text: str) -> str:
+    """Mask account ids in ARNs, access key ids, and secret-key / session-token values in ``text``."""
+    text = mask_account_ids(text)
+    for pattern, replacement in _SECRET_FIELDS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class PartnerLogFilter(logging.Filter):
+    """Adds ``record.partner`` (the current partner, "" for the base account) and redacts the message.
+
+    Attach it to handlers (not loggers) so it also sees records propagated from botocore::
+
+        handler.addFilter(PartnerLogFilter())
+        logging.Formatter("%(levelname)s [%(partner)s] %(message)s")
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.partner = current_partner.get()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True  # a malformed record: let logging report it as usual
+        redacted = redact_secrets(message)
+        if redacted != message or record.args:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_secrets(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_secrets(record.stack_info)
+        return True
+
+
+def install_partner_log_filter(logger: logging.Logger | None = None) -> PartnerLogFilter:
+    """Add one ``PartnerLogFilter`` to every handler of ``logger`` (the root logger by default)."""
+    target = logger if logger is not None else logging.getLogger()
+    log_filter = PartnerLogFilter()
+    for handler in target.handlers:
+        if not any(isinstance(f, PartnerLogFilter) for f in handler.filters):
+            handler.addFilter(log_filter)
+    return log_filter
+
+
+# ---------------------------------------------------------------------------------------------
+# The resolver
+
+_SESSION_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_+=,.@-]")
+_SESSION_PREFIX = re.compile(r"[A-Za-z0-9_+=,.@-]{1,32}")
+_MAX_SESSION_NAME = 64
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class _Entry:
+    """One cached client (and its transport) for one partner, or for the base account."""
+
+    __slots__ = ("client", "credentials", "partner", "transport")
+
+    def __init__(self, partner: Partner | None, client: DynamoDBClient, credentials: Any) -> None:
+        self.partner = partner
+        self.client = client
+        self.credentials = credentials
+        self.transport = BotocoreTransport(client)
+
+    def __repr__(self) -> str:
+        # Deliberately no credential attribute here, not even masked.
+        if self.partner is None:
+            return "<dynagen client entry: base account>"
+        role = mask_account_ids(self.partner.role_arn)
+        return f"<dynagen client entry: partner {self.partner.partner_id!r}, role {role}>"
+
+
+class PartnerResolver:
+    """Hands out one cached DynamoDB client (and transport) per partner; ``""`` is the base account.
+
+    ``region`` / ``endpoint_url`` apply to the base account's client (partners carry their own).
+    ``config`` (a ``botocore.config.Config``) is used for every client, STS included.
+    ``refresh_before``: seconds before expiry at which credentials are refreshed (default 300).
+    ``clock``: returns the current time as an aware ``datetime`` (tests inject a fake one).
+    ``sts_client_factory(partner)``: the STS client to call AssumeRole with (default: one client per
+    partner region from the base account's default credential chain).
+    ``session_prefix``: first part of every ``RoleSessionName`` (``<prefix>-<partner>-<random>``).
+    """
+
+    def __init__(
+        self,
+        partners: Iterable[Partner] = (),
+        *,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        config: Config | None = None,
+        refresh_before: float = DEFAULT_REFRESH_BEFORE,
+        clock: Callable[[], datetime] | None = None,
+        sts_client_factory: Callable[[Partner], STSClient] | None = None,
+        session_prefix: str = "dynagen",
+    ) -> None:
+        if isinstance(refresh_before, bool) or not isinstance(refresh_before, int | float) or not refresh_before > 0:
+            raise InvalidValueError("refresh_before", f"must be a positive number of seconds, got {refresh_before!r}")
+        if not _SESSION_PREFIX.fullmatch(session_prefix):
+            raise InvalidValueError("session_prefix", "must be 1-32 characters of letters, digits and _+=,.@-")
+        self._region = region
+        self._endpoint_url = endpoint_url
+        self._config = config
+        self._refresh_before = float(refresh_before)
+        self._clock = clock if clock is not None else _utc_now
+        self._sts_client_factory = sts_client_factory
+        self._session_prefix = session_prefix
+        # _lock guards the dicts below; it is never held during a network call.
+        self._lock = threading.Lock()
+        self._partners: dict[str, Partner] = {}
+        self._entries: dict[str, _Entry] = {}
+        # One lock per partner id, kept for the resolver's life (a few hundred bytes each): a thread
+        # waiting on it must find the same lock as the thread holding it, even across remove/add.
+        self._partner_locks: dict[str, threading.RLock] = {}
+        # botocore sessions are not safe for concurrent client creation: serialize it.
+        self._create_lock = threading.Lock()
+        self._base_session: Any = None
+        self._sts_clients: dict[str, STSClient] = {}
+        for partner in partners:
+            self.add_partner(partner)
+
+    @classmethod
+    def from_env(
+        cls, name: str = DEFAULT_PARTNERS_ENV, *, environ: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> PartnerResolver:
+        """A resolver for the partners in the JSON environment variable ``name`` (none if unset)."""
+        return cls(partners_from_env(name, environ), **kwargs)
+
+    # -- partners ---------------------------------------------------------------------------
+
+    def add_partner(self, partner: Partner, *, replace: bool = False) -> None:
+        """Register a partner. Re-adding an identical one is a no-op; a different config for a known id
+        needs ``replace=True`` and drops that partner's cached client and credentials."""
+        if not isinstance(partner, Partner):
+            raise TypeError(f"expected a Partner, got {type(partner).__name__}")
+        if partner.duration <= self._refresh_before:
+            raise InvalidValueError(
+                f"partners[{partner.partner_id}].session_duration",
+                f"{partner.duration} s sessions would be refreshed on every call "
+                f"(refresh_before={self._refresh_before:g} s)",
+            )
+        with self._lock:
+            known = self._partners.get(partner.partner_id)
+            if known == partner:
+                return
+            if known is not None and not replace:
+                raise InvalidValueError(
+                    f"partners[{partner.partner_id}]", "already configured differently; pass replace=True to replace it"
+                )
+            self._partners[partner.partner_id] = partner
+            self._entries.pop(partner.partner_id, None)
+        _log.info(
+            "partner %s configured: role %s, region %s",
+            partner.partner_id,
+            mask_account_ids(partner.role_arn),
+            partner.region,
+        )
+
+    def remove_partner(self, partner_id: str) -> bool:
+        """Forget a partner and drop its cached client and credentials; False if it was not known.
+
+        Clients already handed out keep their current credentials until those expire, but can never
+        refresh them again.
+        """
+        with self._lock:
+            removed = self._partners.pop(partner_id, None)
+            self._entries.pop(partner_id, None)
+        if removed is not None:
+            _log.info("partner %s removed", partner_id)
+        return removed is not None
+
+    def get_partner(self, partner_id: str) -> Partner:
+        """The configuration of a partner; ``UnknownPartnerError`` if there is none."""
+        with self._lock:
+            partner = self._partners.get(partner_id)
+        if partner is None:
+            raise UnknownPartnerError(partner_id)
+        return partner
+
+    def partner_ids(self) -> list[str]:
+        """The configured partner ids, sorted."""
+        with self._lock:
+            return sorted(self._partners)
+
+    def __contains__(self, partner_id: object) -> bool:
+        with self._lock:
+            return partner_id in self._partners
+
+    def invalidate(self, partner_id: str = "") -> None:
+        """Drop the cached client (and credentials) of one partner or the base account; the next call
+        builds a new one. Clients already handed out keep working until their credentials expire."""
+        with self._lock:
+            self._entries.pop(partner_id, None)
+
+    # -- clients ----------------------------------------------------------------------------
+
+    def client(self, partner: str = "", *, deadline: Deadline | None = None) -> DynamoDBClient:
+        """The cached low-level DynamoDB client for ``partner`` (``""``: the base account).
+
+        A cache miss for a partner calls STS AssumeRole (one call per partner in flight, whatever the
+        number of threads); with a ``deadline`` (or inside a deadline-bound transport call) that call
+        is refused with ``DeadlineExceededError`` once too little time is left. Raises
+        ``UnknownPartnerError`` for an unconfigured partner and ``AssumeRoleError`` when STS fails
+        (nothing is cached then: the next call tries again).
+        """
+        return self._entry(partner, deadline).client
+
+    def transport(self, partner: str = "", *, deadline: Deadline | None = None) -> BotocoreTransport:
+        """The cached ``BotocoreTransport`` around ``client(partner)`` (same errors, same caching)."""
+        return self._entry(partner, deadline).transport
+
+    def _entry(self, partner_id: str, deadline: Deadline | None) -> _Entry:
+        if not isinstance(partner_id, str):
+            raise TypeError(f"partner must be a str, got {type(partner_id).__name__}")
+        entry = self._cached(partner_id)
+        if entry is not None:
+            return entry
+        with self._lock:
+            lock = self._partner_locks.setdefault(partner_id, threading.RLock())
+        with lock:
+            while True:
+                # Another thread may have built it while this one waited for the lock.
+                entry = self._cached(partner_id)
+                if entry is not None:
+                    return entry
+                if partner_id == "":
+                    entry = _Entry(None, self._new_client(None, None), None)
+                else:
+                    partner = self.get_partner(partner_id)
+                    credentials = self._new_credentials(
+                        partner, deadline if deadline is not None else current_deadline.get()
+                    )
+                    entry = _Entry(partner, self._new_client(partner, credentials), credentials)
+                with self._lock:
+                    # Removed or replaced while AssumeRole ran: never cache or hand out the stale
+                    # client; the next loop raises UnknownPartnerError or builds the new config's.
+                    if not partner_id or self._partners.get(partner_id) is entry.partner:
+                        self._entries[partner_id] = entry
+                        return entry
+
+    def _cached(self, partner_id: str) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(partner_id)
+            if entry is None:
+                if partner_id and partner_id not in self._partners:
+                    raise UnknownPartnerError(partner_id)
+                return None
+            # Belt and braces: an entry is only ever returned for the partner it was built for.
+            built_for = entry.partner.partner_id if entry.partner is not None else ""
+            if built_for != partner_id or (
+                entry.partner is not None and self._partners.get(partner_id) is not entry.partner
+            ):
+                self._entries.pop(partner_id, None)
+                return None
+            return entry
+
+    # -- credentials ------------------------------------------------------------------------
+
+    def _new_credentials(self, partner: Partner, deadline: Deadline | None) -> Any:
+        from botocore.credentials import RefreshableCredentials  # type: ignore[import-untyped]
+
+        first = self._assume_role(partner, deadline)
+
+        def refresh() -> dict[str, Any]:
+            # Called by botocore (under the credentials' own lock) when a request is signed inside
+            # the refresh window. Bound to this exact Partner: a removed or replaced partner's old
+            # client can never fetch credentials again, let alone someone else's.
+            with self._lock:
+                lock = self._partner_locks.setdefault(partner.partner_id, threading.RLock())
+            with lock:
+                with self._lock:
+                    still_configured = self._partners.get(partner.partner_id) is partner
+                if not still_configured:
+                    raise UnknownPartnerError(partner.partner_id)
+                data = self._assume_role(partner, current_deadline.get())
+            return {**data, "expiry_time": data["expiry_time"].isoformat()}
+
+        # botocore refreshes in two windows: "advisory" (one thread refreshes, the others keep using
+        # the still-valid credentials; a failure is logged and retried on the next request) and
+        # "mandatory" (every thread waits; a failure raises). Its defaults (15 / 10 minutes) would
+        # ignore refresh_before, so both are set here: advisory = refresh_before, mandatory = half.
+        return RefreshableCredentials(
+            access_key=first["access_key"],
+            secret_key=first["secret_key"],
+            token=first["token"],
+            expiry_time=first["expiry_time"],
+            refresh_using=refresh,
+            method="dynagen-assume-role",
+            time_fetcher=self._clock,
+            advisory_timeout=self._refresh_before,
+            mandatory_timeout=self._refresh_before / 2,
+        )
+
+    def _assume_role(self, partner: Partner, deadline: Deadline | None) -> dict[str, Any]:
+        """One STS AssumeRole call (the caller holds the partner's lock)."""
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+        if deadline is not None:
+            deadline.check(f"AssumeRole({partner.partner_id})")
+        session_name = self._session_name(partner.partner_id)
+        masked_role = mask_account_ids(partner.role_arn)
+        _log.debug("assuming role %s for partner %s (session %s)", masked_role, partner.partner_id, session_name)
+        try:
+            sts = self._sts_client(partner)
+            if partner.session_duration is not None:
+                response = sts.assume_role(
+                    RoleArn=partner.role_arn,
+                    RoleSessionName=session_name,
+                    ExternalId=partner.external_id,
+                    DurationSeconds=partner.session_duration,
+                )
+            else:
+                response = sts.assume_role(
+                    RoleArn=partner.role_arn, RoleSessionName=session_name, ExternalId=partner.external_id
+                )
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            reason = f"{error.get('Code', 'ClientError')}: {error.get('Message', '')}".rstrip(": ")
+            raise AssumeRoleError(partner.partner_id, partner.role_arn, self._scrub(reason, partner)) from exc
+        except BotoCoreError as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            raise AssumeRoleError(partner.partner_id, partner.role_arn, self._scrub(reason, partner)) from exc
+        credentials: Any = response.get("Credentials") if isinstance(response, Mapping) else None
+        try:
+            data: dict[str, Any] = {
+                "access_key": str(credentials["AccessKeyId"]),
+                "secret_key": str(credentials["SecretAccessKey"]),
+                "token": str(credentials["SessionToken"]),
+                "expiry_time": _aware(credentials["Expiration"]),
+            }
+        except (KeyError, TypeError, ValueError):
+            raise AssumeRoleError(
+                partner.partner_id, partner.role_arn, "STS response has no usable Credentials"
+            ) from None
+        _log.info(
+            "assumed role %s for partner %s (session %s), credentials expire at %s",
+            masked_role,
+            partner.partner_id,
+            session_name,
+            data["expiry_time"].isoformat(),
+        )
+        return data
+
+    @staticmethod
+    def _scrub(reason: str, partner: Partner) -> str:
+        # STS messages do not echo the external ID today; make sure it never will through us.
+        return reason.replace(partner.external_id, "****")
+
+    def _session_name(self, partner_id: str) -> str:
+        # RoleSessionName: 2-64 characters of [\w+=,.@-]; it shows up in CloudTrail in the partner's
+        # account, so it names the partner; the random suffix tells sessions (and containers) apart.
+        suffix = secrets.token_hex(4)
+        room = _MAX_SESSION_NAME - len(self._session_prefix) - len(suffix) - 2
+        safe = _SESSION_NAME_UNSAFE.sub("-", partner_id)[:room]
+        return f"{self._session_prefix}-{safe}-{suffix}"
+
+    def _sts_client(self, partner: Partner) -> STSClient:
+        if self._sts_client_factory is not None:
+            return self._sts_client_factory(partner)
+        with self._create_lock:
+            sts = self._sts_clients.get(partner.region)
+            if sts is None:
+                # Regional STS endpoint in the partner's region: lower latency, and no dependency
+                # on us-east-1 for partners elsewhere.
+                sts = self._session().create_client("sts", region_name=partner.region, config=self._config)
+                self._sts_clients[partner.region] = sts
+            return sts
+
+    # -- botocore plumbing ------------------------------------------------------------------
+
+    def _session(self) -> Any:
+        """The base account's botocore session (the caller holds ``_create_lock``)."""
+        if self._base_session is None:
+            import botocore.session  # type: ignore[import-untyped]
+
+            self._base_session = botocore.session.get_session()
+        return self._base_session
+
+    def _new_client(self, partner: Partner | None, credentials: Any) -> DynamoDBClient:
+        import botocore.session
+
+        with self._create_lock:
+            base = self._session()
+            if partner is None:
+                return cast(
+                    "DynamoDBClient",
+                    base.create_client(
+                        "dynamodb", region_name=self._region, endpoint_url=self._endpoint_url, config=self._config
+                    ),
+                )
+            # A session of its own per partner: its credentials are exactly this partner's
+            # refreshable credentials (never the default chain), while the parsed service models
+            # are shared with the base session so each partner client is cheap to build.
+            session = botocore.session.Session()
+            session.register_component("data_loader", base.get_component("data_loader"))
+            session._credentials = credentials
+            return cast(
+                "DynamoDBClient",
+                session.create_client(
+                    "dynamodb", region_name=partner.region, endpoint_url=partner.endpoint_url, config=self._config
+                ),
+            )
+
+    def __repr__(self) -> str:
+        with self._lock:
+            partners = sorted(self._partners)
+            cached = sorted(self._entries)
+        return f"PartnerResolver(partners={partners!r}, cached={cached!r})"
+
+
+def _aware(value: Any) -> datetime:
+    """STS expirations are aware datetimes from botocore; accept ISO strings from stubs too."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(when, datetime) or when.tzinfo is None:
+        raise ValueError("expiration must be a timezone-aware datetime")
+    return when
