@@ -1,0 +1,32 @@
+"""The lean transport: DynamoDB over signed HTTP/1.1 with the standard library only.
+
+Importing this package never imports botocore; botocore is imported lazily, and only when no
+credentials are passed and none are in the environment (to run its provider chain).
+
+    from dynagen.runtime._lean import LeanTransport
+    transport = LeanTransport("eu-west-1")
+    transport.call("GetItem", {"TableName": "t", "Key": {"PK": {"S": "a"}}})
+"""
+
+from dynagen.runtime._lean._client import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_READ_TIMEOUT,
+    LeanTransport,
+    safe_to_resend,
+)
+from dynagen.runtime._lean._credentials import Credentials
+from dynagen.runtime._lean._errors import map_dynamodb_error
+from dynagen.runtime._lean._retry import RetryPolicy, RetryQuota
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_READ_TIMEOUT",
+    "Credentials",
+    "LeanTransport",
+    "RetryPolicy",
+    "RetryQuota",
+    "map_dynamodb_error",
+    "safe_to_resend",
+]

@@ -1,0 +1,288 @@
+"""``LeanTransport``: DynamoDB over signed HTTP/1.1 with the standard library, no botocore per request."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+import zlib
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from dynagen.errors import DeadlineExceededError, DynagenError, InvalidValueError, TransportError
+from dynagen.runtime._lean._credentials import CredentialsProvider, credentials_provider
+from dynagen.runtime._lean._endpoints import Endpoint, resolve_endpoint, resolve_region
+from dynagen.runtime._lean._errors import error_code_and_message, service_error
+from dynagen.runtime._lean._http import ConnectionPool, NoResponseError, NotSentError, Response, proxy_for
+from dynagen.runtime._lean._retry import RetryPolicy, RetryQuota, is_throttling, is_transient
+from dynagen.runtime._lean._sigv4 import Signer
+from dynagen.runtime._lean._wire import decode_response, encode_request
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from types import TracebackType
+
+    from dynagen.runtime._deadline import Deadline
+
+__all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_MAX_ATTEMPTS", "DEFAULT_READ_TIMEOUT", "LeanTransport", "safe_to_resend"]
+
+DEFAULT_CONNECT_TIMEOUT = 2.0
+DEFAULT_READ_TIMEOUT = 10.0
+DEFAULT_MAX_ATTEMPTS = 3
+
+_TARGET_PREFIX = "DynamoDB_20120810."
+_CONTENT_TYPE = "application/x-amz-json-1.0"
+_USER_AGENT = "dynagen-lean/1 (python)"
+# Operations with an idempotency token that botocore fills with a UUID when the caller did not.
+_TOKEN_OPERATIONS = frozenset({"TransactWriteItems", "ExecuteTransaction"})
+# Reads, and writes made idempotent by their ClientRequestToken: resending cannot change the outcome.
+_ALWAYS_SAFE = frozenset(
+    {
+        "BatchGetItem",
+        "DescribeContinuousBackups",
+        "DescribeEndpoints",
+        "DescribeLimits",
+        "DescribeTable",
+        "DescribeTimeToLive",
+        "ExecuteTransaction",
+        "GetItem",
+        "ListTables",
+        "ListTagsOfResource",
+        "Query",
+        "Scan",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+
+
+def safe_to_resend(operation: str, request: Mapping[str, Any]) -> bool:
+    """Whether a request that may already have been executed can be sent again without changing its result.
+
+    True for reads, for token-carrying transactions, for unconditional PutItem/DeleteItem that return
+    no old values, and for BatchWriteItem (unconditional puts and deletes). False for UpdateItem (an
+    ``ADD`` or ``SET n = n + 1`` would apply twice), conditional writes (the resend could report a
+    condition failure for a write that succeeded), PartiQL statements and control-plane writes.
+    """
+    if operation in _ALWAYS_SAFE:
+        return True
+    if operation in ("PutItem", "DeleteItem"):
+        conditional = bool(request.get("ConditionExpression") or request.get("Expected"))
+        return not conditional and request.get("ReturnValues", "NONE") == "NONE"
+    return operation == "BatchWriteItem"
+
+
+class LeanTransport:
+    """A ``Transport`` that signs and sends DynamoDB requests itself (stdlib ``http.client``).
+
+    Results and errors are the same as ``BotocoreTransport``'s: wire-format dicts with ``bytes`` for
+    binary values, ``ConditionFailedError`` / ``TransactionCanceledError`` for those failures,
+    ``ServiceError`` (``ThrottlingError`` once throttling outlasts the retries) for the rest and
+    ``TransportError`` when no usable response came back. Thread-safe: share one per process.
+    """
+
+    def __init__(
+        self,
+        region: str | None = None,
+        *,
+        endpoint_url: str | None = None,
+        credentials: Any = None,
+        max_pool_connections: int = 10,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        max_attempts: int | None = None,
+        verify: bool | str = True,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        """Args:
+        region: AWS region; defaults to ``AWS_REGION`` / ``AWS_DEFAULT_REGION``.
+        endpoint_url: e.g. ``http://127.0.0.1:8000`` for DynamoDB Local; defaults to
+            ``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL``, else the regional endpoint.
+        credentials: a ``Credentials``, a botocore credentials object (refreshable ones are
+            refreshed), an ``(access_key, secret_key[, token])`` tuple or a provider callable;
+            default: environment variables, else botocore's provider chain (lazily).
+        max_pool_connections: keep-alive connections kept open.
+        connect_timeout / read_timeout: seconds per attempt, further capped by the call's deadline.
+        max_attempts: attempts per call, first included (default 3; overrides ``retry_policy.max_attempts``).
+        verify: TLS verification: True, False, or a CA bundle path.
+        retry_policy: backoff and quota costs (see ``RetryPolicy``).
+        """
+        if connect_timeout <= 0 or read_timeout <= 0:
+            raise ValueError("timeouts must be > 0")
+        self.region = resolve_region(region)
+        self.endpoint: Endpoint = resolve_endpoint(self.region, endpoint_url)
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        policy = retry_policy or RetryPolicy(max_attempts=DEFAULT_MAX_ATTEMPTS)
+        if max_attempts is not None:
+            policy = replace(policy, max_attempts=max_attempts)
+        self.retry_policy = policy
+        self.retry_quota = RetryQuota()
+        self._credentials: CredentialsProvider = credentials_provider(credentials)
+        self._signer = Signer("dynamodb")
+        self._pool = ConnectionPool(
+            self.endpoint, max_size=max_pool_connections, verify=verify, proxy=proxy_for(self.endpoint)
+        )
+        self._sleep = time.sleep
+
+    # -- the Transport protocol ---------------------------------------------------------------
+
+    def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
+        """Send one request, retrying per the policy; no attempt starts once the deadline has passed."""
+        if operation in _TOKEN_OPERATIONS and "ClientRequestToken" not in request:
+            # One token for every attempt: DynamoDB then executes the transaction at most once.
+            request = {**request, "ClientRequestToken": str(uuid.uuid4())}
+        try:
+            body = encode_request(request)
+        except (TypeError, ValueError) as exc:
+            raise InvalidValueError(operation, f"request cannot be encoded: {exc}") from exc
+        target = _TARGET_PREFIX + operation
+        policy = self.retry_policy
+        quota = self.retry_quota
+        held = 0  # quota taken by the latest retry, given back on success
+        last: BaseException | None = None
+        cause: BaseException | None
+        attempt = 0
+        while True:
+            attempt += 1
+            connect_timeout, read_timeout, capped = self.connect_timeout, self.read_timeout, False
+            if deadline is not None:
+                usable = deadline.usable()
+                if usable <= 0:
+                    raise DeadlineExceededError(operation=operation) from last
+                if usable < read_timeout:
+                    read_timeout, capped = usable, True
+                connect_timeout = min(connect_timeout, usable)
+            headers = self._headers(target, body)
+            throttled = False
+            retry_after: float | None = None
+            try:
+                response = self._pool.request(body, headers, connect_timeout=connect_timeout, read_timeout=read_timeout)
+            except NotSentError as exc:
+                if exc.timeout and capped:
+                    raise DeadlineExceededError("deadline reached while connecting", operation=operation) from exc
+                error: DynagenError = TransportError(str(exc))
+                retryable, cause = True, exc
+            except NoResponseError as exc:
+                if exc.timeout and capped:
+                    raise DeadlineExceededError(
+                        "deadline reached while waiting for the response; the request may have been executed",
+                        operation=operation,
+                    ) from exc
+                error = TransportError(f"{exc} (the request may have been executed)")
+                retryable, cause = safe_to_resend(operation, request), exc
+            else:
+                outcome = self._outcome(operation, request, response)
+                if isinstance(outcome, dict):
+                    quota.release(held or policy.no_retry_increment)
+                    return outcome
+                error, retryable, throttled, retry_after = outcome
+                cause = None
+            last = error
+            if not retryable or attempt >= policy.max_attempts:
+                raise error from cause
+            cost = policy.cost(throttled=throttled)
+            if not quota.acquire(cost):
+                raise error from cause
+            held = cost
+            delay = policy.delay(attempt, throttled=throttled, retry_after=retry_after)
+            if deadline is not None and deadline.usable() - delay <= 0:
+                raise DeadlineExceededError(
+                    f"deadline exceeded: no time left to retry after {error}", operation=operation
+                ) from error
+            self._sleep(delay)
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _headers(self, target: str, body: bytes) -> dict[str, str]:
+        credentials = self._credentials()
+        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        headers = {
+            "Host": self.endpoint.host_header,
+            "Content-Type": _CONTENT_TYPE,
+            "X-Amz-Target": target,
+            "X-Amz-Date": amz_date,
+        }
+        if credentials.token:
+            headers["X-Amz-Security-Token"] = credentials.token
+        signed = self._signer.sign(
+            method="POST",
+            path="/",
+            query="",
+            headers=headers,
+            payload=body,
+            access_key=credentials.access_key,
+            secret_key=credentials.secret_key,
+            region=self.region,
+            amz_date=amz_date,
+        )
+        headers["Authorization"] = signed.authorization
+        headers["User-Agent"] = _USER_AGENT
+        # Lambda's X-Ray trace id, as botocore forwards it (not signed: the runtime may rewrite it).
+        trace_id = os.environ.get("_X_AMZN_TRACE_ID")
+        if trace_id and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+            headers["X-Amzn-Trace-Id"] = trace_id
+        return headers
+
+    def _outcome(
+        self, operation: str, request: Mapping[str, Any], response: Response
+    ) -> dict[str, Any] | tuple[DynagenError, bool, bool, float | None]:
+        """The parsed success, or (error, retryable, throttled, retry_after) for a failed attempt."""
+        status = response.status
+        body = response.body
+        expected_crc = response.headers.get("x-amz-crc32")
+        request_id = response.headers.get("x-amzn-RequestId", "")
+        # A 4xx was not executed, so a damaged 4xx body can always be fetched again.
+        resend_ok = 400 <= status < 500 or safe_to_resend(operation, request)
+        if expected_crc is not None and str(zlib.crc32(body)) != expected_crc.strip():
+            return (
+                TransportError(
+                    f"{operation}: response CRC32 mismatch (status {status}, request id {request_id or '?'})"
+                ),
+                resend_ok,
+                False,
+                None,
+            )
+        try:
+            parsed = decode_response(operation, body)
+        except ValueError as exc:  # json.JSONDecodeError and bad base64 are ValueErrors
+            if status >= 500:
+                parsed = {}  # a proxy's or load balancer's HTML error page: judged by its status below
+            else:
+                return (
+                    TransportError(f"{operation}: unreadable response (status {status}): {exc}"),
+                    resend_ok,
+                    False,
+                    None,
+                )
+        if 200 <= status < 300:
+            return parsed
+        code, message = error_code_and_message(status, parsed, response.headers.get("x-amzn-ErrorType"))
+        throttled = is_throttling(code, status)
+        retryable = throttled or is_transient(code, status)
+        retry_after: float | None = None
+        header = response.headers.get("x-amz-retry-after")
+        if header is not None:
+            try:
+                retry_after = int(header) / 1000.0
+            except ValueError:
+                retry_after = None
+        error = service_error(
+            code, message, parsed, status=status, request_id=request_id, retryable=retryable, throttled=throttled
+        )
+        return error, retryable, throttled, retry_after
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the pooled connections (the transport stays usable: new ones are opened on demand)."""
+        self._pool.close()
+
+    def __enter__(self) -> LeanTransport:
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"LeanTransport({self.region!r}, {self.endpoint.url!r})"

@@ -1,0 +1,69 @@
+"""Where to send DynamoDB requests: an explicit URL, or the regional endpoint of the region's partition."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+__all__ = ["Endpoint", "resolve_endpoint", "resolve_region"]
+
+# (region prefix, DNS suffix), first match wins; everything else is the commercial "aws" partition.
+_PARTITIONS = (
+    ("cn-", "amazonaws.com.cn"),
+    ("us-isob-", "sc2s.sgov.gov"),
+    ("us-iso-", "c2s.ic.gov"),
+    ("eu-isoe-", "cloud.adc-e.uk"),
+    ("us-isof-", "csp.hci.ic.gov"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A resolved endpoint: scheme, host, port, and the ``Host`` header value that is signed."""
+
+    scheme: str
+    host: str
+    port: int
+    host_header: str
+    url: str
+
+    @property
+    def secure(self) -> bool:
+        return self.scheme == "https"
+
+
+def resolve_region(region: str | None) -> str:
+    """The region given, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``."""
+    resolved = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not resolved:
+        raise ValueError("no region: pass region=... or set AWS_REGION / AWS_DEFAULT_REGION")
+    return resolved
+
+
+def _partition_suffix(region: str) -> str:
+    for prefix, suffix in _PARTITIONS:
+        if region.startswith(prefix):
+            return suffix
+    # aws and aws-us-gov (us-gov-*) both use amazonaws.com.
+    return "amazonaws.com"
+
+
+def resolve_endpoint(region: str, endpoint_url: str | None = None) -> Endpoint:
+    """An explicit ``endpoint_url`` (or ``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL``, as
+    botocore honours them), else ``https://dynamodb.<region>.<partition suffix>``."""
+    url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+    if not url:
+        url = f"https://dynamodb.{region}.{_partition_suffix(region)}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"endpoint URL must be http(s)://host[:port], got {url!r}")
+    if parts.path not in ("", "/") or parts.query:
+        raise ValueError(f"endpoint URL must not carry a path or query, got {url!r}")
+    default_port = 443 if parts.scheme == "https" else 80
+    port = parts.port or default_port
+    host = parts.hostname
+    # The Host header is lower case, without userinfo and without a default port (as botocore signs it).
+    display = f"[{host}]" if ":" in host else host
+    host_header = display if port == default_port else f"{display}:{port}"
+    return Endpoint(parts.scheme, host, port, host_header, f"{parts.scheme}://{host_header}")

@@ -1,0 +1,69 @@
+"""One mapping from DynamoDB error responses to ``dynagen.errors``, for both transports.
+
+``map_dynamodb_error`` takes the error code, message and the parsed response (botocore's
+``ClientError.response``, or the lean transport's decoded error body: both carry ``Item`` and
+``CancellationReasons`` at the top level, with bytes for binary values), so the botocore transport
+and the lean transport raise the same errors for the same responses.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from dynagen.errors import (
+    CancellationReason,
+    ConditionFailedError,
+    DynagenError,
+    ServiceError,
+    ThrottlingError,
+    TransactionCanceledError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["error_code_and_message", "map_dynamodb_error", "service_error"]
+
+
+def map_dynamodb_error(code: str, message: str, response: Mapping[str, Any]) -> DynagenError | None:
+    """The specific dynagen error for a DynamoDB error code, or None when there is none."""
+    if code == "ConditionalCheckFailedException":
+        return ConditionFailedError(message or "the conditional request failed", item=response.get("Item"))
+    if code == "TransactionCanceledException":
+        reasons = [
+            CancellationReason(code=r.get("Code", ""), message=r.get("Message", ""), item=r.get("Item"))
+            for r in response.get("CancellationReasons") or []
+        ]
+        return TransactionCanceledError(reasons, message)
+    return None
+
+
+def error_code_and_message(status: int, body: Mapping[str, Any], error_type_header: str | None) -> tuple[str, str]:
+    """The error code and message of a JSON 1.0 error response, parsed as botocore parses them.
+
+    ``__type`` looks like ``com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException``; the
+    code is what follows ``#`` (and precedes any ``:``). Without one, ``x-amzn-ErrorType``, then the
+    HTTP status, stand in.
+    """
+    raw = body.get("__type") or error_type_header or str(status)
+    code = str(raw).split(":", 1)[0].rsplit("#", 1)[-1]
+    message = body.get("message", body.get("Message", ""))
+    return code, str(message or "")
+
+
+def service_error(
+    code: str,
+    message: str,
+    response: Mapping[str, Any],
+    *,
+    status: int,
+    request_id: str,
+    retryable: bool,
+    throttled: bool,
+) -> DynagenError:
+    """The dynagen error to raise for a final (not or no longer retried) error response."""
+    mapped = map_dynamodb_error(code, message, response)
+    if mapped is not None:
+        return mapped
+    cls = ThrottlingError if throttled else ServiceError
+    return cls(code, message, status=status, retryable=retryable, request_id=request_id)

@@ -1,0 +1,165 @@
+"""Retry policy of the lean transport: AWS SDK "standard" mode, as botocore implements it.
+
+- Retryable: throttling error codes (botocore's list), transient codes and HTTP 500/502/503/504,
+  HTTP 429 without a known code, ``ReplicatedWriteConflictException`` (modeled retryable), CRC32
+  mismatches, and network failures under the safety rules in ``LeanTransport`` (a request that may
+  have reached DynamoDB is resent only when resending cannot change the outcome).
+- Delay: full jitter, ``random() * min(base * 2 ** (attempt - 1), max_backoff)``, with base 1 s for
+  throttling and 25 ms otherwise (botocore's DynamoDB values), raised to ``x-amz-retry-after`` when
+  the service sends one (at most 5 s above the computed delay).
+- Retry quota: a token bucket of 500 shared by all calls of a transport; a retry costs 5 (throttling)
+  or 14 (other errors); a success without retry gives 1 back, a success after retries gives back
+  what its retry took. An empty bucket means no more retries, so an outage fails fast instead of
+  multiplying load.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+
+__all__ = [
+    "THROTTLING_CODES",
+    "TRANSIENT_CODES",
+    "TRANSIENT_STATUS",
+    "RetryPolicy",
+    "RetryQuota",
+    "is_throttling",
+    "is_transient",
+]
+
+# botocore.retries.standard.ThrottledRetryableChecker (botocore 1.44). It includes
+# TransactionInProgressException: DynamoDB raises it for a TransactWriteItems whose
+# ClientRequestToken is still being processed, and retrying later returns the original result.
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    }
+)
+# botocore's transient codes plus DynamoDB's modeled-retryable (non-throttling) error.
+TRANSIENT_CODES = frozenset(
+    {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "ReplicatedWriteConflictException"}
+)
+TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
+# DynamoDB's modeled errors (service-2.json): a 429 carrying one of these is judged by its code alone.
+_MODELED_CODES = frozenset(
+    {
+        "BackupInUseException",
+        "BackupNotFoundException",
+        "ConditionalCheckFailedException",
+        "ContinuousBackupsUnavailableException",
+        "DuplicateItemException",
+        "ExportConflictException",
+        "ExportNotFoundException",
+        "GlobalTableAlreadyExistsException",
+        "GlobalTableNotFoundException",
+        "IdempotentParameterMismatchException",
+        "ImportConflictException",
+        "ImportNotFoundException",
+        "IndexNotFoundException",
+        "InternalServerError",
+        "InvalidExportTimeException",
+        "InvalidRestoreTimeException",
+        "ItemCollectionSizeLimitExceededException",
+        "LimitExceededException",
+        "PointInTimeRecoveryUnavailableException",
+        "PolicyNotFoundException",
+        "ProvisionedThroughputExceededException",
+        "ReplicaAlreadyExistsException",
+        "ReplicaNotFoundException",
+        "ReplicatedWriteConflictException",
+        "RequestLimitExceeded",
+        "ResourceInUseException",
+        "ResourceNotFoundException",
+        "TableAlreadyExistsException",
+        "TableInUseException",
+        "TableNotFoundException",
+        "ThrottlingException",
+        "TransactionCanceledException",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+    }
+)
+
+
+def is_throttling(code: str, status: int) -> bool:
+    """A throttling error: a throttling code, or HTTP 429 whose code DynamoDB does not model."""
+    return code in THROTTLING_CODES or (status == 429 and code not in _MODELED_CODES)
+
+
+def is_transient(code: str, status: int) -> bool:
+    """A transient server-side error worth one more try."""
+    return code in TRANSIENT_CODES or status in TRANSIENT_STATUS
+
+
+class RetryQuota:
+    """The standard-mode retry token bucket (thread-safe)."""
+
+    __slots__ = ("_available", "_lock", "capacity")
+
+    def __init__(self, capacity: int = 500) -> None:
+        self.capacity = capacity
+        self._available = capacity
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> int:
+        return self._available
+
+    def acquire(self, amount: int) -> bool:
+        """Take ``amount`` for one retry; False (and nothing taken) when the bucket is too low."""
+        with self._lock:
+            if amount > self._available:
+                return False
+            self._available -= amount
+            return True
+
+    def release(self, amount: int) -> None:
+        """Give capacity back after a success (never above ``capacity``)."""
+        if self._available >= self.capacity:
+            return  # the common case, no lock needed
+        with self._lock:
+            self._available = min(self.capacity, self._available + amount)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How many attempts, how long to wait between them, and what a retry costs."""
+
+    max_attempts: int = 3
+    base_delay: float = 0.025
+    throttling_base_delay: float = 1.0
+    max_backoff: float = 20.0
+    retry_after_max_extra: float = 5.0
+    retry_cost: int = 14
+    throttling_retry_cost: int = 5
+    no_retry_increment: int = 1
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be >= 1")
+
+    def delay(self, attempt: int, *, throttled: bool, retry_after: float | None = None) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based), full jitter."""
+        base = self.throttling_base_delay if throttled else self.base_delay
+        delay: float = random.random() * min(base * 2.0 ** (attempt - 1), self.max_backoff)
+        if retry_after is not None and retry_after >= 0:
+            delay = max(delay, min(retry_after, delay + self.retry_after_max_extra))
+        return delay
+
+    def cost(self, *, throttled: bool) -> int:
+        return self.throttling_retry_cost if throttled else self.retry_cost
