@@ -84,7 +84,7 @@ _SECRET_FIELDS = (
     (
         re.compile(
             r"""(?i)(\b(?:SecretAccessKey|SessionToken|SecurityToken|X-Amz-Security-Token|aws_secret_access_key|"""
-            r"""aws_session_token|secret_key)["']?\s*[:=]\s*b?["']?)[^"'\s,}&]+"""
+            r"""aws_session_token|secret_key|ExternalId)["']?\s*[:=]\s*b?["']?)[^"'\s,}&]+"""
         ),
         r"\1****",
     ),
