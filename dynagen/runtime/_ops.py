@@ -1,0 +1,853 @@
+"""Wire-level DynamoDB operations: single items, queries and scans, tables.
+
+Every function is stateless, takes a ``Transport`` first and works on wire-format items
+(``{"S": ...}`` shapes). With ``deadline=``, no request starts once the deadline's usable time is
+gone; a multi-request call stopped that way raises ``DeadlineExceededError`` whose ``completed``
+and ``remaining`` say what was done and where to resume (see each function). Batches and
+transactions live in ``_batch`` and ``_transact``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from threading import Event
+from typing import Any, Generic, TypeVar
+
+from dynagen.errors import DeadlineExceededError, InvalidValueError, ServiceError
+from dynagen.runtime._cursor import decode_cursor, encode_cursor
+from dynagen.runtime._deadline import Deadline
+from dynagen.runtime._expressions import (
+    AttributePath,
+    AttributeValue,
+    Condition,
+    Item,
+    Placeholders,
+    SortCondition,
+    Update,
+    key_condition,
+    parse_path,
+)
+from dynagen.runtime._expressions import projection as render_projection
+from dynagen.runtime._transport import Transport
+
+__all__ = [
+    "Page",
+    "call",
+    "create_table",
+    "delete_item",
+    "delete_table",
+    "ensure_table",
+    "error_code",
+    "get_item",
+    "parallel_scan",
+    "put_item",
+    "query",
+    "query_count",
+    "query_pages",
+    "scan",
+    "scan_count",
+    "scan_pages",
+    "update_item",
+]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+_SELECTS = ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT")
+
+
+# --------------------------------------------------------------------------------------------------
+# Shared plumbing
+
+
+def call(
+    transport: Transport,
+    operation: str,
+    request: Mapping[str, Any],
+    deadline: Deadline | None,
+    progress: Callable[[], tuple[Any, Any]] | None = None,
+) -> dict[str, Any]:
+    """Send one request, refusing to start it once ``deadline`` has passed.
+
+    ``progress`` returns ``(completed, remaining)`` of the multi-step call in progress; it is only
+    called when the deadline stops the call, and its answer goes into the ``DeadlineExceededError``.
+    The transport checks the deadline again (and before SDK retries); its refusal gets the same
+    progress report.
+    """
+    if deadline is not None and deadline.expired():
+        completed, remaining = progress() if progress is not None else (None, None)
+        raise DeadlineExceededError(operation=operation, completed=completed, remaining=remaining)
+    try:
+        return transport.call(operation, request, deadline=deadline)
+    except DeadlineExceededError as exc:
+        if progress is None or exc.completed is not None or exc.remaining is not None:
+            raise
+        completed, remaining = progress()
+        raise DeadlineExceededError(operation=operation, completed=completed, remaining=remaining) from exc
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of an exception from either transport (``""`` when it has none)."""
+    if isinstance(exc, ServiceError):
+        return exc.code
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        error = response.get("Error")
+        if isinstance(error, dict):
+            return str(error.get("Code", ""))
+    return ""
+
+
+def _add_condition(request: dict[str, Any], condition: Condition | None, placeholders: Placeholders) -> None:
+    if condition is not None:
+        request["ConditionExpression"] = condition.render(placeholders)
+        # The current item comes back inside ConditionFailedError.item.
+        request["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+
+
+def _finish(request: dict[str, Any], placeholders: Placeholders) -> dict[str, Any]:
+    request.update(placeholders.expression_attributes())
+    return request
+
+
+def _check_key(key: Mapping[str, Any], field_name: str = "key") -> dict[str, Any]:
+    if not isinstance(key, Mapping) or not key:
+        raise InvalidValueError(field_name, "a key is a non-empty mapping of wire-format attribute values")
+    return dict(key)
+
+
+# --------------------------------------------------------------------------------------------------
+# Single items
+
+
+def get_item(
+    transport: Transport,
+    table: str,
+    key: Mapping[str, AttributeValue],
+    *,
+    consistent: bool = False,
+    projection: Sequence[AttributePath] | None = None,
+    deadline: Deadline | None = None,
+) -> Item | None:
+    """The item under ``key``, or None when there is none."""
+    placeholders = Placeholders()
+    request: dict[str, Any] = {"TableName": table, "Key": _check_key(key)}
+    if consistent:
+        request["ConsistentRead"] = True
+    if projection is not None:
+        request["ProjectionExpression"] = render_projection(projection, placeholders)
+    response = call(transport, "GetItem", _finish(request, placeholders), deadline)
+    item: Item | None = response.get("Item")
+    return item
+
+
+def put_item(
+    transport: Transport,
+    table: str,
+    item: Mapping[str, AttributeValue],
+    *,
+    condition: Condition | None = None,
+    deadline: Deadline | None = None,
+) -> None:
+    """Write ``item`` whole; a failed ``condition`` raises ``ConditionFailedError`` carrying the stored item."""
+    placeholders = Placeholders()
+    request: dict[str, Any] = {"TableName": table, "Item": _check_key(item, "item")}
+    _add_condition(request, condition, placeholders)
+    call(transport, "PutItem", _finish(request, placeholders), deadline)
+
+
+def update_item(
+    transport: Transport,
+    table: str,
+    key: Mapping[str, AttributeValue],
+    update: Update,
+    *,
+    condition: Condition | None = None,
+    deadline: Deadline | None = None,
+) -> Item:
+    """Apply ``update`` to the item under ``key`` (creating it if missing, as DynamoDB does) and return the new item.
+
+    Use ``condition=Field(pk).exists()`` to refuse creating a missing item.
+    """
+    placeholders = Placeholders()
+    request: dict[str, Any] = {
+        "TableName": table,
+        "Key": _check_key(key),
+        "UpdateExpression": update.render(placeholders),
+        "ReturnValues": "ALL_NEW",
+    }
+    _add_condition(request, condition, placeholders)
+    response = call(transport, "UpdateItem", _finish(request, placeholders), deadline)
+    attributes: Item = response.get("Attributes") or {}
+    return attributes
+
+
+def delete_item(
+    transport: Transport,
+    table: str,
+    key: Mapping[str, AttributeValue],
+    *,
+    condition: Condition | None = None,
+    return_old: bool = False,
+    deadline: Deadline | None = None,
+) -> Item | None:
+    """Delete the item under ``key`` (no error when missing); with ``return_old``, return what was deleted."""
+    placeholders = Placeholders()
+    request: dict[str, Any] = {"TableName": table, "Key": _check_key(key)}
+    if return_old:
+        request["ReturnValues"] = "ALL_OLD"
+    _add_condition(request, condition, placeholders)
+    response = call(transport, "DeleteItem", _finish(request, placeholders), deadline)
+    old: Item | None = response.get("Attributes") if return_old else None
+    return old
+
+
+# --------------------------------------------------------------------------------------------------
+# Queries and scans
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a query or scan.
+
+    ``cursor`` resumes after this page (None at the end); ``count`` is the number of items returned
+    (for ``select="COUNT"``, the number counted) and ``scanned_count`` the number DynamoDB evaluated.
+    """
+
+    items: list[T]
+    cursor: str | None
+    count: int
+    scanned_count: int = field(default=0)
+
+    def map(self, convert: Callable[[T], U]) -> Page[U]:
+        """The same page with every item converted (e.g. wire item to model)."""
+        return Page([convert(item) for item in self.items], self.cursor, self.count, self.scanned_count)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """Everything a query or scan needs to issue its requests."""
+
+    operation: str
+    request: dict[str, Any]
+    key_attributes: tuple[str, ...]
+    index: str | None
+    sort: str | None  # "ASC"/"DESC" for queries, None for scans
+    strip: tuple[str, ...]  # key attributes added to a projection only to build cursors
+    limit: int | None
+    has_filter: bool
+    counting: bool
+
+
+def _prepare_read(
+    operation: str,
+    request: dict[str, Any],
+    placeholders: Placeholders,
+    *,
+    key_attributes: Sequence[str],
+    index: str | None,
+    sort: str | None,
+    filter: Condition | None,
+    projection: Sequence[AttributePath] | None,
+    limit: int | None,
+    consistent: bool,
+    select: str | None,
+) -> _Read:
+    if isinstance(key_attributes, str) or not key_attributes:
+        raise InvalidValueError("key_attributes", "name the table's key attributes (plus the index's)")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise InvalidValueError("limit", f"limit must be an int >= 1, got {limit!r}")
+    if select is not None and select not in _SELECTS:
+        raise InvalidValueError("select", f"select must be one of {_SELECTS}")
+    counting = select == "COUNT"
+    if counting and (limit is not None or projection is not None):
+        raise InvalidValueError("select", "COUNT takes neither limit nor projection (use query_count/scan_count)")
+    if index is not None:
+        request["IndexName"] = index
+    if consistent:
+        request["ConsistentRead"] = True
+    if filter is not None:
+        request["FilterExpression"] = filter.render(placeholders)
+    strip: tuple[str, ...] = ()
+    if projection is not None:
+        projected = list(projection)
+        if limit is not None and filter is not None:
+            # This page may be cut short inside a DynamoDB page; its cursor is then built from the last
+            # returned item, which therefore needs its key attributes.
+            named = {parse_path(p)[0] for p in projected}
+            strip = tuple(k for k in dict.fromkeys(key_attributes) if k not in named)
+            projected.extend(strip)
+        request["ProjectionExpression"] = render_projection(projected, placeholders)
+    if select is not None:
+        request["Select"] = select
+    _finish(request, placeholders)
+    return _Read(operation, request, tuple(key_attributes), index, sort, strip, limit, filter is not None, counting)
+
+
+def _read_page(transport: Transport, read: _Read, cursor: str | None, deadline: Deadline | None) -> Page[Item]:
+    start_key: Item | None = None
+    if cursor is not None:
+        decoded = decode_cursor(cursor)
+        decoded.check(index=read.index, sort=read.sort, key_attributes=read.key_attributes)
+        start_key = decoded.last_key
+    items: list[Item] = []
+    count = scanned = 0
+    next_cursor: str | None = None
+
+    def resume_point() -> str | None:
+        return encode_cursor(start_key, read.index, read.sort) if start_key else cursor
+
+    def progress() -> tuple[Any, Any]:
+        # completed: the items read so far (counted items for COUNT); remaining: the cursor to resume from
+        # (None: nothing was read yet and there was no cursor, so start from the beginning).
+        done = [_strip(item, read.strip) for item in items]
+        return (count if read.counting else done), resume_point()
+
+    while True:
+        request = dict(read.request)
+        if start_key is not None:
+            request["ExclusiveStartKey"] = start_key
+        if read.limit is not None and not read.has_filter:
+            # Without a filter every evaluated item is returned: ask for exactly what is missing.
+            request["Limit"] = read.limit - len(items)
+        response = call(transport, read.operation, request, deadline, progress)
+        got: list[Item] = response.get("Items") or []
+        scanned += int(response.get("ScannedCount", 0))
+        last_key: Item | None = response.get("LastEvaluatedKey") or None
+        if read.counting:
+            count += int(response.get("Count", 0))
+        room = read.limit - len(items) if read.limit is not None else len(got)
+        if len(got) > room:
+            items.extend(got[:room])
+            next_cursor = encode_cursor(_key_of(items[-1], read.key_attributes), read.index, read.sort)
+            break
+        items.extend(got)
+        if last_key is None:
+            break
+        start_key = last_key
+        if read.limit is None or len(items) >= read.limit:
+            next_cursor = encode_cursor(last_key, read.index, read.sort)
+            break
+    if read.strip:
+        items = [_strip(item, read.strip) for item in items]
+    return Page(items, next_cursor, count if read.counting else len(items), scanned)
+
+
+def _key_of(item: Mapping[str, Any], key_attributes: Sequence[str]) -> Item:
+    missing = [k for k in key_attributes if k not in item]
+    if missing:
+        raise InvalidValueError("key_attributes", f"returned item lacks key attributes {missing}")
+    return {k: item[k] for k in key_attributes}
+
+
+def _strip(item: Item, names: tuple[str, ...]) -> Item:
+    return {k: v for k, v in item.items() if k not in names} if names else item
+
+
+def _query_read(
+    table: str,
+    *,
+    partition: tuple[str, AttributeValue],
+    sort: tuple[str, SortCondition] | None,
+    key_attributes: Sequence[str],
+    index: str | None,
+    filter: Condition | None,
+    projection: Sequence[AttributePath] | None,
+    limit: int | None,
+    forward: bool,
+    consistent: bool,
+    select: str | None,
+) -> _Read:
+    placeholders = Placeholders()
+    request: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": key_condition(partition, sort, placeholders),
+    }
+    if not forward:
+        request["ScanIndexForward"] = False
+    return _prepare_read(
+        "Query",
+        request,
+        placeholders,
+        key_attributes=key_attributes,
+        index=index,
+        sort="ASC" if forward else "DESC",
+        filter=filter,
+        projection=projection,
+        limit=limit,
+        consistent=consistent,
+        select=select,
+    )
+
+
+def query(
+    transport: Transport,
+    table: str,
+    *,
+    partition: tuple[str, AttributeValue],
+    key_attributes: Sequence[str],
+    sort: tuple[str, SortCondition] | None = None,
+    index: str | None = None,
+    filter: Condition | None = None,
+    projection: Sequence[AttributePath] | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    forward: bool = True,
+    consistent: bool = False,
+    select: str | None = None,
+    deadline: Deadline | None = None,
+) -> Page[Item]:
+    """One page of items whose partition key equals ``partition[1]``, optionally narrowed by ``sort``.
+
+    ``key_attributes`` names the table's key attributes plus the index's (to build and check cursors).
+    Without ``limit`` the page is one DynamoDB response. With ``limit`` the page holds up to ``limit``
+    items: requests continue (each deadline-checked) until that many matched or the end; when the page
+    ends inside a DynamoDB response, its cursor is the last returned item's key. A ``cursor`` from
+    another index or sort order is an ``InvalidValueError``.
+
+    Stopped by the deadline: ``DeadlineExceededError.completed`` is the list of items read so far and
+    ``remaining`` the cursor to resume from (None: start again from the beginning).
+    """
+    read = _query_read(
+        table,
+        partition=partition,
+        sort=sort,
+        key_attributes=key_attributes,
+        index=index,
+        filter=filter,
+        projection=projection,
+        limit=limit,
+        forward=forward,
+        consistent=consistent,
+        select=select,
+    )
+    return _read_page(transport, read, cursor, deadline)
+
+
+def query_pages(
+    transport: Transport,
+    table: str,
+    *,
+    partition: tuple[str, AttributeValue],
+    key_attributes: Sequence[str],
+    sort: tuple[str, SortCondition] | None = None,
+    index: str | None = None,
+    filter: Condition | None = None,
+    projection: Sequence[AttributePath] | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    forward: bool = True,
+    consistent: bool = False,
+    deadline: Deadline | None = None,
+) -> Iterator[Page[Item]]:
+    """Every page of ``query`` in turn, from ``cursor`` (or the start) to the end; ``limit`` is the page size."""
+    read = _query_read(
+        table,
+        partition=partition,
+        sort=sort,
+        key_attributes=key_attributes,
+        index=index,
+        filter=filter,
+        projection=projection,
+        limit=limit,
+        forward=forward,
+        consistent=consistent,
+        select=None,
+    )
+    return _pages(transport, read, cursor, deadline)
+
+
+def _pages(transport: Transport, read: _Read, cursor: str | None, deadline: Deadline | None) -> Iterator[Page[Item]]:
+    while True:
+        page = _read_page(transport, read, cursor, deadline)
+        yield page
+        if page.cursor is None:
+            return
+        cursor = page.cursor
+
+
+def query_count(
+    transport: Transport,
+    table: str,
+    *,
+    partition: tuple[str, AttributeValue],
+    key_attributes: Sequence[str],
+    sort: tuple[str, SortCondition] | None = None,
+    index: str | None = None,
+    filter: Condition | None = None,
+    cursor: str | None = None,
+    consistent: bool = False,
+    deadline: Deadline | None = None,
+) -> int:
+    """How many items match (``Select=COUNT`` over every page).
+
+    Stopped by the deadline: ``completed`` is the count so far and ``remaining`` the cursor to resume from.
+    """
+    read = _query_read(
+        table,
+        partition=partition,
+        sort=sort,
+        key_attributes=key_attributes,
+        index=index,
+        filter=filter,
+        projection=None,
+        limit=None,
+        forward=True,
+        consistent=consistent,
+        select="COUNT",
+    )
+    return _count(transport, read, cursor, deadline)
+
+
+def _count(transport: Transport, read: _Read, cursor: str | None, deadline: Deadline | None) -> int:
+    total = 0
+    while True:
+        try:
+            page = _read_page(transport, read, cursor, deadline)
+        except DeadlineExceededError as exc:
+            raise DeadlineExceededError(
+                operation=exc.operation, completed=total + (exc.completed or 0), remaining=exc.remaining
+            ) from exc
+        total += page.count
+        if page.cursor is None:
+            return total
+        cursor = page.cursor
+
+
+def _scan_read(
+    table: str,
+    *,
+    key_attributes: Sequence[str],
+    index: str | None,
+    filter: Condition | None,
+    projection: Sequence[AttributePath] | None,
+    limit: int | None,
+    consistent: bool,
+    segment: int | None,
+    total_segments: int | None,
+    select: str | None,
+) -> _Read:
+    request: dict[str, Any] = {"TableName": table}
+    if (segment is None) != (total_segments is None):
+        raise InvalidValueError("segment", "segment and total_segments go together")
+    if segment is not None and total_segments is not None:
+        if not 1 <= total_segments <= 1_000_000 or not 0 <= segment < total_segments:
+            raise InvalidValueError("segment", f"segment {segment} of {total_segments} is out of range")
+        request["Segment"] = segment
+        request["TotalSegments"] = total_segments
+    return _prepare_read(
+        "Scan",
+        request,
+        Placeholders(),
+        key_attributes=key_attributes,
+        index=index,
+        sort=None,
+        filter=filter,
+        projection=projection,
+        limit=limit,
+        consistent=consistent,
+        select=select,
+    )
+
+
+def scan(
+    transport: Transport,
+    table: str,
+    *,
+    key_attributes: Sequence[str],
+    index: str | None = None,
+    filter: Condition | None = None,
+    projection: Sequence[AttributePath] | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    consistent: bool = False,
+    segment: int | None = None,
+    total_segments: int | None = None,
+    select: str | None = None,
+    deadline: Deadline | None = None,
+) -> Page[Item]:
+    """One page of a table or index scan (one segment of it with ``segment``/``total_segments``).
+
+    ``limit``, ``cursor`` and deadline reports work as in ``query``; a cursor belongs to its segment.
+    """
+    read = _scan_read(
+        table,
+        key_attributes=key_attributes,
+        index=index,
+        filter=filter,
+        projection=projection,
+        limit=limit,
+        consistent=consistent,
+        segment=segment,
+        total_segments=total_segments,
+        select=select,
+    )
+    return _read_page(transport, read, cursor, deadline)
+
+
+def scan_pages(
+    transport: Transport,
+    table: str,
+    *,
+    key_attributes: Sequence[str],
+    index: str | None = None,
+    filter: Condition | None = None,
+    projection: Sequence[AttributePath] | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+    consistent: bool = False,
+    segment: int | None = None,
+    total_segments: int | None = None,
+    deadline: Deadline | None = None,
+) -> Iterator[Page[Item]]:
+    """Every page of ``scan`` in turn, to the end; ``limit`` is the page size."""
+    read = _scan_read(
+        table,
+        key_attributes=key_attributes,
+        index=index,
+        filter=filter,
+        projection=projection,
+        limit=limit,
+        consistent=consistent,
+        segment=segment,
+        total_segments=total_segments,
+        select=None,
+    )
+    return _pages(transport, read, cursor, deadline)
+
+
+def scan_count(
+    transport: Transport,
+    table: str,
+    *,
+    key_attributes: Sequence[str],
+    index: str | None = None,
+    filter: Condition | None = None,
+    cursor: str | None = None,
+    consistent: bool = False,
+    deadline: Deadline | None = None,
+) -> int:
+    """How many items the scan matches (``Select=COUNT`` over every page); deadline reports as ``query_count``."""
+    read = _scan_read(
+        table,
+        key_attributes=key_attributes,
+        index=index,
+        filter=filter,
+        projection=None,
+        limit=None,
+        consistent=consistent,
+        segment=None,
+        total_segments=None,
+        select="COUNT",
+    )
+    return _count(transport, read, cursor, deadline)
+
+
+@dataclass
+class _Segment:
+    items: list[Item] = field(default_factory=list)
+    done: bool = False
+    resume: str | None = None  # cursor to resume an unfinished segment from (None: its start)
+
+
+def parallel_scan(
+    transport: Transport,
+    table: str,
+    *,
+    total_segments: int,
+    key_attributes: Sequence[str],
+    max_workers: int | None = None,
+    index: str | None = None,
+    filter: Condition | None = None,
+    projection: Sequence[AttributePath] | None = None,
+    consistent: bool = False,
+    deadline: Deadline | None = None,
+) -> list[Item]:
+    """Every item of the table (or index), read as ``total_segments`` segments on worker threads.
+
+    Items come back grouped by segment, in segment order. If one segment fails, the others stop at
+    their next page and the first error is raised. Stopped by the deadline:
+    ``DeadlineExceededError.completed`` holds every item read and ``remaining`` maps each unfinished
+    segment to the cursor to resume it from (None: from its start).
+    """
+    if not isinstance(total_segments, int) or not 1 <= total_segments <= 1_000_000:
+        raise InvalidValueError("total_segments", f"total_segments must be 1..1000000, got {total_segments!r}")
+    reads = [
+        _scan_read(
+            table,
+            key_attributes=key_attributes,
+            index=index,
+            filter=filter,
+            projection=projection,
+            limit=None,
+            consistent=consistent,
+            segment=segment,
+            total_segments=total_segments,
+            select=None,
+        )
+        for segment in range(total_segments)
+    ]
+    stop = Event()
+    results = [_Segment() for _ in range(total_segments)]
+
+    def run(segment: int) -> None:
+        state = results[segment]
+        try:
+            while not stop.is_set():
+                page = _read_page(transport, reads[segment], state.resume, deadline)
+                state.items.extend(page.items)
+                state.resume = page.cursor
+                if page.cursor is None:
+                    state.done = True
+                    return
+        except DeadlineExceededError:
+            return  # state.resume says where this segment stopped; reported below
+        except Exception:
+            stop.set()  # no point scanning on: the caller gets this error
+            raise
+
+    with ThreadPoolExecutor(max_workers=max_workers or min(total_segments, 32)) as pool:
+        futures = [pool.submit(run, segment) for segment in range(total_segments)]
+    for future in futures:
+        future.result()  # re-raises the first segment's error, if any
+    items = [item for state in results for item in state.items]
+    unfinished = {i: state.resume for i, state in enumerate(results) if not state.done}
+    if unfinished:
+        raise DeadlineExceededError(operation="Scan", completed=items, remaining=unfinished)
+    return items
+
+
+# --------------------------------------------------------------------------------------------------
+# Tables
+
+
+def create_table(
+    transport: Transport,
+    definition: Mapping[str, Any],
+    *,
+    wait: bool = True,
+    timeout: float = 300.0,
+    poll_interval: float = 0.2,
+    sleep: Callable[[float], None] = time.sleep,
+    deadline: Deadline | None = None,
+) -> dict[str, Any]:
+    """Create a table from a ``CreateTable`` request and return its description.
+
+    ``definition`` may also hold ``"TimeToLiveSpecification": {"AttributeName": ..., "Enabled": True}``:
+    it is stripped from the CreateTable request and applied with UpdateTimeToLive once the table is
+    ACTIVE (so a TTL specification implies waiting). Waiting polls DescribeTable until the table and
+    its indexes are ACTIVE, for at most ``timeout`` seconds (then ``TimeoutError``).
+    """
+    request = dict(definition)
+    ttl = request.pop("TimeToLiveSpecification", None)
+    if not request.get("TableName"):
+        raise InvalidValueError("TableName", "a table definition needs a TableName")
+    response = call(transport, "CreateTable", request, deadline)
+    description: dict[str, Any] = response.get("TableDescription") or {}
+    if wait or ttl is not None:
+        description = _wait_active(transport, request["TableName"], timeout, poll_interval, sleep, deadline)
+    if ttl is not None:
+        call(
+            transport,
+            "UpdateTimeToLive",
+            {"TableName": request["TableName"], "TimeToLiveSpecification": ttl},
+            deadline,
+        )
+    return description
+
+
+def ensure_table(
+    transport: Transport,
+    definition: Mapping[str, Any],
+    *,
+    wait: bool = True,
+    timeout: float = 300.0,
+    poll_interval: float = 0.2,
+    sleep: Callable[[float], None] = time.sleep,
+    deadline: Deadline | None = None,
+) -> bool:
+    """Create the table unless it exists; True when it was created.
+
+    An existing table is left as it is (its schema is not compared), except that a requested TTL is
+    enabled when the table has none.
+    """
+    try:
+        create_table(
+            transport,
+            definition,
+            wait=wait,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            sleep=sleep,
+            deadline=deadline,
+        )
+    except Exception as exc:
+        if error_code(exc) != "ResourceInUseException":
+            raise
+    else:
+        return True
+    name = definition["TableName"]
+    if wait:
+        _wait_active(transport, name, timeout, poll_interval, sleep, deadline)
+    ttl = definition.get("TimeToLiveSpecification")
+    if ttl is not None:
+        current = call(transport, "DescribeTimeToLive", {"TableName": name}, deadline)
+        status = (current.get("TimeToLiveDescription") or {}).get("TimeToLiveStatus", "DISABLED")
+        if status == "DISABLED":
+            call(transport, "UpdateTimeToLive", {"TableName": name, "TimeToLiveSpecification": ttl}, deadline)
+    return False
+
+
+def delete_table(
+    transport: Transport,
+    table: str,
+    *,
+    wait: bool = True,
+    missing_ok: bool = True,
+    timeout: float = 300.0,
+    poll_interval: float = 0.2,
+    sleep: Callable[[float], None] = time.sleep,
+    deadline: Deadline | None = None,
+) -> bool:
+    """Delete a table; True when it existed. With ``wait``, return once DescribeTable no longer finds it."""
+    try:
+        call(transport, "DeleteTable", {"TableName": table}, deadline)
+    except Exception as exc:
+        if not missing_ok or error_code(exc) != "ResourceNotFoundException":
+            raise
+        return False
+    if wait:
+        give_up = time.monotonic() + timeout
+        while True:
+            try:
+                call(transport, "DescribeTable", {"TableName": table}, deadline)
+            except Exception as exc:
+                if error_code(exc) != "ResourceNotFoundException":
+                    raise
+                return True
+            if time.monotonic() >= give_up:
+                raise TimeoutError(f"table {table!r} still exists after {timeout}s")
+            sleep(poll_interval)
+    return True
+
+
+def _wait_active(
+    transport: Transport,
+    table: str,
+    timeout: float,
+    poll_interval: float,
+    sleep: Callable[[float], None],
+    deadline: Deadline | None,
+) -> dict[str, Any]:
+    give_up = time.monotonic() + timeout
+    while True:
+        description: dict[str, Any] = call(transport, "DescribeTable", {"TableName": table}, deadline)["Table"]
+        indexes = description.get("GlobalSecondaryIndexes") or []
+        if description.get("TableStatus") == "ACTIVE" and all(i.get("IndexStatus") == "ACTIVE" for i in indexes):
+            return description
+        if time.monotonic() >= give_up:
+            raise TimeoutError(f"table {table!r} not ACTIVE after {timeout}s")
+        sleep(poll_interval)
