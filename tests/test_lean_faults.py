@@ -1,0 +1,422 @@
+"""Fault injection for the lean transport with a local stub HTTP server (stdlib, thread, 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from dynagen.errors import DeadlineExceededError, ServiceError, ThrottlingError, TransportError
+from dynagen.runtime._deadline import Deadline
+from dynagen.runtime._lean import LeanTransport, RetryPolicy, RetryQuota
+
+FAST = RetryPolicy(max_attempts=3, base_delay=0.001, throttling_base_delay=0.001)
+OK_ITEM = {"Item": {"PK": {"S": "a"}, "b": {"B": "AAE="}}}
+
+
+class Stub:
+    """Answers each request with the next scripted behaviour (the last one repeats) and records requests."""
+
+    def __init__(self) -> None:
+        self.script: list[tuple[Any, ...]] = []
+        self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_CONNECT(self) -> None:
+                stub.record(self, b"")
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                self.close_connection = True  # then the TLS handshake fails: enough to see the tunnel asked for
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                behaviour = stub.record(self, body)
+                kind = behaviour[0]
+                if kind == "json":
+                    _, status, payload, extra = behaviour
+                    data = json.dumps(payload).encode()
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/x-amz-json-1.0")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.send_header("x-amz-crc32", str(zlib.crc32(data)))
+                    self.send_header("x-amzn-RequestId", "req-1")
+                    for name, value in extra.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                    if extra.get("Connection") == "close":
+                        self.close_connection = True
+                elif kind == "bad_crc":
+                    data = json.dumps(OK_ITEM).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.send_header("x-amz-crc32", str((zlib.crc32(data) + 1) & 0xFFFFFFFF))
+                    self.end_headers()
+                    self.wfile.write(data)
+                elif kind == "truncate":
+                    data = json.dumps(OK_ITEM).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[:10])
+                    self.wfile.flush()
+                    self.close_connection = True
+                elif kind == "hang":
+                    time.sleep(behaviour[1])
+                    self.close_connection = True
+                elif kind == "reset":
+                    # RST instead of FIN: the client sees a connection reset while waiting for the response.
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.close_connection = True
+                elif kind == "close_after":
+                    # A keep-alive response, then the server drops the idle connection (as AWS does).
+                    data = json.dumps(OK_ITEM).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    self.close_connection = True
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def record(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[Any, ...]:
+        with self.lock:
+            self.requests.append(
+                {"path": handler.path, "method": handler.command, "headers": dict(handler.headers), "body": body}
+            )
+            if len(self.script) > 1:
+                return self.script.pop(0)
+            return self.script[0] if self.script else ("json", 200, {}, {})
+
+    def then(self, *behaviours: tuple[Any, ...]) -> Stub:
+        self.script = list(behaviours)
+        return self
+
+    @property
+    def attempts(self) -> int:
+        return len(self.requests)
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def ok(payload: dict[str, Any] | None = None, **headers: str) -> tuple[Any, ...]:
+    return ("json", 200, OK_ITEM if payload is None else payload, headers)
+
+
+def error(status: int, code: str, message: str = "boom", key: str = "message", **headers: str) -> tuple[Any, ...]:
+    return ("json", status, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", key: message}, headers)
+
+
+@pytest.fixture
+def stub() -> Iterator[Stub]:
+    server = Stub()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def lean(stub: Stub, **kwargs: Any) -> LeanTransport:
+    options: dict[str, Any] = {"endpoint_url": stub.endpoint, "credentials": ("AKID", "SECRET"), "retry_policy": FAST}
+    options.update(kwargs)
+    return LeanTransport("us-east-1", **options)
+
+
+GET = {"TableName": "t", "Key": {"PK": {"S": "a"}}}
+UPDATE = {
+    "TableName": "t",
+    "Key": {"PK": {"S": "a"}},
+    "UpdateExpression": "ADD #n :one",
+    "ExpressionAttributeNames": {"#n": "n"},
+    "ExpressionAttributeValues": {":one": {"N": "1"}},
+}
+
+
+def test_request_wire_format_and_binary_decoding(stub: Stub) -> None:
+    stub.then(ok())
+    got = lean(stub).call("PutItem", {"TableName": "t", "Item": {"PK": {"S": "a"}, "b": {"BS": [b"\x00\xff", b"x"]}}})
+    assert got == OK_ITEM | {"Item": {"PK": {"S": "a"}, "b": {"B": b"\x00\x01"}}}
+    sent = stub.requests[0]
+    assert sent["method"] == "POST" and sent["path"] == "/"
+    assert sent["headers"]["X-Amz-Target"] == "DynamoDB_20120810.PutItem"
+    assert sent["headers"]["Content-Type"] == "application/x-amz-json-1.0"
+    assert sent["headers"]["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKID/")
+    assert "/us-east-1/dynamodb/aws4_request" in sent["headers"]["Authorization"]
+    assert json.loads(sent["body"]) == {"TableName": "t", "Item": {"PK": {"S": "a"}, "b": {"BS": ["AP8=", "eA=="]}}}
+
+
+def test_session_token_is_sent_and_signed(stub: Stub) -> None:
+    stub.then(ok())
+    lean(stub, credentials=("AKID", "SECRET", "TOKEN")).call("GetItem", GET)
+    headers = stub.requests[0]["headers"]
+    assert headers["X-Amz-Security-Token"] == "TOKEN"
+    assert "x-amz-security-token" in headers["Authorization"].split("SignedHeaders=")[1].split(",")[0]
+
+
+def test_throttling_is_retried_then_surfaces_as_throttling_error(stub: Stub) -> None:
+    stub.then(error(400, "ProvisionedThroughputExceededException", "slow down"))
+    with pytest.raises(ThrottlingError) as caught:
+        lean(stub).call("GetItem", GET)
+    assert stub.attempts == 3
+    assert caught.value.code == "ProvisionedThroughputExceededException"
+    assert caught.value.message == "slow down"
+    assert caught.value.status == 400
+    assert caught.value.retryable
+    assert caught.value.request_id == "req-1"
+
+
+def test_server_errors_are_retried_and_can_recover(stub: Stub) -> None:
+    stub.then(error(500, "InternalServerError"), error(503, "ServiceUnavailable"), ok())
+    assert lean(stub).call("UpdateItem", UPDATE) == {"Item": {"PK": {"S": "a"}, "b": {"B": b"\x00\x01"}}}
+    assert stub.attempts == 3
+
+
+def test_server_errors_surface_after_max_attempts(stub: Stub) -> None:
+    stub.then(error(500, "InternalServerError", "oops", key="Message"))
+    with pytest.raises(ServiceError) as caught:
+        lean(stub, max_attempts=5).call("GetItem", GET)
+    assert not isinstance(caught.value, ThrottlingError)
+    assert stub.attempts == 5
+    assert (caught.value.code, caught.value.message, caught.value.status) == ("InternalServerError", "oops", 500)
+
+
+def test_client_errors_are_not_retried(stub: Stub) -> None:
+    stub.then(error(400, "ValidationException", "bad key"))
+    with pytest.raises(ServiceError) as caught:
+        lean(stub).call("GetItem", GET)
+    assert stub.attempts == 1
+    assert caught.value.code == "ValidationException" and not caught.value.retryable
+
+
+def test_crc_mismatch_is_retried_then_rejected(stub: Stub) -> None:
+    stub.then(("bad_crc",))
+    with pytest.raises(TransportError, match="CRC32"):
+        lean(stub).call("GetItem", GET)
+    assert stub.attempts == 3
+
+
+def test_crc_mismatch_then_good_response_succeeds(stub: Stub) -> None:
+    stub.then(("bad_crc",), ok())
+    assert lean(stub).call("GetItem", GET)["Item"]["b"] == {"B": b"\x00\x01"}
+    assert stub.attempts == 2
+
+
+def test_crc_mismatch_on_a_non_idempotent_write_is_not_resent(stub: Stub) -> None:
+    stub.then(("bad_crc",), ok())
+    with pytest.raises(TransportError, match="CRC32"):
+        lean(stub).call("UpdateItem", UPDATE)
+    assert stub.attempts == 1
+
+
+def test_truncated_body_is_retried_for_reads(stub: Stub) -> None:
+    stub.then(("truncate",))
+    with pytest.raises(TransportError, match="may have been executed"):
+        lean(stub).call("GetItem", GET)
+    assert stub.attempts == 3
+
+
+def test_truncated_body_is_not_resent_for_update(stub: Stub) -> None:
+    stub.then(("truncate",), ok())
+    with pytest.raises(TransportError):
+        lean(stub).call("UpdateItem", UPDATE)
+    assert stub.attempts == 1
+
+
+def test_reset_mid_request_is_retried_only_where_safe(stub: Stub) -> None:
+    transport = lean(stub)
+    stub.then(("reset",), ok())
+    assert transport.call("GetItem", GET)["Item"]["PK"] == {"S": "a"}
+    assert stub.attempts == 2
+
+    stub.requests.clear()
+    stub.then(("reset",), ok())
+    with pytest.raises(TransportError):
+        transport.call("UpdateItem", UPDATE)
+    assert stub.attempts == 1
+
+    stub.requests.clear()
+    stub.then(("reset",), ok())
+    conditional_put = {"TableName": "t", "Item": {"PK": {"S": "a"}}, "ConditionExpression": "attribute_not_exists(PK)"}
+    with pytest.raises(TransportError):
+        transport.call("PutItem", conditional_put)
+    assert stub.attempts == 1
+
+    stub.requests.clear()
+    stub.then(("reset",), ok({}))
+    assert transport.call("PutItem", {"TableName": "t", "Item": {"PK": {"S": "a"}}}) == {}
+    assert stub.attempts == 2
+
+    # A transaction is resent with the same ClientRequestToken, so DynamoDB runs it at most once.
+    stub.requests.clear()
+    stub.then(("reset",), ok({}))
+    transport.call("TransactWriteItems", {"TransactItems": [{"Update": UPDATE}]})
+    tokens = [json.loads(r["body"])["ClientRequestToken"] for r in stub.requests]
+    assert len(tokens) == 2 and tokens[0] == tokens[1] and len(tokens[0]) == 36
+
+
+def test_a_server_that_stops_answering_times_out_inside_the_deadline(stub: Stub) -> None:
+    stub.then(("hang", 8.0))
+    deadline = Deadline.from_seconds(1.5, margin=0.5)
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError, match="may have been executed"):
+        lean(stub, read_timeout=60).call("GetItem", GET, deadline=deadline)
+    elapsed = time.monotonic() - started
+    print(f"\nhung server: gave up after {elapsed:.3f}s with a 1.5s deadline (0.5s margin)")
+    # Correctness, not speed: without the cap the read timeout (60 s) would apply.
+    assert elapsed < 1.5
+    assert stub.attempts == 1
+
+
+def test_read_timeout_without_deadline_is_a_transport_error(stub: Stub) -> None:
+    stub.then(("hang", 3.0))
+    with pytest.raises(TransportError, match="timed out"):
+        lean(stub, read_timeout=0.2, max_attempts=2).call("GetItem", GET)
+    assert stub.attempts == 2
+
+
+def test_no_attempt_starts_after_the_deadline(stub: Stub) -> None:
+    stub.then(ok())
+    expired = Deadline.from_seconds(0.1, margin=0.5)
+    with pytest.raises(DeadlineExceededError):
+        lean(stub).call("GetItem", GET, deadline=expired)
+    assert stub.attempts == 0
+
+
+def test_backoff_never_sleeps_past_the_deadline(stub: Stub) -> None:
+    stub.then(error(400, "ThrottlingException"))
+    slow = RetryPolicy(max_attempts=5, base_delay=30.0, throttling_base_delay=30.0)
+    transport = lean(stub, retry_policy=slow)
+    with mock.patch("random.random", return_value=0.9), pytest.raises(DeadlineExceededError) as caught:
+        transport.call("GetItem", GET, deadline=Deadline.from_seconds(5.0, margin=0.5))
+    assert isinstance(caught.value.__cause__, ThrottlingError)
+    assert stub.attempts == 1
+
+
+def test_retry_after_header_raises_the_delay(stub: Stub) -> None:
+    stub.then(error(400, "ThrottlingException", **{"x-amz-retry-after": "250"}), ok())
+    transport = lean(stub)
+    slept: list[float] = []
+    transport._sleep = slept.append
+    transport.call("GetItem", GET)
+    assert slept and 0.25 <= slept[0] <= 5.25
+
+
+def test_retry_quota_stops_retries_when_empty(stub: Stub) -> None:
+    stub.then(error(500, "InternalServerError"))
+    transport = lean(stub)
+    transport.retry_quota = RetryQuota(capacity=14)
+    with pytest.raises(ServiceError):
+        transport.call("GetItem", GET)
+    assert stub.attempts == 2  # one retry (cost 14) emptied the bucket
+    stub.requests.clear()
+    with pytest.raises(ServiceError):
+        transport.call("GetItem", GET)
+    assert stub.attempts == 1
+    assert transport.retry_quota.available == 0
+    stub.then(ok())
+    transport.call("GetItem", GET)
+    assert transport.retry_quota.available == 1  # a success without retry gives one token back
+
+
+def test_keep_alive_reuses_one_connection(stub: Stub) -> None:
+    stub.then(ok())
+    transport = lean(stub)
+    for _ in range(5):
+        transport.call("GetItem", GET)
+    assert transport._pool.idle_count == 1
+
+
+def test_connection_close_is_honoured(stub: Stub) -> None:
+    stub.then(ok(Connection="close"))
+    transport = lean(stub)
+    transport.call("GetItem", GET)
+    assert transport._pool.idle_count == 0
+    transport.call("GetItem", GET)
+    assert stub.attempts == 2
+
+
+def test_connection_closed_by_server_while_idle_is_not_reused(stub: Stub) -> None:
+    stub.then(("close_after",))
+    transport = lean(stub)
+    transport.call("GetItem", GET)
+    assert transport._pool.idle_count == 1
+    stale = transport._pool._idle[0]
+    time.sleep(0.2)  # ordering, not timing: let the server's FIN arrive
+    failed_attempts: list[float] = []
+    transport._sleep = failed_attempts.append
+    assert transport.call("UpdateItem", UPDATE)["Item"]["PK"] == {"S": "a"}
+    # Detected before sending: no attempt failed on the dead connection, and it was closed, not reused.
+    assert failed_attempts == []
+    assert stale.sock is None
+    assert stub.attempts == 2
+
+
+def test_connection_refused_is_a_transport_error() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    transport = LeanTransport(
+        "us-east-1", endpoint_url=f"http://127.0.0.1:{port}", credentials=("a", "b"), retry_policy=FAST
+    )
+    with pytest.raises(TransportError, match="cannot connect"):
+        transport.call("UpdateItem", UPDATE)
+
+
+def test_http_proxy_gets_absolute_url(stub: Stub) -> None:
+    stub.then(ok())
+    env = {"HTTP_PROXY": stub.endpoint, "http_proxy": stub.endpoint, "NO_PROXY": "", "no_proxy": ""}
+    with mock.patch.dict(os.environ, env):
+        transport = LeanTransport(
+            "us-east-1", endpoint_url="http://dynamodb.example.invalid:8123", credentials=("a", "b"), retry_policy=FAST
+        )
+    transport.call("GetItem", GET)
+    assert stub.requests[0]["path"] == "http://dynamodb.example.invalid:8123/"
+    assert stub.requests[0]["headers"]["Host"] == "dynamodb.example.invalid:8123"
+
+
+def test_https_proxy_uses_a_connect_tunnel_with_proxy_auth(stub: Stub) -> None:
+    proxy = f"http://user:p%40ss@127.0.0.1:{stub.port}"
+    with mock.patch.dict(os.environ, {"HTTPS_PROXY": proxy, "https_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}):
+        transport = LeanTransport("eu-west-1", credentials=("a", "b"), retry_policy=FAST, max_attempts=1)
+    with pytest.raises(TransportError):
+        transport.call("GetItem", GET)  # the stub proxy does not speak TLS after the CONNECT
+    connect = stub.requests[0]
+    assert connect["method"] == "CONNECT"
+    assert connect["path"] == "dynamodb.eu-west-1.amazonaws.com:443"
+    assert connect["headers"]["Proxy-Authorization"] == "Basic dXNlcjpwQHNz"  # user:p@ss
+
+
+def test_no_proxy_bypasses_the_proxy(stub: Stub) -> None:
+    stub.then(ok())
+    env = {"HTTP_PROXY": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9", "NO_PROXY": "localhost,127.0.0.0/8"}
+    with mock.patch.dict(os.environ, env):
+        env.pop("no_proxy", None)
+        os.environ.pop("no_proxy", None)
+        transport = lean(stub)
+    assert transport._pool.proxy is None
+    transport.call("GetItem", GET)
+    assert stub.requests[0]["path"] == "/"
