@@ -131,7 +131,7 @@ def test_keyword_overrides_beat_env() -> None:
         max_attempts=1,
         tcp_keepalive=False,
     )
-    assert dataclasses.astuple(settings) == ("sa-east-1", "http://127.0.0.1:9", 2, 0.5, 0.75, "legacy", 1, False)
+    assert settings == ClientSettings("sa-east-1", "http://127.0.0.1:9", 2, 0.5, 0.75, "legacy", 1, False)
 
 
 @pytest.mark.parametrize(
@@ -155,6 +155,8 @@ def test_settings_are_frozen_and_hashable() -> None:
     a = client_settings(environ=lambda_env(256))
     b = client_settings(environ=lambda_env(256))
     assert a == b and hash(a) == hash(b)
+    assert hash(dataclasses.replace(a, read_timeout=9.0)) != hash(a)  # the cached hash follows the fields
+    assert dataclasses.replace(a, read_timeout=3.0) == a
     assert a != client_settings(environ=lambda_env(2048))
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.region = "x"  # type: ignore[misc]

@@ -28,7 +28,7 @@ The X-Ray trace header (``_X_AMZN_TRACE_ID``) changes with every invocation, so 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from dynagen.errors import InvalidValueError
@@ -136,6 +136,8 @@ class ClientSettings:
     retry_mode: str = _DEFAULT_RETRY_MODE
     max_attempts: int = _DEFAULT_MAX_ATTEMPTS
     tcp_keepalive: bool = True
+    # The hash, computed once: settings key the client cache, so they are hashed on every warm lookup.
+    _hash: int = field(init=False, repr=False, compare=False, default=0)
 
     def __post_init__(self) -> None:
         if self.max_pool_connections < 1:
@@ -148,6 +150,11 @@ class ClientSettings:
             raise InvalidValueError("retry_mode", f"must be one of {sorted(RETRY_MODES)}, got {self.retry_mode!r}")
         if self.max_attempts < 1:
             raise InvalidValueError("max_attempts", f"must be >= 1 (the first attempt counts), got {self.max_attempts}")
+        key = (self.region, self.endpoint_url, self.max_pool_connections, self.connect_timeout, self.read_timeout)
+        object.__setattr__(self, "_hash", hash((*key, self.retry_mode, self.max_attempts, self.tcp_keepalive)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def targeting(self, region: str | None, endpoint_url: str | None) -> ClientSettings:
         """These settings with the region / endpoint replaced where given (self when nothing changes)."""

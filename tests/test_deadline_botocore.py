@@ -1,0 +1,129 @@
+"""The deadline guard on the botocore transport: no first attempt, no SDK retry, no backoff past the deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from _stub_dynamodb import INTERNAL_ERROR, THROTTLED, stub_dynamodb
+
+from dynagen.errors import DeadlineExceededError
+from dynagen.local import DynamoDBLocal
+from dynagen.runtime._clients import clear, create_client, get_transport
+from dynagen.runtime._deadline import Deadline
+from dynagen.runtime._lambda_env import ClientSettings
+from dynagen.runtime._transport import BotocoreTransport, current_deadline
+
+GET = {"TableName": "t", "Key": {"pk": {"S": "a"}}}
+MAX_ATTEMPTS = 10
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    clear()
+    yield
+    clear()
+
+
+def settings_for(endpoint: str) -> ClientSettings:
+    return ClientSettings(
+        region="us-east-1",
+        endpoint_url=endpoint,
+        retry_mode="standard",
+        max_attempts=MAX_ATTEMPTS,
+        connect_timeout=2.0,
+        read_timeout=5.0,
+    )
+
+
+def test_expired_deadline_sends_nothing() -> None:
+    with stub_dynamodb() as stub:
+        transport = get_transport(settings=settings_for(stub.endpoint))
+        expired = Deadline.from_seconds(0.1, margin=0.2)
+        with pytest.raises(DeadlineExceededError) as info:
+            transport.call("GetItem", GET, deadline=expired)
+        assert info.value.operation == "GetItem"
+        assert stub.attempts == []
+        assert current_deadline.get() is None  # the binding does not leak out of the call
+
+
+def test_sdk_retry_is_refused_without_the_backoff_guard() -> None:
+    """The lead's before-send hook alone: the retry is refused, but only after botocore's backoff sleep."""
+    with stub_dynamodb(delay=0.35, respond=lambda n: THROTTLED) as stub:
+        transport = BotocoreTransport(create_client("dynamodb", settings_for(stub.endpoint)))
+        deadline = Deadline.from_seconds(0.5, margin=0.2)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceededError) as info:
+            transport.call("GetItem", GET, deadline=deadline)
+        elapsed = time.monotonic() - started
+    assert info.value.operation == "SDK attempt"  # refused at the next attempt's before-send
+    assert len(stub.attempts) == 1 < MAX_ATTEMPTS
+    print(f"\nunguarded: 1 attempt, ended after {elapsed:.3f} s for a 0.5 s deadline (the backoff sleep is unbounded)")
+
+
+def test_sdk_retry_is_refused_before_sleeping_with_the_guard() -> None:
+    """get_transport() adds guard_retry_sleep: a backoff that would outlast the deadline is not slept."""
+    with stub_dynamodb(delay=0.35, respond=lambda n: THROTTLED) as stub:
+        transport = get_transport(settings=settings_for(stub.endpoint))
+        deadline = Deadline.from_seconds(0.5, margin=0.2)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceededError) as info:
+            transport.call("GetItem", GET, deadline=deadline)
+        elapsed = time.monotonic() - started
+    assert info.value.operation == "SDK retry"  # refused when the retry was decided, before its sleep
+    assert len(stub.attempts) == 1 < MAX_ATTEMPTS
+    print(f"\nguarded: 1 attempt, ended after {elapsed:.3f} s for a 0.5 s deadline")
+
+
+def test_retries_run_until_the_deadline_then_stop() -> None:
+    # 100 ms per answer: ten attempts need >= 1 s, the deadline leaves 0.8 s, and the first retry's
+    # backoff (at most 50 ms for a 500 on DynamoDB) always fits, so 2..9 attempts happen.
+    with stub_dynamodb(delay=0.1, respond=lambda n: INTERNAL_ERROR) as stub:
+        transport = get_transport(settings=settings_for(stub.endpoint))
+        deadline = Deadline.from_seconds(1.0, margin=0.2)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceededError):
+            transport.call("GetItem", GET, deadline=deadline)
+        elapsed = time.monotonic() - started
+    assert 2 <= len(stub.attempts) < MAX_ATTEMPTS
+    print(f"\n500s: {len(stub.attempts)} attempts of {MAX_ATTEMPTS}, ended after {elapsed:.3f} s (deadline 1.0 s)")
+
+
+def test_without_a_deadline_retries_run_out_normally() -> None:
+    with stub_dynamodb(respond=lambda n: INTERNAL_ERROR) as stub:
+        settings = ClientSettings(region="us-east-1", endpoint_url=stub.endpoint, retry_mode="standard", max_attempts=3)
+        transport = get_transport(settings=settings)
+        with pytest.raises(Exception) as info:
+            transport.call("GetItem", GET)
+    assert not isinstance(info.value, DeadlineExceededError)
+    assert getattr(info.value, "response", {})["Error"]["Code"] == "InternalFailure"
+    assert len(stub.attempts) == 3
+
+
+def test_a_retry_that_fits_the_deadline_still_happens() -> None:
+    item: dict[str, Any] = {"Item": {"pk": {"S": "a"}}}
+    with stub_dynamodb(respond=lambda n: INTERNAL_ERROR if n == 1 else (200, item)) as stub:
+        transport = get_transport(settings=settings_for(stub.endpoint))
+        response = transport.call("GetItem", GET, deadline=Deadline.from_seconds(5.0, margin=0.2))
+    assert response == {"Item": {"pk": {"S": "a"}}}
+    assert len(stub.attempts) == 2
+
+
+@pytest.mark.ddb
+def test_call_within_the_deadline_succeeds_on_dynamodb_local(dynamodb_local: DynamoDBLocal, ddb_client: Any) -> None:
+    table = "deadline-ok"
+    ddb_client.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    transport = get_transport(endpoint_url=dynamodb_local.endpoint)
+    deadline = Deadline.from_seconds(5.0, margin=0.5)
+    transport.call("PutItem", {"TableName": table, "Item": {"pk": {"S": "a"}, "n": {"N": "1"}}}, deadline=deadline)
+    response = transport.call("GetItem", {"TableName": table, "Key": {"pk": {"S": "a"}}}, deadline=deadline)
+    assert response["Item"] == {"pk": {"S": "a"}, "n": {"N": "1"}}
+    with pytest.raises(DeadlineExceededError):
+        transport.call("GetItem", {"TableName": table, "Key": {"pk": {"S": "a"}}}, deadline=Deadline(0.0, margin=0))
