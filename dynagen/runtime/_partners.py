@@ -61,6 +61,14 @@ _KEYS = frozenset({"role_arn", "external_id", "region", "session_duration", "end
 _ARN_ACCOUNT = re.compile(r"(arn:[A-Za-z0-9-]+:[A-Za-z0-9-]*:[A-Za-z0-9-]*:)(\d{8})(\d{4})(?=[:/])")
 
 
+_LONG_DIGITS = re.compile(r"\d{9,}")
+
+
+def _mask_digits(match: re.Match[str]) -> str:
+    digits = match.group()
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
 def mask_account_ids(text: str) -> str:
     """``arn:aws:iam::123456789012:role/x`` -> ``arn:aws:iam::********9012:role/x`` (every ARN in ``text``)."""
     return _ARN_ACCOUNT.sub(lambda m: f"{m.group(1)}********{m.group(3)}", text)
@@ -94,7 +102,8 @@ class Partner:
             return InvalidValueError(f"partners[{pid}].{key}", message)
 
         if not isinstance(self.role_arn, str) or not _ROLE_ARN.fullmatch(self.role_arn):
-            shown = mask_account_ids(self.role_arn) if isinstance(self.role_arn, str) else repr(self.role_arn)
+            # Echo the bad value for debugging, but with any account-id-like digit run masked.
+            shown = _LONG_DIGITS.sub(_mask_digits, self.role_arn) if isinstance(self.role_arn, str) else self.role_arn
             raise bad("role_arn", f"expected arn:<partition>:iam::<12 digits>:role/<path/name>, got {shown!r}")
         # The external ID is a shared secret of sorts: never echo it back.
         if not isinstance(self.external_id, str) or not _EXTERNAL_ID.fullmatch(self.external_id):
