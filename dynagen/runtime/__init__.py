@@ -4,7 +4,59 @@ Import-light by design: this package imports only the standard library; botocore
 the first client is created.
 """
 
+from dynagen.runtime._codec import (
+    decode_error,
+    dump_json,
+    enc_decimal,
+    enc_float,
+    enc_int,
+    format_datetime,
+    format_epoch,
+    from_wire,
+    key_part,
+    load_json,
+    parse_datetime,
+    parse_epoch,
+    to_wire,
+)
+from dynagen.runtime._cursor import Cursor, decode_cursor, encode_cursor
 from dynagen.runtime._deadline import DEFAULT_MARGIN, Deadline
+from dynagen.runtime._expressions import Condition, Field, SortCondition, Update
+from dynagen.runtime._ops import Page
+from dynagen.runtime._repository import ModelInfo, Repository, key_range, utc_now
 from dynagen.runtime._transport import BotocoreTransport, Transport, as_transport
+from dynagen.runtime._types import AttributeValue
 
-__all__ = ["DEFAULT_MARGIN", "BotocoreTransport", "Deadline", "Transport", "as_transport"]
+__all__ = [
+    "DEFAULT_MARGIN",
+    "AttributeValue",
+    "BotocoreTransport",
+    "Condition",
+    "Cursor",
+    "Deadline",
+    "Field",
+    "ModelInfo",
+    "Page",
+    "Repository",
+    "SortCondition",
+    "Transport",
+    "Update",
+    "as_transport",
+    "decode_cursor",
+    "decode_error",
+    "dump_json",
+    "enc_decimal",
+    "enc_float",
+    "enc_int",
+    "encode_cursor",
+    "format_datetime",
+    "format_epoch",
+    "from_wire",
+    "key_part",
+    "key_range",
+    "load_json",
+    "parse_datetime",
+    "parse_epoch",
+    "to_wire",
+    "utc_now",
+]

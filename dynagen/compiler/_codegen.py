@@ -1,0 +1,551 @@
+"""Compile-time type inspection: every Python expression the generated module needs, as text.
+
+The template only lays these out. Literals from schemas are rendered with ``repr`` and every name
+was validated as an identifier by the front ends, so schema text can never become code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dynagen.compiler._ir import AccessPattern, EnumDef, Field, FieldType, KeyAttr, Model, Module, Placeholder
+
+__all__ = ["ModelView", "ModuleView", "build_view", "lit"]
+
+
+def lit(value: object) -> str:
+    """A Python literal for ``value``; strings in double quotes, as the rest of the generated code."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{lit(k)}: {lit(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(lit(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(lit(v) for v in value) + "]"
+    text = repr(value)
+    if isinstance(value, str) and text.startswith("'") and '"' not in value:
+        text = '"' + text[1:-1].replace("\\'", "'") + '"'
+    return text
+
+# Names a generated module imports or defines; model and enum names must not shadow them.
+GENERATED_NAMES = frozenset(
+    {
+        "Any", "ClassVar", "Condition", "Decimal", "Field", "Iterable", "Iterator", "Mapping", "ModelInfo", "Page",
+        "Repository", "StrEnum", "StreamRecord", "UUID", "AttributeValue", "TransactAction", "BatchGetResult",
+    }
+)  # fmt: skip
+
+_EMPTY_VALUES = {
+    "string": '""', "int": "0", "decimal": 'Decimal("0")', "float": "0.0", "bool": "False", "bytes": 'b""',
+    "list": "list", "map": "dict", "set": "set", "any_map": "dict", "any_list": "list",
+}  # fmt: skip
+_FACTORY_LITERALS = {"list": "[]", "dict": "{}", "set": "set()"}
+_KEY_KINDS_BY_TEXT = ("string",)
+
+
+class Imports:
+    """Collects what the module uses, so it imports exactly that."""
+
+    def __init__(self) -> None:
+        self.stdlib: dict[str, set[str]] = {}
+        self.runtime: set[str] = set()
+
+    def std(self, module: str, name: str) -> str:
+        self.stdlib.setdefault(module, set()).add(name)
+        return name
+
+    def rt(self, name: str) -> str:
+        self.runtime.add(name)
+        return name
+
+    def lines(self) -> list[str]:
+        return [f"from {m} import {', '.join(sorted(names))}" for m, names in sorted(self.stdlib.items())]
+
+
+@dataclass
+class FieldView:
+    name: str
+    attribute: str
+    annotation: str
+    default: str | None  # text after "=" in the dataclass body, or None when required
+    doc: str
+    encode: str  # expression of the attribute value, from self.<name>
+    guard: str | None  # condition under which the attribute is written; None: always
+    decode: str  # expression from ``av`` (the attribute value, when it may be absent)
+    decode_required: str  # expression from ``item[attribute]``
+    read_missing: str | None  # value when the attribute is absent; None: required
+    empty_check: str  # expression that is true when the value is empty (embedded models' is_empty)
+    encoder: str  # a one-argument encoder (for update ADD/DELETE/append and typed conditions)
+    value_type: str  # the type of one value (for Field[...] in conditions)
+
+
+@dataclass
+class KeyView:
+    attribute: str
+    value: str  # expression over self.<field>
+    guard: str | None
+
+
+@dataclass
+class PatternView:
+    name: str
+    doc: str
+    index: str | None
+    params: list[tuple[str, str]]  # (name, annotation) of required key inputs
+    partition_attr: str
+    partition_value: str
+    sort_attr: str | None
+    sort_prefix: str | None  # expression; None when no sort condition applies
+    range_param: str | None
+    range_annotation: str
+    range_encode: str  # expression template with {v}
+    range_numeric: bool
+    range_tail: str  # literal that follows the range field in the template ("" when it is last)
+    descending: bool
+    consistent_allowed: bool
+
+
+@dataclass
+class ModelView:
+    name: str
+    doc: str
+    fields: list[FieldView]
+    always: list[tuple[str, str]] = field(default_factory=list)  # (attribute, expression) in the dict literal
+    conditional: list[tuple[str, str, str]] = field(default_factory=list)  # (guard, attribute, expression)
+    embedded: bool = True
+    key_params: list[tuple[str, str]] = field(default_factory=list)
+    key_values: list[tuple[str, str]] = field(default_factory=list)  # over parameter names
+    key_args: str = ""  # "partner_id=self.partner_id, ..."
+    key_call: str = ""  # "partner_id=partner_id, ..."
+    info: dict[str, str] = field(default_factory=dict)
+    patterns: list[PatternView] = field(default_factory=list)
+    table_name: str = ""
+    entity_attribute: str | None = None
+    entity: str | None = None
+
+
+@dataclass
+class ModuleView:
+    header: str
+    doc: str
+    enums: list[EnumDef]
+    models: list[ModelView]
+    tables: list[tuple[str, str]]  # (table id, repr of the CreateTable definition)
+    imports: list[str]
+    runtime_imports: list[str]
+    all_names: list[str]
+    type_checking: list[str]
+
+
+def _annotation(t: FieldType, imp: Imports) -> str:
+    k = t.kind
+    if k in ("string", "int", "float", "bool", "bytes"):
+        return {"string": "str"}.get(k, k)
+    if k == "decimal":
+        return imp.std("decimal", "Decimal")
+    if k == "datetime":
+        return imp.std("datetime", "datetime")
+    if k == "date":
+        return imp.std("datetime", "date")
+    if k == "uuid":
+        return imp.std("uuid", "UUID")
+    if k == "json":
+        return imp.std("typing", "Any")
+    if k in ("enum", "model"):
+        return t.ref or ""
+    if k == "list":
+        return f"list[{_annotation(t.item or FieldType('null'), imp)}]"
+    if k == "map":
+        return f"dict[str, {_annotation(t.item or FieldType('null'), imp)}]"
+    if k == "set":
+        return f"set[{_annotation(t.item or FieldType('null'), imp)}]"
+    if k == "any_map":
+        return f"dict[str, {imp.std('typing', 'Any')}]"
+    if k == "any_list":
+        return f"list[{imp.std('typing', 'Any')}]"
+    return "None"
+
+
+def _encode(t: FieldType, v: str, name: str, imp: Imports, depth: int = 0) -> str:
+    """An expression of the attribute value of ``v``."""
+    n = lit(name)
+    k = t.kind
+    e, key = f"e{depth}", f"k{depth}"
+    if k == "string":
+        return f'{{"S": {v}}}'
+    if k == "int":
+        return f'{{"N": {imp.rt("enc_int")}({v}, {n})}}'
+    if k == "decimal":
+        return f'{{"N": {imp.rt("enc_decimal")}({v}, {n})}}'
+    if k == "float":
+        return f'{{"N": {imp.rt("enc_float")}({v}, {n})}}'
+    if k == "bool":
+        return f'{{"BOOL": {v}}}'
+    if k == "bytes":
+        return f'{{"B": {v}}}'
+    if k == "datetime":
+        if t.epoch:
+            return f'{{"N": {imp.rt("format_epoch")}({v}, {n})}}'
+        return f'{{"S": {imp.rt("format_datetime")}({v}, {n})}}'
+    if k == "date":
+        return f'{{"S": {v}.isoformat()}}'
+    if k == "uuid":
+        return f'{{"S": str({v})}}'
+    if k == "enum":
+        return f'{{"S": {v}.value}}'
+    if k == "json":
+        return f'{{"S": {imp.rt("dump_json")}({v}, {n})}}'
+    if k == "model":
+        return f'{{"M": {v}.to_item()}}'
+    if k == "list":
+        return f'{{"L": [{_encode(t.item or FieldType("null"), e, name, imp, depth + 1)} for {e} in {v}]}}'
+    if k == "map":
+        inner = _encode(t.item or FieldType("null"), e, name, imp, depth + 1)
+        return f'{{"M": {{{key}: {inner} for {key}, {e} in {v}.items()}}}}'
+    if k == "set":
+        item = (t.item or FieldType("string")).kind
+        if item == "string":
+            return f'{{"SS": list({v})}}'
+        if item == "bytes":
+            return f'{{"BS": list({v})}}'
+        fn = imp.rt({"int": "enc_int", "decimal": "enc_decimal", "float": "enc_float"}[item])
+        return f'{{"NS": [{fn}({e}, {n}) for {e} in {v}]}}'
+    if k in ("any_map", "any_list"):
+        return f"{imp.rt('to_wire')}({v}, {n})"
+    return '{"NULL": True}'
+
+
+def _decode(t: FieldType, av: str, imp: Imports, depth: int = 0) -> str:
+    """An expression of the Python value of attribute value ``av``."""
+    k = t.kind
+    e, key = f"e{depth}", f"k{depth}"
+    simple = {
+        "string": f'{av}["S"]',
+        "int": f'int({av}["N"])',
+        "float": f'float({av}["N"])',
+        "bool": f'{av}["BOOL"]',
+        "bytes": f'{av}["B"]',
+    }
+    if k in simple:
+        return simple[k]
+    if k == "decimal":
+        return f'{imp.std("decimal", "Decimal")}({av}["N"])'
+    if k == "datetime":
+        if t.epoch:
+            return f'{imp.rt("parse_epoch")}({av}["N"])'
+        return f'{imp.rt("parse_datetime")}({av}["S"])'
+    if k == "date":
+        return f'{imp.std("datetime", "date")}.fromisoformat({av}["S"])'
+    if k == "uuid":
+        return f'{imp.std("uuid", "UUID")}({av}["S"])'
+    if k == "enum":
+        return f'{t.ref}({av}["S"])'
+    if k == "json":
+        return f"{imp.rt('load_json')}({av})"
+    if k == "model":
+        return f'{t.ref}.from_item({av}["M"])'
+    if k == "list":
+        return f'[{_decode(t.item or FieldType("null"), e, imp, depth + 1)} for {e} in {av}["L"]]'
+    if k == "map":
+        return f'{{{key}: {_decode(t.item or FieldType("null"), e, imp, depth + 1)} for {key}, {e} in {av}["M"].items()}}'
+    if k == "set":
+        item = (t.item or FieldType("string")).kind
+        if item == "string":
+            return f'set({av}["SS"])'
+        if item == "bytes":
+            return f'set({av}["BS"])'
+        conv = {"int": "int", "float": "float", "decimal": imp.std("decimal", "Decimal")}[item]
+        return f'{{{conv}({e}) for {e} in {av}["NS"]}}'
+    if k in ("any_map", "any_list"):
+        return f"{imp.rt('from_wire')}({av})"
+    return "None"
+
+
+def _key_text(f: Field, v: str, imp: Imports) -> str:
+    """A string expression of one key part."""
+    n = lit(f.name)
+    k = f.type.kind
+    if k == "string":
+        return f"{imp.rt('key_part')}({v}, {n})"
+    if k == "int":
+        return f"{imp.rt('enc_int')}({v}, {n})"
+    if k == "decimal":
+        return f"{imp.rt('enc_decimal')}({v}, {n})"
+    if k == "uuid":
+        return f"str({v})"
+    if k == "date":
+        return f"{v}.isoformat()"
+    if k == "datetime":
+        return f"{imp.rt('format_datetime')}({v}, {n})"
+    return f"{v}.value"  # enum
+
+
+def _key_value(key: KeyAttr, model: Model, prefix: str, imp: Imports) -> str:
+    """The attribute value expression of a key attribute, over ``<prefix><field>`` names."""
+    direct = key.direct_field
+    if direct is not None and key.type != "S":
+        f = model.field(direct)
+        assert f is not None
+        return _encode(f.type, prefix + direct, f.name, imp)
+    return f'{{"S": {_template_text(key.template, model, prefix, imp)}}}'
+
+
+def _template_text(parts: tuple[str | Placeholder, ...], model: Model, prefix: str, imp: Imports) -> str:
+    pieces = []
+    for part in parts:
+        if isinstance(part, Placeholder):
+            f = model.field(part.field)
+            assert f is not None
+            pieces.append(_key_text(f, prefix + f.name, imp))
+        else:
+            pieces.append(lit(part))
+    return " + ".join(pieces) if pieces else '""'
+
+
+def _field_view(f: Field, model: Model, key_fields: set[str], imp: Imports, enums: dict[str, EnumDef]) -> FieldView:
+    t = f.type
+    ann = _annotation(t, imp)
+    v = f"self.{f.name}"
+    nullable = f.optional or f.role in ("created_at", "updated_at", "ttl")
+    annotation = f"{ann} | None" if nullable and t.kind != "null" else ann
+    default: str | None = None
+    read_missing: str | None = None
+    empty_value = _EMPTY_VALUES.get(t.kind)
+    if f.role == "version":
+        default, read_missing = "0", "0"
+    elif f.has_default and f.default is not None:
+        enum_values = enums[f.type.ref].values if f.type.kind == "enum" and f.type.ref in enums else ()
+        default = read_missing = _literal(f, imp, enum_values)
+        if default in _FACTORY_LITERALS:
+            read_missing = _FACTORY_LITERALS[default]
+            default = f"{imp.std('dataclasses', 'field')}(default_factory={default})"
+    elif nullable:
+        default, read_missing = "None", "None"
+    elif t.kind == "set" or (f.omit_empty and empty_value is not None):
+        assert empty_value is not None
+        default = read_missing = empty_value
+        if empty_value in _FACTORY_LITERALS:
+            read_missing = _FACTORY_LITERALS[empty_value]
+            default = f"{imp.std('dataclasses', 'field')}(default_factory={empty_value})"
+        elif "Decimal" in empty_value:
+            imp.std("decimal", "Decimal")
+    direct_key = f.name in key_fields and t.kind == "string"
+    encode = f'{{"S": {imp.rt("key_part")}({v}, {lit(f.name)})}}' if direct_key else _encode(t, v, f.name, imp)
+    guard: str | None = None
+    if t.kind == "json" and not f.omit_empty:
+        guard = None
+        encode = f'{{"NULL": True}} if {v} is None else {encode}' if nullable else encode
+    elif t.kind == "set" or (f.omit_empty and t.kind in _EMPTY_VALUES) or (f.omit_empty and t.kind == "json"):
+        guard = v
+    elif f.omit_empty and t.kind == "model":
+        guard = f"{v} is not None and not {v}.is_empty()" if nullable else f"not {v}.is_empty()"
+    elif nullable:
+        guard = f"{v} is not None"
+    if t.kind == "model":
+        empty_check = f"({v} is None or {v}.is_empty())" if nullable else f"{v}.is_empty()"
+    elif t.kind in _EMPTY_VALUES or t.kind == "json":
+        empty_check = f"not {v}"
+    else:
+        empty_check = f"{v} is None"
+    value_type = ann
+    return FieldView(
+        name=f.name, attribute=f.attribute, annotation=annotation, default=default, doc=f.doc, encode=encode,
+        guard=guard, decode=_decode(t, "av", imp), decode_required=_decode(t, f"item[{lit(f.attribute)}]", imp), read_missing=read_missing, empty_check=empty_check,
+        encoder=_encode(t, "v", f.name, imp), value_type=value_type,
+    )  # fmt: skip
+
+
+def _literal(f: Field, imp: Imports, enum_values: tuple[tuple[str, str], ...] = ()) -> str:
+    value, kind = f.default, f.type.kind
+    if kind == "enum":
+        member = next((m for m, v in enum_values if v == value), None)
+        return f"{f.type.ref}.{member}" if member else f"{f.type.ref}({lit(value)})"
+    if kind == "decimal":
+        return f"{imp.std('decimal', 'Decimal')}({lit(str(value))})"
+    if kind == "float":
+        return lit(float(value))  # type: ignore[arg-type]
+    if kind in ("list", "set", "map"):
+        return {"list": "list", "set": "set", "map": "dict"}[kind]
+    return lit(value)
+
+
+def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]) -> ModuleView:
+    imp = Imports()
+    imp.std("dataclasses", "dataclass")
+    enums = {e.name: e for e in module.enums}
+    models = [_model_view(m, imp, enums) for m in module.models]
+    if module.enums:
+        imp.std("enum", "StrEnum")
+    bound = [m for m in models if not m.embedded]
+    if bound:
+        imp.rt("Repository")
+        imp.rt("ModelInfo")
+    if any(not m.embedded for m in models) or models:
+        imp.std("collections.abc", "Mapping")
+        imp.rt("AttributeValue")
+        imp.rt("decode_error")
+    if any(m.patterns for m in bound):
+        for name in ("Condition", "Page"):
+            imp.rt(name)
+        imp.std("collections.abc", "Iterator")
+    if any(p.range_param for m in bound for p in m.patterns):
+        imp.rt("key_range")
+    if bound:
+        imp.rt("Condition")
+    names = [e.name for e in module.enums]
+    for m in models:
+        names.append(m.name)
+        if not m.embedded:
+            names.append(f"{m.name}Repository")
+    if tables:
+        names.append("TABLES")
+        imp.std("typing", "Any")
+    return ModuleView(
+        header=header, doc=f"Typed DynamoDB access generated from {module.source}.", enums=list(module.enums),
+        models=models, tables=[(k, _pretty(v)) for k, v in sorted(tables.items())], imports=imp.lines(),
+        runtime_imports=sorted(imp.runtime), all_names=sorted(names), type_checking=[],
+    )  # fmt: skip
+
+
+def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelView:
+    primary = {model.table.partition_key, model.table.sort_key} if model.table else set()
+    key_fields = {
+        name for k in model.keys if k.attribute in primary for name in k.fields
+    }
+    view = ModelView(name=model.name, doc=model.doc, fields=[], embedded=model.table is None)
+    for f in model.fields:
+        fv = _field_view(f, model, key_fields, imp, enums)
+        view.fields.append(fv)
+        if fv.guard is None:
+            view.always.append((f.attribute, fv.encode))
+        else:
+            view.conditional.append((fv.guard, f.attribute, fv.encode))
+    if model.table is None:
+        return view
+    table = model.table
+    view.table_name = table.name
+    # Key attributes that are not plain fields, written from their templates: primary key first, then
+    # index keys in the table's order, then the entity type, then the fields.
+    order = [table.partition_key, table.sort_key]
+    for index in table.indexes:
+        order += [index.partition_key, index.sort_key]
+    templated = sorted((k for k in model.keys if k.direct_field is None), key=lambda k: order.index(k.attribute))
+    head: list[tuple[str, str]] = []
+    guarded: list[tuple[str, str, str]] = []
+    for k in templated:
+        optional = [n for n in k.fields if (f := model.field(n)) is not None and f.optional]
+        value = _key_value(k, model, "self.", imp)
+        if optional:
+            guarded.append((" and ".join(f"self.{n} is not None" for n in optional), k.attribute, value))
+        else:
+            head.append((k.attribute, value))
+    if table.entity_attribute and model.entity:
+        view.entity_attribute = table.entity_attribute
+        view.entity = model.entity
+        head.append((table.entity_attribute, f'{{"S": {lit(model.entity)}}}'))
+    view.always = head + view.always
+    view.conditional = guarded + view.conditional
+    primary_keys = [k for k in model.keys if k.attribute in primary]
+    params: list[str] = []
+    for k in primary_keys:
+        for name in k.fields:
+            if name not in params:
+                params.append(name)
+    fields = {f.name: f for f in model.fields}
+    view.key_params = [(n, _annotation(fields[n].type, imp)) for n in params]
+    view.key_values = [(k.attribute, _key_value(k, model, "", imp)) for k in sorted(primary_keys, key=lambda k: k.attribute != table.partition_key)]
+    view.key_args = ", ".join(f"{n}=self.{n}" for n in params)
+    view.key_call = ", ".join(f"{n}={n}" for n in params)
+    view.patterns = [_pattern_view(p, model, imp) for p in model.access_patterns]
+    # Index keys built from templates must be rewritten when a field they use is updated.
+    derived: dict[str, list[str]] = {}
+    for k in templated:
+        if k.attribute not in primary:
+            for n in k.fields:
+                derived.setdefault(n, []).append(k.attribute)
+    role = {r: (f.name if (f := model.role(r)) else None) for r in ("created_at", "updated_at", "version", "ttl")}
+    indexes = {
+        i.name: (i.partition_key, i.sort_key) for i in table.indexes
+    }
+    view.info = {
+        "name": lit(model.name),
+        "table": lit(table.name),
+        "partition_key": lit(table.partition_key),
+        "sort_key": lit(table.sort_key),
+        "indexes": _pretty(dict(sorted(indexes.items())), 2),
+        "attributes": _pretty({f.name: f.attribute for f in model.fields}, 2),
+        "key_fields": lit(tuple(sorted(key_fields))),
+        "derived": _pretty({k: tuple(v) for k, v in sorted(derived.items())}, 2),
+        "entity_attribute": lit(view.entity_attribute),
+        "entity": lit(view.entity),
+        "created_at": lit(role["created_at"]),
+        "updated_at": lit(role["updated_at"]),
+        "version": lit(role["version"]),
+        "ttl": lit(role["ttl"]),
+    }
+    return view
+
+
+def _pattern_view(p: AccessPattern, model: Model, imp: Imports) -> PatternView:
+    assert model.table is not None
+    table = model.table
+    pk_name, sk_name = table.partition_key, table.sort_key
+    index = table.index(p.index) if p.index else None
+    if index is not None:
+        pk_name, sk_name = index.partition_key, index.sort_key
+    pk = model.key(pk_name)
+    assert pk is not None
+    sk = model.key(sk_name)
+    fields = {f.name: f for f in model.fields}
+    params: list[str] = list(pk.fields)
+    sort_prefix: str | None = None
+    range_param = None
+    range_annotation = ""
+    range_encode = ""
+    range_numeric = False
+    range_tail = ""
+    if sk is not None:
+        parts = sk.template
+        stop = len(parts)
+        if p.range_field is not None:
+            stop = next(i for i, part in enumerate(parts) if isinstance(part, Placeholder) and part.field == p.range_field)
+            rf = fields[p.range_field]
+            range_param = rf.name
+            range_annotation = _annotation(rf.type, imp)
+            range_numeric = sk.type == "N"
+            if range_numeric:
+                range_encode = _encode(rf.type, "{v}", rf.name, imp)
+            else:
+                range_encode = _key_text(rf, "{v}", imp)
+            rest = parts[stop + 1 :]
+            range_tail = rest[0] if rest and isinstance(rest[0], str) else ""
+        else:
+            # Without a range: everything up to the first placeholder not given as an argument.
+            stop = next((i for i, part in enumerate(parts) if isinstance(part, Placeholder)), len(parts))
+        leading = parts[:stop]
+        for part in leading:
+            if isinstance(part, Placeholder) and part.field not in params:
+                params.append(part.field)
+        if leading or range_param:
+            sort_prefix = _template_text(leading, model, "", imp) if leading else '""'
+        if sk.type != "S" and not range_param:
+            sort_prefix = None
+    return PatternView(
+        name=p.name, doc=p.doc or f"Query {model.name} items" + (f" through index {p.index}." if p.index else "."),
+        index=p.index, params=[(n, _annotation(fields[n].type, imp)) for n in params], partition_attr=pk.attribute,
+        partition_value=_key_value(pk, model, "", imp), sort_attr=sk.attribute if sk else None, sort_prefix=sort_prefix,
+        range_param=range_param, range_annotation=range_annotation, range_encode=range_encode,
+        range_numeric=range_numeric, range_tail=range_tail, descending=p.descending,
+        consistent_allowed=index is None or index.kind == "LSI",
+    )  # fmt: skip
+
+
+def _pretty(value: object, indent: int = 0) -> str:
+    """repr, laid out one entry per line (stable: dict order is the builder's, which is sorted)."""
+    pad = "    " * (indent + 1)
+    if isinstance(value, dict) and value:
+        inner = ",\n".join(f"{pad}{lit(k)}: {_pretty(v, indent + 1)}" for k, v in value.items())
+        return "{\n" + inner + ",\n" + "    " * indent + "}"
+    if isinstance(value, list) and value:
+        inner = ",\n".join(f"{pad}{_pretty(v, indent + 1)}" for v in value)
+        return "[\n" + inner + ",\n" + "    " * indent + "]"
+    return lit(value)

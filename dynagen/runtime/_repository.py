@@ -1,0 +1,429 @@
+"""The base of every generated repository: lifecycle stamping, versioning, entity filtering.
+
+Generated subclasses add the typed surface (``get(**key)``, one method per access pattern) and a
+``ModelInfo`` that tells this class, once, everything it needs about the model: no reflection at
+run time. Requests go through the stateless wire-level functions of ``_ops``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
+
+from dynagen.errors import ConditionFailedError, InvalidValueError, ItemNotFoundError, VersionConflictError
+from dynagen.runtime import _ops
+from dynagen.runtime._codec import format_datetime
+from dynagen.runtime._deadline import Deadline
+from dynagen.runtime._expressions import Condition, Field, SortCondition, Update
+from dynagen.runtime._ops import Page
+from dynagen.runtime._transport import Transport, as_transport
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from dynagen.runtime._types import AttributeValue
+
+__all__ = ["ModelInfo", "Repository", "key_range", "utc_now"]
+
+
+class _Model(Protocol):
+    def to_item(self) -> dict[str, AttributeValue]: ...
+
+    def key(self) -> dict[str, AttributeValue]: ...
+
+
+M = TypeVar("M", bound=_Model)
+
+
+def utc_now() -> datetime:
+    """The clock lifecycle stamps use (tests replace ``Repository.clock``)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo(Generic[M]):
+    """What the runtime needs to know about one generated model, computed at compile time."""
+
+    name: str
+    table: str
+    partition_key: str
+    sort_key: str | None
+    indexes: Mapping[str, tuple[str, str | None]]
+    attributes: Mapping[str, str]  # Python field -> attribute name
+    key_fields: tuple[str, ...]  # fields the primary key is built from
+    derived: Mapping[str, tuple[str, ...]]  # field -> index key attributes built from it
+    entity_attribute: str | None
+    entity: str | None
+    created_at: str | None
+    updated_at: str | None
+    version: str | None
+    ttl: str | None
+    from_item: Callable[[Mapping[str, AttributeValue]], M]
+    encoders: Mapping[str, Callable[[Any], AttributeValue]]
+
+    def key_attributes(self, index: str | None = None) -> tuple[str, ...]:
+        """The attributes of a LastEvaluatedKey on the table or an index."""
+        names = [self.partition_key] + ([self.sort_key] if self.sort_key else [])
+        if index is not None:
+            pk, sk = self.indexes[index]
+            names += [n for n in (pk, sk) if n and n not in names]
+        return tuple(names)
+
+    def attribute(self, field: str, what: str = "field") -> str:
+        try:
+            return self.attributes[field]
+        except KeyError:
+            close = difflib.get_close_matches(field, list(self.attributes), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InvalidValueError(field, f"{self.name} has no {what} {field!r}{hint}") from None
+
+
+def key_range(
+    attribute: str, prefix: str, low: str | AttributeValue | None, high: str | AttributeValue | None, *, tail: str = ""
+) -> tuple[str, SortCondition] | None:
+    """The sort-key condition of an access pattern: the template prefix, narrowed to [low, high].
+
+    ``low``/``high`` are encoded key parts (strings), or attribute values for numeric sort keys.
+    ``tail`` is the literal that follows the range field in the template: an upper bound must admit
+    every key that continues after it (``PAYMENT#2024-05-01#p-9`` is within ``high=2024-05-01``).
+    """
+    if isinstance(low, Mapping) or isinstance(high, Mapping):  # a numeric sort key holding the field itself
+        if low is not None and high is not None:
+            return attribute, SortCondition.between(cast("Mapping[str, Any]", low), cast("Mapping[str, Any]", high))
+        if low is not None:
+            return attribute, SortCondition.ge(cast("Mapping[str, Any]", low))
+        return attribute, SortCondition.le(cast("Mapping[str, Any]", high))
+    if low is None and high is None:
+        return (attribute, SortCondition.begins_with({"S": prefix})) if prefix else None
+    # U+10FFFF sorts after every character a key can hold (DynamoDB compares UTF-8 bytes).
+    top = "\U0010ffff"
+    lower = prefix + low if low is not None else prefix
+    upper = prefix + high + (tail + top if tail else "") if high is not None else prefix + top
+    if not prefix and low is not None and high is None:
+        return attribute, SortCondition.ge({"S": lower})
+    if not prefix and low is None and not tail:
+        return attribute, SortCondition.le({"S": upper})
+    return attribute, SortCondition.between({"S": lower}, {"S": upper})
+
+
+class Repository(Generic[M]):
+    """Typed access to one model's items. Cheap to create; hold one per handler (or per partner)."""
+
+    __slots__ = ("deadline", "table_name", "transport")
+    model: ClassVar[ModelInfo[Any]]
+    clock: ClassVar[Callable[[], datetime]] = staticmethod(utc_now)
+
+    def __init__(
+        self, client: DynamoDBClient | Transport, *, table_name: str | None = None, deadline: Deadline | None = None
+    ) -> None:
+        self.transport: Transport = as_transport(client)
+        name = table_name if table_name is not None else self.model.table
+        if not isinstance(name, str) or not 3 <= len(name) <= 255:
+            raise InvalidValueError("table_name", f"table names are 3 to 255 characters, got {name!r}")
+        self.table_name: str = name
+        self.deadline: Deadline | None = deadline
+
+    def with_deadline(self, deadline: Deadline | None) -> Self:
+        """A copy bound to ``deadline``: no request starts once too little time is left."""
+        clone = object.__new__(type(self))
+        clone.transport = self.transport
+        clone.table_name = self.table_name
+        clone.deadline = deadline
+        return clone
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(table_name={self.table_name!r}, transport={self.transport!r})"
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    def _decode(self, item: Mapping[str, Any]) -> M:
+        info = self.model
+        if info.entity_attribute is not None:
+            stored = item.get(info.entity_attribute)
+            if stored != {"S": info.entity}:
+                got = stored.get("S") if isinstance(stored, Mapping) else stored
+                raise InvalidValueError(info.entity_attribute, f"item is a {got!r}, not a {info.entity!r} ({info.name})")
+        return cast("M", info.from_item(item))
+
+    def _find(self, key: Mapping[str, AttributeValue], *, consistent: bool = False) -> M | None:
+        item = _ops.get_item(self.transport, self.table_name, key, consistent=consistent, deadline=self.deadline)
+        return None if item is None else self._decode(item)
+
+    def _get(self, key: Mapping[str, AttributeValue], *, consistent: bool = False) -> M:
+        found = self._find(key, consistent=consistent)
+        if found is None:
+            raise ItemNotFoundError(self.table_name, key)
+        return found
+
+    def _entity_filter(self, condition: Condition | None) -> Condition | None:
+        info = self.model
+        if info.entity_attribute is None:
+            return condition
+        mine = Field(info.entity_attribute).eq({"S": info.entity})
+        return mine if condition is None else mine & condition
+
+    def _query(
+        self,
+        *,
+        index: str | None,
+        partition: tuple[str, AttributeValue],
+        sort: tuple[str, SortCondition] | None,
+        filter: Condition | None,
+        limit: int | None,
+        cursor: str | None,
+        descending: bool,
+        consistent: bool,
+    ) -> Page[M]:
+        page = _ops.query(
+            self.transport,
+            self.table_name,
+            partition=partition,
+            key_attributes=self.model.key_attributes(index),
+            sort=sort,
+            index=index,
+            filter=self._entity_filter(filter),
+            limit=limit,
+            cursor=cursor,
+            forward=not descending,
+            consistent=consistent,
+            deadline=self.deadline,
+        )
+        return page.map(self._decode)
+
+    def scan(
+        self,
+        *,
+        filter: Condition | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        segment: int | None = None,
+        total_segments: int | None = None,
+        consistent: bool = False,
+    ) -> Page[M]:
+        """One page of this model's items in the whole table (or one segment of it)."""
+        page = _ops.scan(
+            self.transport,
+            self.table_name,
+            key_attributes=self.model.key_attributes(),
+            filter=self._entity_filter(filter),
+            limit=limit,
+            cursor=cursor,
+            consistent=consistent,
+            segment=segment,
+            total_segments=total_segments,
+            deadline=self.deadline,
+        )
+        return page.map(self._decode)
+
+    def iter_scan(self, *, filter: Condition | None = None, page_size: int | None = None) -> Iterator[M]:
+        """Every item of this model in the table, page after page."""
+        pages = _ops.scan_pages(
+            self.transport,
+            self.table_name,
+            key_attributes=self.model.key_attributes(),
+            filter=self._entity_filter(filter),
+            limit=page_size,
+            deadline=self.deadline,
+        )
+        for page in pages:
+            yield from (self._decode(item) for item in page.items)
+
+    def parallel_scan(
+        self, total_segments: int, *, filter: Condition | None = None, max_workers: int | None = None
+    ) -> list[M]:
+        """Every item of this model, read as ``total_segments`` segments on worker threads."""
+        items = _ops.parallel_scan(
+            self.transport,
+            self.table_name,
+            total_segments=total_segments,
+            key_attributes=self.model.key_attributes(),
+            max_workers=max_workers,
+            filter=self._entity_filter(filter),
+            deadline=self.deadline,
+        )
+        return [self._decode(item) for item in items]
+
+    def count(self, *, filter: Condition | None = None) -> int:
+        """How many items of this model the table holds (a full scan: use sparingly)."""
+        return _ops.scan_count(
+            self.transport,
+            self.table_name,
+            key_attributes=self.model.key_attributes(),
+            filter=self._entity_filter(filter),
+            deadline=self.deadline,
+        )
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def _stamp_new(self, m: M) -> M:
+        info = self.model
+        now = type(self).clock()
+        changes: dict[str, Any] = {}
+        if info.created_at:
+            changes[info.created_at] = now
+        if info.updated_at:
+            changes[info.updated_at] = now
+        if info.version and getattr(m, info.version) is None:
+            changes[info.version] = 0
+        return replace(m, **changes) if changes else m  # type: ignore[type-var]
+
+    def _not_exists(self) -> Condition:
+        return Field(self.model.partition_key).not_exists()
+
+    def create(self, m: M, *, if_not_exists: bool = False, condition: Condition | None = None) -> M:
+        """Write a new item: stamps created_at/updated_at (now) and version (0 when unset).
+
+        With ``if_not_exists``, ``ConditionFailedError`` when an item with this key exists.
+        Returns the stamped model.
+        """
+        stamped = self._stamp_new(m)
+        if if_not_exists:
+            condition = self._not_exists() if condition is None else self._not_exists() & condition
+        _ops.put_item(self.transport, self.table_name, stamped.to_item(), condition=condition, deadline=self.deadline)
+        return stamped
+
+    def put(self, m: M, *, condition: Condition | None = None) -> M:
+        """Write the item whole, replacing any item with its key (an upsert); stamps like ``create``."""
+        return self.create(m, condition=condition)
+
+    def update(
+        self,
+        m: M,
+        fields: Iterable[str],
+        *,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        delete: Mapping[str, Any] | None = None,
+        append: Mapping[str, Any] | None = None,
+        set_if_missing: Iterable[str] = (),
+        condition: Condition | None = None,
+    ) -> M:
+        """Update the stored item of ``m`` and return the item as stored afterwards.
+
+        ``fields``: fields of ``m`` to SET (a None value REMOVEs the attribute); ``remove``: fields to
+        REMOVE; ``add``: numbers to add or set members to add; ``delete``: set members to remove;
+        ``append``: list elements to append; ``set_if_missing``: fields of ``m`` to SET only where the
+        stored item has none. updated_at is stamped; a versioned model must still have the stored
+        version (else ``VersionConflictError``) and the version goes up by one atomically. An
+        update never creates an item: a missing one is a ``ConditionFailedError``.
+        """
+        update, cond = self._update_request(m, fields, remove, add, delete, append, set_if_missing, condition)
+        try:
+            item = _ops.update_item(
+                self.transport, self.table_name, m.key(), update, condition=cond, deadline=self.deadline
+            )
+        except ConditionFailedError as exc:
+            raise self._explain_failure(m, exc) from exc
+        return self._decode(item)
+
+    def _update_request(
+        self,
+        m: M,
+        fields: Iterable[str],
+        remove: Iterable[str],
+        add: Mapping[str, Any] | None,
+        delete: Mapping[str, Any] | None,
+        append: Mapping[str, Any] | None,
+        set_if_missing: Iterable[str],
+        condition: Condition | None,
+    ) -> tuple[Update, Condition]:
+        info = self.model
+        owned = {info.created_at, info.updated_at, info.version} - {None}
+        if isinstance(fields, str):
+            raise InvalidValueError("fields", "give a list of field names, not one string")
+        now = type(self).clock()
+        stamped = replace(m, **{info.updated_at: now}) if info.updated_at else m  # type: ignore[type-var]
+        item = stamped.to_item()
+        update = Update()
+        touched: list[str] = []
+
+        def check(name: str, what: str) -> str:
+            attribute = info.attribute(name)
+            if name in info.key_fields:
+                raise InvalidValueError(name, f"{name!r} is part of {info.name}'s primary key and cannot be {what}")
+            if name in owned:
+                raise InvalidValueError(name, f"{name!r} is maintained by dynagen and cannot be {what}")
+            touched.append(name)
+            return attribute
+
+        for name in fields:
+            attribute = check(name, "updated")
+            value = item.get(attribute)
+            update = update.remove(attribute) if value is None else update.set(attribute, value)
+        for name in set_if_missing:
+            attribute = check(name, "updated")
+            value = item.get(attribute)
+            if value is not None:
+                update = update.set_if_not_exists(attribute, value)
+        for name in remove:
+            update = update.remove(check(name, "removed"))
+        for clause, values in (("add", add), ("delete", delete), ("append", append)):
+            for name, value in (values or {}).items():
+                attribute = check(name, f"changed with {clause}")
+                if name in info.derived:
+                    raise InvalidValueError(name, f"{name!r} builds index keys; update it with fields=[...]")
+                wire = info.encoders[name](value)
+                update = {"add": update.add, "delete": update.delete, "append": update.append}[clause](attribute, wire)
+        # Index keys built from updated fields follow them.
+        for name in touched:
+            for key_attribute in info.derived.get(name, ()):
+                value = item.get(key_attribute)
+                if key_attribute not in update.attributes:
+                    update = update.remove(key_attribute) if value is None else update.set(key_attribute, value)
+        if info.updated_at:
+            update = update.set(info.attributes[info.updated_at], {"S": format_datetime(now, info.updated_at)})
+        cond: Condition = Field(info.partition_key).exists()
+        if info.version:
+            version_attr = info.attributes[info.version]
+            current = getattr(m, info.version)
+            same = Field(version_attr).eq({"N": str(current)})
+            cond = cond & (same | Field(version_attr).not_exists()) if current == 0 else cond & same
+            update = update.add(version_attr, {"N": "1"})
+        if condition is not None:
+            cond = cond & condition
+        return update, cond
+
+    def _explain_failure(self, m: M, exc: ConditionFailedError) -> ConditionFailedError:
+        info = self.model
+        if exc.item is None:
+            return ConditionFailedError(f"no {info.name} item with key {m.key()!r} to change")
+        if info.version:
+            stored = exc.item.get(info.attributes[info.version])
+            expected = getattr(m, info.version)
+            if stored is not None and stored.get("N") != str(expected):
+                return VersionConflictError(
+                    f"{info.name} version conflict: expected {expected}, stored {stored.get('N')}", item=exc.item
+                )
+        return exc
+
+    def _delete(
+        self, key: Mapping[str, AttributeValue], *, expected_version: int | None = None, condition: Condition | None = None
+    ) -> None:
+        info = self.model
+        cond = condition
+        if expected_version is not None:
+            if not info.version:
+                raise InvalidValueError("expected_version", f"{info.name} has no version field")
+            same = Field(info.attributes[info.version]).eq({"N": str(expected_version)})
+            cond = same if cond is None else same & cond
+        try:
+            _ops.delete_item(self.transport, self.table_name, key, condition=cond, deadline=self.deadline)
+        except ConditionFailedError as exc:
+            if expected_version is not None and exc.item is not None:
+                stored = exc.item.get(info.attributes[info.version or ""], {}).get("N")
+                if stored != str(expected_version):
+                    raise VersionConflictError(
+                        f"{info.name} version conflict: expected {expected_version}, stored {stored}", item=exc.item
+                    ) from exc
+            raise
+
+    def delete_model(self, m: M, *, condition: Condition | None = None) -> None:
+        """Delete the stored item of ``m``; a versioned model must still have the stored version."""
+        version = getattr(m, self.model.version) if self.model.version else None
+        self._delete(m.key(), expected_version=version, condition=condition)
+
