@@ -1,0 +1,193 @@
+"""The ``dynagen`` command: a thin layer over ``dynagen.compiler``. ``main(argv) -> int`` never exits."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+try:
+    import click
+except ImportError:  # pragma: no cover - the runtime-only install
+    click = None  # type: ignore[assignment]
+
+from dynagen._config import find_config
+from dynagen._version import __version__
+from dynagen.errors import SchemaError
+
+__all__ = ["main", "run"]
+
+EXIT_OK, EXIT_STALE, EXIT_ERROR = 0, 1, 2
+
+
+def _resolve(schemas: tuple[str, ...], out: str | None, *, need_out: bool) -> tuple[list[Path], Path | None, Path]:
+    """Schema paths, output folder and project root, from arguments or ``[tool.dynagen]``."""
+    config = find_config()
+    root = config.root if config else Path.cwd()
+    paths = [Path(s) for s in schemas] or (list(config.schemas) if config else [])
+    if not paths:
+        raise click.UsageError("no schemas given and no [tool.dynagen] schemas in pyproject.toml")
+    out_dir = Path(out) if out else (config.out if config else None)
+    if need_out and out_dir is None:
+        raise click.UsageError("no output folder: pass -o OUT or set [tool.dynagen] out in pyproject.toml")
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        raise click.UsageError(f"no such schema file or folder: {missing[0]}")
+    return paths, out_dir, root
+
+
+def _report(error: SchemaError) -> int:
+    for diagnostic in error.diagnostics:
+        click.echo(str(diagnostic), err=True)
+    count = len(error.diagnostics)
+    click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written", err=True)
+    return EXIT_ERROR
+
+
+if click is not None:
+    out_option = click.option("-o", "--out", type=click.Path(file_okay=False), help="Output folder of generated modules.")
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, prog_name="dynagen")
+    def cli() -> None:
+        """Compile DynamoDB schemas into typed Python modules."""
+
+    @cli.command("compile")
+    @click.argument("schemas", nargs=-1)
+    @out_option
+    def compile_command(schemas: tuple[str, ...], out: str | None) -> int:
+        """Write one module per schema file (plus __init__.py) into OUT."""
+        from dynagen.compiler import compile_schemas, write_output
+
+        paths, out_dir, root = _resolve(schemas, out, need_out=True)
+        assert out_dir is not None
+        try:
+            output = compile_schemas(paths, root=root)
+        except SchemaError as error:
+            return _report(error)
+        try:
+            report = write_output(output, out_dir)
+        except FileExistsError as error:
+            click.echo(f"error: {error}", err=True)
+            return EXIT_ERROR
+        for name in report.written:
+            click.echo(f"wrote {out_dir / name}")
+        for name in report.removed:
+            click.echo(f"removed {out_dir / name} (no schema produces it any more)")
+        click.echo(f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed")
+        return EXIT_OK
+
+    @cli.command("check")
+    @click.argument("schemas", nargs=-1)
+    @out_option
+    def check_command(schemas: tuple[str, ...], out: str | None) -> int:
+        """Exit 1 when OUT differs from what the schemas compile to (diffs, missing and orphaned files)."""
+        from dynagen.compiler import check_output, compile_schemas
+
+        paths, out_dir, root = _resolve(schemas, out, need_out=True)
+        assert out_dir is not None
+        try:
+            output = compile_schemas(paths, root=root)
+        except SchemaError as error:
+            return _report(error)
+        report = check_output(output, out_dir)
+        for name, diff in report.changed.items():
+            click.echo(diff, nl=False)
+            click.echo(f"stale: {out_dir / name} differs from its schema", err=True)
+        for name in report.missing:
+            click.echo(f"missing: {out_dir / name} is not generated yet", err=True)
+        for name in report.orphaned:
+            click.echo(f"orphaned: {out_dir / name} carries dynagen's header but no schema produces it", err=True)
+        if report.fresh:
+            click.echo(f"fresh: {out_dir} matches {len(output.modules)} schema(s)")
+            return EXIT_OK
+        click.echo("run `dynagen compile` and commit the result", err=True)
+        return EXIT_STALE
+
+    @cli.command("validate")
+    @click.argument("schemas", nargs=-1)
+    def validate_command(schemas: tuple[str, ...]) -> int:
+        """Report every schema error as path:line:col: message."""
+        from dynagen.compiler import load_schemas
+
+        paths, _, root = _resolve(schemas, None, need_out=False)
+        try:
+            modules = load_schemas(paths, root=root)
+        except SchemaError as error:
+            return _report(error)
+        models = sum(len(m.models) for m in modules)
+        click.echo(f"ok: {len(modules)} schema(s), {models} model(s)")
+        return EXIT_OK
+
+    @cli.command("tables")
+    @click.argument("schemas", nargs=-1)
+    @click.option("--format", "fmt", type=click.Choice(["json", "cloudformation", "terraform"]), default="json")
+    def tables_command(schemas: tuple[str, ...], fmt: str) -> int:
+        """Print the tables' definitions: CreateTable JSON, a CloudFormation template or Terraform."""
+        from dynagen.compiler import load_schemas
+        from dynagen.compiler._tables import cloudformation, create_table_request, terraform
+
+        paths, _, root = _resolve(schemas, None, need_out=False)
+        try:
+            modules = load_schemas(paths, root=root)
+        except SchemaError as error:
+            return _report(error)
+        tables = {t.name: t for m in modules for t in m.tables}
+        ordered = [tables[name] for name in sorted(tables)]
+        if fmt == "cloudformation":
+            click.echo(cloudformation(ordered), nl=False)
+        elif fmt == "terraform":
+            click.echo(terraform(ordered), nl=False)
+        else:
+            click.echo(json.dumps([create_table_request(t) for t in ordered], indent=2))
+        return EXIT_OK
+
+    @cli.command("create-tables")
+    @click.argument("schemas", nargs=-1)
+    @click.option("--endpoint-url", required=True, help="e.g. http://localhost:8000 (DynamoDB Local).")
+    @click.option("--region", default="us-east-1", show_default=True)
+    def create_tables_command(schemas: tuple[str, ...], endpoint_url: str, region: str) -> int:
+        """Create the schemas' tables on an endpoint (existing tables are left alone)."""
+        from dynagen.compiler import load_schemas
+        from dynagen.compiler._tables import create_table_request
+        from dynagen.runtime import BotocoreTransport
+        from dynagen.runtime._ops import ensure_table
+
+        paths, _, root = _resolve(schemas, None, need_out=False)
+        try:
+            modules = load_schemas(paths, root=root)
+        except SchemaError as error:
+            return _report(error)
+        import boto3
+
+        client = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region)
+        transport = BotocoreTransport(client)
+        for table in sorted({t.name: t for m in modules for t in m.tables}.values(), key=lambda t: t.name):
+            ensure_table(transport, create_table_request(table))
+            click.echo(f"ready: {table.name}")
+        return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 stale, 2 invalid schema or usage)."""
+    if click is None:
+        print("dynagen's compiler needs its extras: pip install 'dynagen[cli]'", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="dynagen", standalone_mode=False)
+    except click.UsageError as error:
+        error.show()
+        return EXIT_ERROR
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return EXIT_ERROR
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
