@@ -159,7 +159,7 @@ if click is not None:
             modules = load_schemas(paths, root=root)
         except SchemaError as error:
             return _report(error)
-        import boto3
+        import boto3  # type: ignore[import-untyped]
 
         client = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region)
         transport = BotocoreTransport(client)

@@ -432,7 +432,7 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
     head: list[tuple[str, str]] = []
     guarded: list[tuple[str, str, str]] = []
     for k in templated:
-        optional = [n for n in k.fields if (f := model.field(n)) is not None and f.optional]
+        optional = [n for n in k.fields if (part := model.field(n)) is not None and part.optional]
         value = _key_value(k, model, "self.", imp)
         if optional:
             guarded.append((" and ".join(f"self.{n} is not None" for n in optional), k.attribute, value))
@@ -462,7 +462,7 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
         if k.attribute not in primary:
             for n in k.fields:
                 derived.setdefault(n, []).append(k.attribute)
-    role = {r: (f.name if (f := model.role(r)) else None) for r in ("created_at", "updated_at", "version", "ttl")}
+    role = {r: (held.name if (held := model.role(r)) else None) for r in ("created_at", "updated_at", "version", "ttl")}
     indexes = {
         i.name: (i.partition_key, i.sort_key) for i in table.indexes
     }

@@ -4,6 +4,15 @@ Import-light by design: this package imports only the standard library; botocore
 the first client is created.
 """
 
+from dynagen.runtime._accounts import (
+    DEFAULT_REFRESH_BEFORE,
+    PartnerLogFilter,
+    PartnerResolver,
+    current_partner,
+    install_partner_log_filter,
+    redact_secrets,
+    use_partner,
+)
 from dynagen.runtime._codec import (
     decode_error,
     dump_json,
@@ -23,12 +32,37 @@ from dynagen.runtime._cursor import Cursor, decode_cursor, encode_cursor
 from dynagen.runtime._deadline import DEFAULT_MARGIN, Deadline
 from dynagen.runtime._expressions import Condition, Field, SortCondition, Update
 from dynagen.runtime._ops import Page
+from dynagen.runtime._partners import (
+    DEFAULT_PARTNERS_ENV,
+    Partner,
+    load_partners,
+    mask_account_ids,
+    parse_partners,
+    partners_from_env,
+    partners_from_json,
+    partners_from_yaml,
+)
 from dynagen.runtime._repository import ModelInfo, Repository, key_range, utc_now
 from dynagen.runtime._transport import BotocoreTransport, Transport, as_transport
 from dynagen.runtime._types import AttributeValue
 
 __all__ = [
     "DEFAULT_MARGIN",
+    "DEFAULT_PARTNERS_ENV",
+    "DEFAULT_REFRESH_BEFORE",
+    "Partner",
+    "PartnerLogFilter",
+    "PartnerResolver",
+    "current_partner",
+    "install_partner_log_filter",
+    "load_partners",
+    "mask_account_ids",
+    "parse_partners",
+    "partners_from_env",
+    "partners_from_json",
+    "partners_from_yaml",
+    "redact_secrets",
+    "use_partner",
     "AttributeValue",
     "BotocoreTransport",
     "Condition",
