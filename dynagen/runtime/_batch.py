@@ -1,0 +1,277 @@
+"""BatchGetItem and BatchWriteItem with chunking, bounded retries of unprocessed work, and no silent loss.
+
+DynamoDB takes at most 100 keys per BatchGetItem and 25 writes per BatchWriteItem, and may answer
+with part of the work unprocessed (throttling, 16 MB limit). Unprocessed keys/writes are retried
+with exponential backoff and full jitter, a bounded number of times; whatever is still unprocessed
+is returned to the caller (or raised with ``strict=True``), never dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dynagen.errors import DeadlineExceededError, InvalidValueError, UnprocessedItemsError
+from dynagen.runtime._cursor import wire_to_json
+from dynagen.runtime._deadline import Deadline
+from dynagen.runtime._expressions import AttributePath, Item, Placeholders
+from dynagen.runtime._expressions import projection as render_projection
+from dynagen.runtime._ops import call
+from dynagen.runtime._transport import Transport
+
+__all__ = [
+    "MAX_BATCH_GET",
+    "MAX_BATCH_WRITE",
+    "BatchGetResult",
+    "BatchWriteResult",
+    "WriteRequest",
+    "batch_get",
+    "batch_write",
+    "delete_request",
+    "put_request",
+]
+
+MAX_BATCH_GET = 100
+MAX_BATCH_WRITE = 25
+
+WriteRequest = Mapping[str, Any]
+"""``{"PutRequest": {"Item": item}}`` or ``{"DeleteRequest": {"Key": key}}`` (wire format)."""
+
+
+@dataclass(frozen=True)
+class BatchGetResult:
+    """Items found per table (in no particular order; missing keys simply have no item), and the keys
+    still unprocessed after the retries."""
+
+    items: dict[str, list[Item]]
+    unprocessed: dict[str, list[Item]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchWriteResult:
+    """The write requests still unprocessed after the retries, per table (empty when all were written)."""
+
+    unprocessed: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def put_request(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A BatchWriteItem put of a wire-format item."""
+    return {"PutRequest": {"Item": dict(item)}}
+
+
+def delete_request(key: Mapping[str, Any]) -> dict[str, Any]:
+    """A BatchWriteItem delete of a wire-format key."""
+    return {"DeleteRequest": {"Key": dict(key)}}
+
+
+def _identity(value: Mapping[str, Any], where: str) -> str:
+    """A canonical text for a wire-format key or write request, to find duplicates."""
+    try:
+        return json.dumps(wire_to_json(value), separators=(",", ":"))
+    except InvalidValueError as exc:
+        raise InvalidValueError(where, exc.reason) from None
+
+
+def _check_write(request: Any, where: str) -> dict[str, Any]:
+    body: Any = None
+    if isinstance(request, Mapping) and len(request) == 1:
+        if "PutRequest" in request:
+            body = request["PutRequest"].get("Item") if isinstance(request["PutRequest"], Mapping) else None
+        elif "DeleteRequest" in request:
+            body = request["DeleteRequest"].get("Key") if isinstance(request["DeleteRequest"], Mapping) else None
+    if not isinstance(body, Mapping) or not body:
+        raise InvalidValueError(
+            where, f"expected {{'PutRequest': {{'Item': ...}}}} or {{'DeleteRequest': {{'Key': ...}}}}, got {request!r}"
+        )
+    return {kind: {name: dict(value)} for kind, inner in request.items() for name, value in inner.items()}
+
+
+def _write_identity(request: Mapping[str, Any], where: str) -> str:
+    ((kind, inner),) = request.items()
+    ((_name, value),) = inner.items()
+    return f"{kind}:{_identity(value, where)}"
+
+
+def _backoff(attempt: int, base_delay: float, max_delay: float, rng: Callable[[], float]) -> float:
+    # Full jitter (AWS architecture blog): uniform in [0, min(cap, base * 2**attempt)].
+    return float(rng()) * min(max_delay, base_delay * 2.0 ** (attempt - 1))
+
+
+def _check_budget(max_attempts: int, base_delay: float, max_delay: float) -> None:
+    if not isinstance(max_attempts, int) or max_attempts < 1:
+        raise InvalidValueError("max_attempts", "max_attempts must be an int >= 1")
+    if base_delay < 0 or max_delay < 0:
+        raise InvalidValueError("base_delay", "delays must be >= 0")
+
+
+def _merge(into: dict[str, list[Any]], more: Mapping[str, Sequence[Any]]) -> None:
+    for table, values in more.items():
+        if values:
+            into.setdefault(table, []).extend(values)
+
+
+def batch_get(
+    transport: Transport,
+    keys: Mapping[str, Sequence[Mapping[str, Any]]],
+    *,
+    consistent: bool = False,
+    projection: Sequence[AttributePath] | None = None,
+    max_attempts: int = 8,
+    base_delay: float = 0.05,
+    max_delay: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Callable[[], float] = random.random,
+    strict: bool = False,
+    deadline: Deadline | None = None,
+) -> BatchGetResult:
+    """Get many items from one or more tables: chunks of 100 keys, identical keys asked once.
+
+    Each chunk is sent up to ``max_attempts`` times while DynamoDB leaves keys unprocessed, sleeping
+    ``rng() * min(max_delay, base_delay * 2**(attempt-1))`` between attempts. Keys still unprocessed
+    come back in ``unprocessed``; with ``strict`` they raise ``UnprocessedItemsError`` (``completed``:
+    the items found). ``projection`` applies to every table; remember to project the key attributes
+    if you need to tell items apart.
+
+    Stopped by the deadline: ``DeadlineExceededError.completed`` is the items found so far per table and
+    ``remaining`` every key not fetched (unprocessed or never sent) per table.
+    """
+    _check_budget(max_attempts, base_delay, max_delay)
+    pending: list[tuple[str, dict[str, Any]]] = []
+    for table, table_keys in keys.items():
+        seen: set[str] = set()
+        for i, key in enumerate(table_keys):
+            where = f"keys[{table}][{i}]"
+            if not isinstance(key, Mapping) or not key:
+                raise InvalidValueError(where, "a key is a non-empty mapping of wire-format values")
+            identity = _identity(key, where)
+            if identity not in seen:  # DynamoDB rejects a batch holding the same key twice
+                seen.add(identity)
+                pending.append((table, dict(key)))
+    table_options: dict[str, dict[str, Any]] = {}
+    for table in keys:
+        options: dict[str, Any] = {}
+        if consistent:
+            options["ConsistentRead"] = True
+        if projection is not None:
+            placeholders = Placeholders()
+            options["ProjectionExpression"] = render_projection(projection, placeholders)
+            options.update(placeholders.expression_attributes())
+        table_options[table] = options
+    items: dict[str, list[Item]] = {table: [] for table in keys}
+    unprocessed: dict[str, list[Item]] = {}
+    for start in range(0, len(pending), MAX_BATCH_GET):
+        chunk = pending[start : start + MAX_BATCH_GET]
+        request_items: dict[str, Any] = {}
+        for table, key in chunk:
+            request_items.setdefault(table, {"Keys": [], **table_options[table]})["Keys"].append(key)
+        later = pending[start + MAX_BATCH_GET :]
+        attempt = 0
+        while request_items:
+            attempt += 1
+
+            def progress(current: Mapping[str, Any] = request_items, later: Any = later) -> tuple[Any, Any]:
+                remaining: dict[str, list[Any]] = {t: list(v) for t, v in unprocessed.items()}
+                _merge(remaining, {t: entry["Keys"] for t, entry in current.items()})
+                for table, key in later:
+                    remaining.setdefault(table, []).append(key)
+                return {t: list(v) for t, v in items.items()}, remaining
+
+            response = call(transport, "BatchGetItem", {"RequestItems": request_items}, deadline, progress)
+            for table, found in (response.get("Responses") or {}).items():
+                items.setdefault(table, []).extend(found)
+            request_items = {t: e for t, e in (response.get("UnprocessedKeys") or {}).items() if e.get("Keys")}
+            if not request_items:
+                break
+            if attempt >= max_attempts:
+                _merge(unprocessed, {t: e["Keys"] for t, e in request_items.items()})
+                break
+            delay = _backoff(attempt, base_delay, max_delay, rng)
+            if deadline is not None and deadline.usable() <= delay:
+                # The retry could not start in time anyway: report now instead of sleeping into the deadline.
+                completed, remaining = progress(request_items)
+                raise DeadlineExceededError(operation="BatchGetItem", completed=completed, remaining=remaining)
+            sleep(delay)
+    if strict and unprocessed:
+        raise UnprocessedItemsError(unprocessed, completed=items)
+    return BatchGetResult(items, unprocessed)
+
+
+def batch_write(
+    transport: Transport,
+    writes: Mapping[str, Sequence[WriteRequest]],
+    *,
+    max_attempts: int = 8,
+    base_delay: float = 0.05,
+    max_delay: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: Callable[[], float] = random.random,
+    strict: bool = False,
+    deadline: Deadline | None = None,
+) -> BatchWriteResult:
+    """Put and delete many items in one or more tables: chunks of 25, identical requests sent once.
+
+    Retries and ``strict`` as in ``batch_get``; ``UnprocessedItemsError.completed`` holds the requests
+    written. Two *different* writes to the same key are the caller's to avoid (DynamoDB rejects them
+    in one chunk, and their order is not kept across retries).
+
+    Stopped by the deadline: ``DeadlineExceededError.completed`` is the write requests done per table
+    and ``remaining`` those not (known to be) done, per table. A request whose outcome is unknown (its
+    batch was refused mid-retry by the SDK) counts as remaining: puts and deletes are safe to resend.
+    """
+    _check_budget(max_attempts, base_delay, max_delay)
+    pending: list[tuple[str, dict[str, Any], str]] = []
+    for table, requests in writes.items():
+        seen: set[str] = set()
+        for i, request in enumerate(requests):
+            where = f"writes[{table}][{i}]"
+            checked = _check_write(request, where)
+            identity = _write_identity(checked, where)
+            if identity not in seen:
+                seen.add(identity)
+                pending.append((table, checked, identity))
+    written: dict[str, list[dict[str, Any]]] = {}
+    unprocessed: dict[str, list[dict[str, Any]]] = {}
+    for start in range(0, len(pending), MAX_BATCH_WRITE):
+        chunk = pending[start : start + MAX_BATCH_WRITE]
+        request_items: dict[str, list[dict[str, Any]]] = {}
+        for table, request, _ in chunk:
+            request_items.setdefault(table, []).append(request)
+        later = pending[start + MAX_BATCH_WRITE :]
+        attempt = 0
+        while request_items:
+            attempt += 1
+
+            def progress(
+                current: Mapping[str, list[dict[str, Any]]] = request_items, later: Any = later
+            ) -> tuple[Any, Any]:
+                remaining: dict[str, list[Any]] = {t: list(v) for t, v in unprocessed.items()}
+                _merge(remaining, current)
+                for table, request, _ in later:
+                    remaining.setdefault(table, []).append(request)
+                return {t: list(v) for t, v in written.items()}, remaining
+
+            response = call(transport, "BatchWriteItem", {"RequestItems": request_items}, deadline, progress)
+            left: dict[str, list[dict[str, Any]]] = {
+                t: list(v) for t, v in (response.get("UnprocessedItems") or {}).items() if v
+            }
+            for table, sent in request_items.items():
+                not_done = {_write_identity(r, table) for r in left.get(table, [])}
+                written.setdefault(table, []).extend(r for r in sent if _write_identity(r, table) not in not_done)
+            request_items = left
+            if not request_items:
+                break
+            if attempt >= max_attempts:
+                _merge(unprocessed, request_items)
+                break
+            delay = _backoff(attempt, base_delay, max_delay, rng)
+            if deadline is not None and deadline.usable() <= delay:
+                completed, remaining = progress(request_items)
+                raise DeadlineExceededError(operation="BatchWriteItem", completed=completed, remaining=remaining)
+            sleep(delay)
+    if strict and unprocessed:
+        raise UnprocessedItemsError(unprocessed, completed=written)
+    return BatchWriteResult(unprocessed)
