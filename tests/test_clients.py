@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _stub_dynamodb import stub_dynamodb
 
 from dynagen.local import DynamoDBLocal
 from dynagen.runtime._clients import (
@@ -295,23 +296,50 @@ def test_warm_up_never_raises(caplog: pytest.LogCaptureFixture) -> None:
 _FIRST_REQUEST = """
 import json, sys, time
 from dynagen.runtime._clients import get_transport, warm_up
-endpoint, table, do_warm = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+endpoint, table, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+key = {"TableName": table, "Key": {"pk": {"S": "missing"}}}
 t0 = time.perf_counter()
 transport = get_transport(endpoint_url=endpoint)
-if do_warm:
-    warm_up(endpoint_url=endpoint)
 t1 = time.perf_counter()
-transport.call("GetItem", {"TableName": table, "Key": {"pk": {"S": "missing"}}})
+if mode == "DescribeEndpoints":
+    assert warm_up(endpoint_url=endpoint)
+elif mode == "GetItem":
+    assert warm_up(endpoint_url=endpoint, operation="GetItem", request=key)
 t2 = time.perf_counter()
-transport.call("GetItem", {"TableName": table, "Key": {"pk": {"S": "missing"}}})
+transport.call("GetItem", key)
 t3 = time.perf_counter()
-print(json.dumps({"init_ms": (t1 - t0) * 1e3, "first_ms": (t2 - t1) * 1e3, "second_ms": (t3 - t2) * 1e3}))
+transport.call("GetItem", key)
+t4 = time.perf_counter()
+print(json.dumps({"client": t1 - t0, "warm_up": t2 - t1, "first": t3 - t2, "second": t4 - t3}))
 """
+
+
+def _measure_first_request(name: str, endpoint: str, table: str, runs: int = 5) -> None:
+    samples: dict[str, list[dict[str, float]]] = {"none": [], "DescribeEndpoints": [], "GetItem": []}
+    for _ in range(runs):
+        for mode, found in samples.items():
+            out = subprocess.run(
+                [sys.executable, "-c", _FIRST_REQUEST, endpoint, table, mode],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            found.append(json.loads(out.stdout))
+    print(f"\n{name} (median of {runs} fresh processes, ms):")
+    for mode, found in samples.items():
+        med = {k: statistics.median(s[k] for s in found) * 1e3 for k in ("client", "warm_up", "first", "second")}
+        print(
+            f"  warm-up {mode:17}: create client {med['client']:6.1f}, warm-up {med['warm_up']:5.1f}, "
+            f"first GetItem {med['first']:5.1f}, second GetItem {med['second']:5.1f}"
+        )
 
 
 @pytest.mark.ddb
 def test_measure_warm_up_effect_on_the_first_request(dynamodb_local: DynamoDBLocal, ddb_client: Any) -> None:
-    """Prints (does not assert) how long the first GetItem takes in a fresh process with/without warm_up."""
+    """Prints (does not assert timings) the first GetItem's latency in a fresh process, with and without warm_up.
+
+    Also against the stdlib stub, whose near-zero server time shows the client-side part alone.
+    """
     table = f"warm-{os.getpid()}"
     ddb_client.create_table(
         TableName=table,
@@ -319,21 +347,7 @@ def test_measure_warm_up_effect_on_the_first_request(dynamodb_local: DynamoDBLoc
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    runs: dict[str, list[dict[str, float]]] = {"cold": [], "warm": []}
-    for _ in range(5):
-        for label, flag in (("cold", "0"), ("warm", "1")):
-            out = subprocess.run(
-                [sys.executable, "-c", _FIRST_REQUEST, dynamodb_local.endpoint, table, flag],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            runs[label].append(json.loads(out.stdout))
-    print()
-    for label, samples in runs.items():
-        med = {k: statistics.median(s[k] for s in samples) for k in ("init_ms", "first_ms", "second_ms")}
-        print(
-            f"{label}: init {med['init_ms']:.1f} ms, first GetItem {med['first_ms']:.1f} ms, "
-            f"second GetItem {med['second_ms']:.1f} ms (median of {len(samples)} fresh processes)"
-        )
-    assert all(len(s) == 5 for s in runs.values())
+    _measure_first_request("DynamoDB Local", dynamodb_local.endpoint, table)
+    with stub_dynamodb() as stub:
+        _measure_first_request("stub server", stub.endpoint, table)
+        assert stub.attempts  # the subprocesses really talked to it
