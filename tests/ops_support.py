@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import pytest
+
+from dynagen.local import DynamoDBLocal
 from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._transport import Transport
+from dynagen.runtime._transport import BotocoreTransport, Transport
 
 KEYS = ("PK", "SK")
 GSI_KEYS = ("PK", "SK", "GSI1PK", "GSI1SK")
+
+
+@pytest.fixture(params=["botocore", "lean"], name="transport")
+def transport_fixture(
+    request: pytest.FixtureRequest, ddb_client: Any, dynamodb_local: DynamoDBLocal
+) -> Iterator[Transport]:
+    """Each ops test runs on both transports: they must behave the same (CONTRACT.md section 6)."""
+    if request.param == "botocore":
+        yield BotocoreTransport(ddb_client)
+        return
+    from dynagen.runtime._lean import LeanTransport
+
+    with LeanTransport("us-east-1", endpoint_url=dynamodb_local.endpoint, credentials=("testing", "testing")) as lean:
+        yield lean
 
 
 def table_definition(name: str, *, ttl: bool = True) -> dict[str, Any]:

@@ -6,12 +6,19 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from ops_support import KEYS, Recording, fake_deadline, key, table_definition
+from ops_support import (
+    KEYS,
+    Recording,
+    fake_deadline,
+    key,
+    table_definition,
+    transport_fixture,  # noqa: F401  (the `transport` fixture: both transports)
+)
 
 from dynagen.errors import DeadlineExceededError, InvalidValueError, UnprocessedItemsError
 from dynagen.runtime._batch import batch_get, batch_write, delete_request, put_request
 from dynagen.runtime._ops import create_table, scan
-from dynagen.runtime._transport import BotocoreTransport
+from dynagen.runtime._transport import Transport
 
 pytestmark = pytest.mark.ddb
 
@@ -19,12 +26,7 @@ Next = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
 @pytest.fixture
-def transport(ddb_client: Any) -> BotocoreTransport:
-    return BotocoreTransport(ddb_client)
-
-
-@pytest.fixture
-def table(transport: BotocoreTransport, table_name: str) -> str:
+def table(transport: Transport, table_name: str) -> str:
     create_table(transport, table_definition(table_name, ttl=False))
     return table_name
 
@@ -37,7 +39,7 @@ def _numbers(items: list[dict[str, Any]]) -> list[int]:
     return sorted(int(item["n"]["N"]) for item in items)
 
 
-def _all(transport: BotocoreTransport, table: str) -> list[dict[str, Any]]:
+def _all(transport: Transport, table: str) -> list[dict[str, Any]]:
     return scan(transport, table, key_attributes=KEYS, limit=10_000).items
 
 
@@ -75,7 +77,7 @@ class Dropper:
         return response
 
 
-def test_batch_write_and_get_chunk_at_25_and_100(transport: BotocoreTransport, table: str) -> None:
+def test_batch_write_and_get_chunk_at_25_and_100(transport: Transport, table: str) -> None:
     recording = Recording(transport)
     result = batch_write(recording, {table: [put_request(_item(i)) for i in range(260)]})
     assert result.unprocessed == {}
@@ -98,7 +100,7 @@ def test_batch_write_and_get_chunk_at_25_and_100(transport: BotocoreTransport, t
 
 
 def test_batch_across_tables_with_projection_and_reserved_words(
-    transport: BotocoreTransport, table: str, table_name: str
+    transport: Transport, table: str, table_name: str
 ) -> None:
     other = table_name + "-b"
     create_table(transport, table_definition(other, ttl=False))
@@ -112,7 +114,7 @@ def test_batch_across_tables_with_projection_and_reserved_words(
     }
 
 
-def test_unprocessed_keys_are_retried_with_backoff(transport: BotocoreTransport, table: str) -> None:
+def test_unprocessed_keys_are_retried_with_backoff(transport: Transport, table: str) -> None:
     batch_write(transport, {table: [put_request(_item(i)) for i in range(30)]})
     delays: list[float] = []
     recording = Recording(transport, Dropper(rounds=3))
@@ -124,7 +126,7 @@ def test_unprocessed_keys_are_retried_with_backoff(transport: BotocoreTransport,
     assert delays == [0.1, 0.2, 0.3]  # exponential, capped (rng=1.0 is the top of the jitter range)
 
 
-def test_still_unprocessed_keys_are_returned_or_raised(transport: BotocoreTransport, table: str) -> None:
+def test_still_unprocessed_keys_are_returned_or_raised(transport: Transport, table: str) -> None:
     batch_write(transport, {table: [put_request(_item(i)) for i in range(30)]})
     keys = [key(f"P#{i % 7}", f"S#{i:04d}") for i in range(30)]
     recording = Recording(transport, Dropper(rounds=100))
@@ -141,7 +143,7 @@ def test_still_unprocessed_keys_are_returned_or_raised(transport: BotocoreTransp
     assert _numbers(info.value.completed[table]) == list(range(3, 30))
 
 
-def test_unprocessed_writes_are_retried_returned_or_raised(transport: BotocoreTransport, table: str) -> None:
+def test_unprocessed_writes_are_retried_returned_or_raised(transport: Transport, table: str) -> None:
     writes = [put_request(_item(i)) for i in range(30)]
     result = batch_write(Recording(transport, Dropper(rounds=2)), {table: writes}, sleep=lambda _: None)
     assert result.unprocessed == {}
@@ -159,7 +161,7 @@ def test_unprocessed_writes_are_retried_returned_or_raised(transport: BotocoreTr
     assert info.value.completed == {table: more[3:]}
 
 
-def test_deadline_mid_batch_write_reports_done_and_remaining(transport: BotocoreTransport, table: str) -> None:
+def test_deadline_mid_batch_write_reports_done_and_remaining(transport: Transport, table: str) -> None:
     deadline, clock = fake_deadline(2.5)
 
     def tick(operation: str, request: Mapping[str, Any], call_next: Next) -> dict[str, Any]:
@@ -177,7 +179,7 @@ def test_deadline_mid_batch_write_reports_done_and_remaining(transport: Botocore
     assert _numbers(_all(transport, table)) == list(range(75))
 
 
-def test_deadline_mid_batch_get_with_unprocessed_keys(transport: BotocoreTransport, table: str) -> None:
+def test_deadline_mid_batch_get_with_unprocessed_keys(transport: Transport, table: str) -> None:
     batch_write(transport, {table: [put_request(_item(i)) for i in range(150)]})
     keys = [key(f"P#{i % 7}", f"S#{i:04d}") for i in range(150)]
     deadline, clock = fake_deadline(1.5)
@@ -209,7 +211,7 @@ def test_deadline_mid_batch_get_with_unprocessed_keys(transport: BotocoreTranspo
     assert info.value.remaining == {table: keys[:3]}
 
 
-def test_invalid_batch_input_is_rejected_before_any_request(transport: BotocoreTransport, table: str) -> None:
+def test_invalid_batch_input_is_rejected_before_any_request(transport: Transport, table: str) -> None:
     recording = Recording(transport)
     with pytest.raises(InvalidValueError):
         batch_write(recording, {table: [{"PutRequest": {}}]})

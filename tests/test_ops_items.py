@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ops_support import FakeClock, Recording, key, table_definition
+from ops_support import (
+    FakeClock,
+    Recording,
+    key,
+    table_definition,
+    transport_fixture,  # noqa: F401  (the `transport` fixture: both transports)
+)
 
 from dynagen.errors import ConditionFailedError, DeadlineExceededError, InvalidValueError
 from dynagen.runtime._deadline import Deadline
@@ -19,7 +25,7 @@ from dynagen.runtime._ops import (
     put_item,
     update_item,
 )
-from dynagen.runtime._transport import BotocoreTransport
+from dynagen.runtime._transport import Transport
 
 pytestmark = pytest.mark.ddb
 
@@ -27,12 +33,7 @@ RESERVED = ("status", "name", "data", "ttl", "size", "count")
 
 
 @pytest.fixture
-def transport(ddb_client: Any) -> BotocoreTransport:
-    return BotocoreTransport(ddb_client)
-
-
-@pytest.fixture
-def table(transport: BotocoreTransport, table_name: str) -> str:
+def table(transport: Transport, table_name: str) -> str:
     create_table(transport, table_definition(table_name))
     return table_name
 
@@ -41,7 +42,7 @@ def _item(pk: str, sk: str, **extra: Any) -> dict[str, Any]:
     return {**key(pk, sk), **extra}
 
 
-def test_create_table_waits_active_and_applies_ttl(transport: BotocoreTransport, table_name: str) -> None:
+def test_create_table_waits_active_and_applies_ttl(transport: Transport, table_name: str) -> None:
     description = create_table(transport, table_definition(table_name))
     assert description["TableStatus"] == "ACTIVE"
     ttl = transport.call("DescribeTimeToLive", {"TableName": table_name})["TimeToLiveDescription"]
@@ -58,7 +59,7 @@ def test_create_table_waits_active_and_applies_ttl(transport: BotocoreTransport,
     assert "ResourceNotFoundException" in str(info.value)
 
 
-def test_get_put_delete_round_trip(transport: BotocoreTransport, table: str) -> None:
+def test_get_put_delete_round_trip(transport: Transport, table: str) -> None:
     assert get_item(transport, table, key("U#1", "P")) is None
     put_item(transport, table, _item("U#1", "P", status={"S": "open"}, n={"N": "1"}))
     assert get_item(transport, table, key("U#1", "P"), consistent=True) == _item(
@@ -72,7 +73,7 @@ def test_get_put_delete_round_trip(transport: BotocoreTransport, table: str) -> 
     assert delete_item(transport, table, key("U#1", "P"), return_old=True) is None  # missing: no error
 
 
-def test_condition_failure_carries_current_item(transport: BotocoreTransport, table: str) -> None:
+def test_condition_failure_carries_current_item(transport: Transport, table: str) -> None:
     stored = _item("U#1", "P", version={"N": "3"})
     put_item(transport, table, stored)
     with pytest.raises(ConditionFailedError) as info:
@@ -96,7 +97,7 @@ def test_condition_failure_carries_current_item(transport: BotocoreTransport, ta
     assert info.value.item is None
 
 
-def test_update_returns_new_item_and_supports_every_action(transport: BotocoreTransport, table: str) -> None:
+def test_update_returns_new_item_and_supports_every_action(transport: Transport, table: str) -> None:
     put_item(
         transport,
         table,
@@ -142,7 +143,7 @@ def test_update_returns_new_item_and_supports_every_action(transport: BotocoreTr
     assert again["stack"] == {"L": [{"S": "s0"}, {"S": "s1"}]}
 
 
-def test_reserved_words_in_every_single_item_expression(transport: BotocoreTransport, table: str) -> None:
+def test_reserved_words_in_every_single_item_expression(transport: Transport, table: str) -> None:
     words = {w: {"S": f"{w}-value"} for w in RESERVED}
     put_item(transport, table, _item("R", "1", **words), condition=Field("status").not_exists())
     condition = Field("status").eq({"S": "status-value"})
@@ -174,7 +175,7 @@ def test_reserved_words_in_every_single_item_expression(transport: BotocoreTrans
     assert get_item(transport, table, key("R", "1")) is None
 
 
-def test_invalid_values_are_caught_before_any_request(transport: BotocoreTransport, table: str) -> None:
+def test_invalid_values_are_caught_before_any_request(transport: Transport, table: str) -> None:
     recording = Recording(transport)
     with pytest.raises(InvalidValueError):
         get_item(recording, table, {})
@@ -185,7 +186,7 @@ def test_invalid_values_are_caught_before_any_request(transport: BotocoreTranspo
     assert recording.calls == []
 
 
-def test_deadline_refuses_single_requests(transport: BotocoreTransport, table: str) -> None:
+def test_deadline_refuses_single_requests(transport: Transport, table: str) -> None:
     clock = FakeClock()
     deadline = Deadline(clock.now + 1.0, margin=0.5, clock=clock)
     recording = Recording(transport)

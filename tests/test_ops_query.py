@@ -6,7 +6,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from ops_support import GSI_KEYS, KEYS, Recording, fake_deadline, key, table_definition
+from ops_support import (
+    GSI_KEYS,
+    KEYS,
+    Recording,
+    fake_deadline,
+    key,
+    table_definition,
+    transport_fixture,  # noqa: F401  (the `transport` fixture: both transports)
+)
 
 from dynagen.errors import DeadlineExceededError, InvalidValueError
 from dynagen.runtime._cursor import decode_cursor, encode_cursor
@@ -22,7 +30,7 @@ from dynagen.runtime._ops import (
     scan_count,
     scan_pages,
 )
-from dynagen.runtime._transport import BotocoreTransport
+from dynagen.runtime._transport import Transport
 
 pytestmark = pytest.mark.ddb
 
@@ -30,17 +38,12 @@ Hook = Callable[[str, Mapping[str, Any], Callable[[Mapping[str, Any]], dict[str,
 N = 30
 
 
-@pytest.fixture
-def transport(ddb_client: Any) -> BotocoreTransport:
-    return BotocoreTransport(ddb_client)
-
-
 def _sk(i: int) -> str:
     return f"S#{i:03d}"
 
 
 @pytest.fixture
-def table(transport: BotocoreTransport, table_name: str) -> str:
+def table(transport: Transport, table_name: str) -> str:
     """N items in partition P#1 (every third one ``status=open``), mirrored in gsi1, plus noise in P#2."""
     create_table(transport, table_definition(table_name, ttl=False))
     for i in range(N):
@@ -77,7 +80,7 @@ def _small_pages(size: int) -> Hook:
     return hook
 
 
-def test_limit_without_filter_pages_and_cursors_chain(transport: BotocoreTransport, table: str) -> None:
+def test_limit_without_filter_pages_and_cursors_chain(transport: Transport, table: str) -> None:
     seen: list[str] = []
     cursor: str | None = None
     pages = 0
@@ -97,7 +100,7 @@ def test_limit_without_filter_pages_and_cursors_chain(transport: BotocoreTranspo
     assert pages == 5  # 7+7+7+7+2
 
 
-def test_limit_with_filter_spans_several_requests_and_cuts_inside_one(transport: BotocoreTransport, table: str) -> None:
+def test_limit_with_filter_spans_several_requests_and_cuts_inside_one(transport: Transport, table: str) -> None:
     recording = Recording(transport, _small_pages(5))
     open_sks = [_sk(i) for i in range(0, N, 3)]  # 10 matches
     page = query(
@@ -139,7 +142,7 @@ def test_limit_with_filter_spans_several_requests_and_cuts_inside_one(transport:
     assert decode_cursor(exact.cursor).last_key == key("P#1", _sk(4))
 
 
-def test_filter_and_limit_with_projection_strips_added_keys(transport: BotocoreTransport, table: str) -> None:
+def test_filter_and_limit_with_projection_strips_added_keys(transport: Transport, table: str) -> None:
     recording = Recording(transport, _small_pages(7))
     page = query(
         recording,
@@ -155,7 +158,7 @@ def test_filter_and_limit_with_projection_strips_added_keys(transport: BotocoreT
     assert decode_cursor(page.cursor).last_key == key("P#1", _sk(3))
 
 
-def test_big_items_cross_the_1mb_page_boundary(transport: BotocoreTransport, table_name: str) -> None:
+def test_big_items_cross_the_1mb_page_boundary(transport: Transport, table_name: str) -> None:
     create_table(transport, table_definition(table_name, ttl=False))
     blob = "x" * 300_000
     for i in range(8):
@@ -186,7 +189,7 @@ def test_big_items_cross_the_1mb_page_boundary(transport: BotocoreTransport, tab
     assert rest.cursor is None
 
 
-def test_descending_sort_conditions_and_order_check(transport: BotocoreTransport, table: str) -> None:
+def test_descending_sort_conditions_and_order_check(transport: Transport, table: str) -> None:
     page = query(
         transport,
         table,
@@ -222,7 +225,7 @@ def test_descending_sort_conditions_and_order_check(transport: BotocoreTransport
         assert _sks(got.items) == [_sk(i) for i in expected]
 
 
-def test_index_query_and_cursor_from_another_index_rejected(transport: BotocoreTransport, table: str) -> None:
+def test_index_query_and_cursor_from_another_index_rejected(transport: Transport, table: str) -> None:
     recording = Recording(transport)
     page = query(recording, table, partition=("GSI1PK", {"S": "G#1"}), key_attributes=GSI_KEYS, index="gsi1", limit=5)
     assert _sks(page.items) == [_sk(i) for i in range(N - 1, N - 6, -1)]
@@ -267,7 +270,7 @@ def test_index_query_and_cursor_from_another_index_rejected(transport: BotocoreT
     assert _sks(rest.items) == [_sk(i) for i in range(N - 6, -1, -1)]
 
 
-def test_reserved_words_in_key_condition_filter_and_projection(transport: BotocoreTransport, table_name: str) -> None:
+def test_reserved_words_in_key_condition_filter_and_projection(transport: Transport, table_name: str) -> None:
     transport.call(
         "CreateTable",
         {
@@ -321,7 +324,7 @@ def test_reserved_words_in_key_condition_filter_and_projection(transport: Botoco
     assert scan_count(transport, table_name, key_attributes=keys, filter=Field("name").begins_with({"S": "n"})) == 6
 
 
-def test_query_pages_and_counts(transport: BotocoreTransport, table: str) -> None:
+def test_query_pages_and_counts(transport: Transport, table: str) -> None:
     pages = list(query_pages(transport, table, partition=("PK", {"S": "P#1"}), key_attributes=KEYS, limit=8))
     assert [len(p.items) for p in pages] == [8, 8, 8, 6]
     assert [sk for p in pages for sk in _sks(p.items)] == [_sk(i) for i in range(N)]
@@ -334,7 +337,7 @@ def test_query_pages_and_counts(transport: BotocoreTransport, table: str) -> Non
     assert all(req["Select"] == "COUNT" for _, req in recording.calls)
 
 
-def test_deadline_mid_pagination_reports_items_and_resume_cursor(transport: BotocoreTransport, table: str) -> None:
+def test_deadline_mid_pagination_reports_items_and_resume_cursor(transport: Transport, table: str) -> None:
     deadline, clock = fake_deadline(2.5)
 
     def tick(
@@ -371,7 +374,7 @@ def test_deadline_mid_pagination_reports_items_and_resume_cursor(transport: Boto
     assert _sks(completed) + _sks(rest.items) == [_sk(i) for i in range(0, N, 3)]
 
 
-def test_deadline_before_first_request(transport: BotocoreTransport, table: str) -> None:
+def test_deadline_before_first_request(transport: Transport, table: str) -> None:
     deadline, _ = fake_deadline(0)
     recording = Recording(transport)
     with pytest.raises(DeadlineExceededError) as info:
@@ -396,7 +399,7 @@ def test_deadline_before_first_request(transport: BotocoreTransport, table: str)
     assert decode_cursor(info.value.remaining).last_key == key("P#1", _sk(7))
 
 
-def test_scan_limit_cursor_and_segments(transport: BotocoreTransport, table: str) -> None:
+def test_scan_limit_cursor_and_segments(transport: Transport, table: str) -> None:
     seen = [
         item["SK"]["S"] + item["PK"]["S"]
         for page in scan_pages(transport, table, key_attributes=KEYS, limit=7)
@@ -425,7 +428,7 @@ def test_scan_limit_cursor_and_segments(transport: BotocoreTransport, table: str
         scan(transport, table, key_attributes=KEYS, segment=3, total_segments=3)
 
 
-def test_parallel_scan_finds_every_item_exactly_once(transport: BotocoreTransport, table_name: str) -> None:
+def test_parallel_scan_finds_every_item_exactly_once(transport: Transport, table_name: str) -> None:
     create_table(transport, table_definition(table_name, ttl=False))
     for i in range(260):
         put_item(transport, table_name, {**key(f"P#{i % 13}", _sk(i)), "n": {"N": str(i)}})
@@ -437,7 +440,7 @@ def test_parallel_scan_finds_every_item_exactly_once(transport: BotocoreTranspor
     assert recording.count("Scan") > 4  # several pages per segment
 
 
-def test_parallel_scan_deadline_reports_per_segment_resume(transport: BotocoreTransport, table_name: str) -> None:
+def test_parallel_scan_deadline_reports_per_segment_resume(transport: Transport, table_name: str) -> None:
     create_table(transport, table_definition(table_name, ttl=False))
     for i in range(60):
         put_item(transport, table_name, {**key(f"P#{i % 7}", _sk(i)), "n": {"N": str(i)}})

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from ops_support import Recording, fake_deadline, key, table_definition
+from ops_support import (
+    Recording,
+    fake_deadline,
+    key,
+    table_definition,
+    transport_fixture,  # noqa: F401  (the `transport` fixture: both transports)
+)
 
 from dynagen.errors import DeadlineExceededError, InvalidValueError, TransactionCanceledError
 from dynagen.runtime._expressions import Field, Update
@@ -19,23 +23,18 @@ from dynagen.runtime._transact import (
     transact_get,
     transact_write,
 )
-from dynagen.runtime._transport import BotocoreTransport
+from dynagen.runtime._transport import Transport
 
 pytestmark = pytest.mark.ddb
 
 
 @pytest.fixture
-def transport(ddb_client: Any) -> BotocoreTransport:
-    return BotocoreTransport(ddb_client)
-
-
-@pytest.fixture
-def table(transport: BotocoreTransport, table_name: str) -> str:
+def table(transport: Transport, table_name: str) -> str:
     create_table(transport, table_definition(table_name, ttl=False))
     return table_name
 
 
-def test_transact_write_applies_every_action(transport: BotocoreTransport, table: str) -> None:
+def test_transact_write_applies_every_action(transport: Transport, table: str) -> None:
     put_item(transport, table, {**key("A", "1"), "status": {"S": "new"}, "count": {"N": "1"}})
     put_item(transport, table, {**key("A", "2"), "name": {"S": "old"}})
     put_item(transport, table, {**key("A", "3"), "data": {"S": "keep"}})
@@ -52,7 +51,7 @@ def test_transact_write_applies_every_action(transport: BotocoreTransport, table
             TransactDelete(table, key("A", "2"), condition=Field("name").eq({"S": "old"})),
             TransactConditionCheck(table, key("A", "3"), Field("data").eq({"S": "keep"})),
         ],
-        client_token="token-1",
+        client_token=f"token-{table}",  # unique: a reused token with another request is refused
     )
     got = transact_get(
         transport,
@@ -65,7 +64,7 @@ def test_transact_write_applies_every_action(transport: BotocoreTransport, table
     assert got == [{**key("A", "0"), "ttl": {"N": "5"}}, {"status": {"S": "done"}, "count": {"N": "2"}}, None]
 
 
-def test_cancelled_transaction_has_per_action_reasons_and_items(transport: BotocoreTransport, table: str) -> None:
+def test_cancelled_transaction_has_per_action_reasons_and_items(transport: Transport, table: str) -> None:
     stored = {**key("B", "1"), "status": {"S": "closed"}, "size": {"N": "3"}}
     put_item(transport, table, stored)
     with pytest.raises(TransactionCanceledError) as info:
@@ -91,7 +90,7 @@ def test_cancelled_transaction_has_per_action_reasons_and_items(transport: Botoc
     assert get_item(transport, table, key("B", "1")) == stored
 
 
-def test_transaction_limits_are_checked_before_any_request(transport: BotocoreTransport, table: str) -> None:
+def test_transaction_limits_are_checked_before_any_request(transport: Transport, table: str) -> None:
     recording = Recording(transport)
     with pytest.raises(InvalidValueError):
         transact_write(recording, [])
@@ -110,7 +109,7 @@ def test_transaction_limits_are_checked_before_any_request(transport: BotocoreTr
     )
 
 
-def test_transaction_respects_the_deadline(transport: BotocoreTransport, table: str) -> None:
+def test_transaction_respects_the_deadline(transport: Transport, table: str) -> None:
     deadline, _ = fake_deadline(0)
     recording = Recording(transport)
     with pytest.raises(DeadlineExceededError):
