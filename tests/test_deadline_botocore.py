@@ -111,6 +111,26 @@ def test_a_retry_that_fits_the_deadline_still_happens() -> None:
     assert len(stub.attempts) == 2
 
 
+def test_adaptive_rate_limiter_wait_is_checked_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adaptive limiter waits in before-send *after* the transport's hook; the guard checks again after it."""
+    from botocore.retries import adaptive  # type: ignore[import-untyped, unused-ignore]
+
+    def slow_token(self: Any, request: Any, **kwargs: Any) -> None:
+        time.sleep(0.35)  # as if the token bucket made us wait after throttling
+
+    monkeypatch.setattr(adaptive.ClientRateLimiter, "on_sending_request", slow_token)
+    with stub_dynamodb() as stub:
+        settings = ClientSettings(region="us-east-1", endpoint_url=stub.endpoint, retry_mode="adaptive", max_attempts=3)
+        guarded = get_transport(settings=settings)
+        with pytest.raises(DeadlineExceededError):
+            guarded.call("GetItem", GET, deadline=Deadline.from_seconds(0.5, margin=0.2))
+        assert stub.attempts == []  # refused after the wait, before sending
+
+        unguarded = BotocoreTransport(create_client("dynamodb", settings))
+        unguarded.call("GetItem", GET, deadline=Deadline.from_seconds(0.5, margin=0.2))
+        assert len(stub.attempts) == 1  # the transport's own hook ran before the wait: sent late
+
+
 @pytest.mark.ddb
 def test_call_within_the_deadline_succeeds_on_dynamodb_local(dynamodb_local: DynamoDBLocal, ddb_client: Any) -> None:
     table = "deadline-ok"

@@ -251,12 +251,21 @@ class _DeadlineAwareRetry:
         return delay
 
 
+def _refuse_after_rate_limiter(**_: Any) -> None:
+    deadline = current_deadline.get()
+    if deadline is not None:
+        deadline.check("SDK attempt")
+
+
 def guard_retry_sleep(client: Any) -> bool:
-    """Make a botocore client's standard/adaptive retry backoff respect ``current_deadline``.
+    """Make a botocore client's standard/adaptive retry waits respect ``current_deadline``.
 
     Replaces the client's ``retry-config`` handler on ``needs-retry`` with a wrapped one built by
-    ``botocore.retries.standard.register_retry_handler`` (same max attempts). Idempotent. Returns
-    False (and changes nothing) for legacy retries or a client without botocore events.
+    ``botocore.retries.standard.register_retry_handler`` (same max attempts), and checks the deadline
+    once more on the generic ``before-send`` event: botocore runs that after the more specific
+    ``before-send.dynamodb`` hook of ``BotocoreTransport`` and after the adaptive rate limiter, which
+    may sleep there. Idempotent. Returns False (and changes nothing) for legacy retries or a client
+    without botocore events.
     """
     events = getattr(getattr(client, "meta", None), "events", None)
     retries = getattr(getattr(client, "meta", None), "config", None)
@@ -276,6 +285,8 @@ def guard_retry_sleep(client: Any) -> bool:
         handler = standard.register_retry_handler(client, max_attempts=retries.get("total_max_attempts"))
         events.unregister(event, unique_id=unique_id)
         events.register(event, _DeadlineAwareRetry(handler.needs_retry), unique_id=unique_id)
+        # Registered after the client's own handlers, so it runs after the rate limiter's wait.
+        events.register("before-send", _refuse_after_rate_limiter, unique_id="dynagen-deadline-after-limiter")
         _guarded.add(client)
         return True
 
