@@ -8,17 +8,34 @@ run time. Requests go through the stateless wire-level functions of ``_ops``.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
 
-from dynagen.errors import ConditionFailedError, InvalidValueError, ItemNotFoundError, VersionConflictError
-from dynagen.runtime import _ops
+from dynagen.errors import (
+    ConditionFailedError,
+    InvalidValueError,
+    ItemNotFoundError,
+    UnprocessedItemsError,
+    VersionConflictError,
+)
+from dynagen.runtime import _batch, _ops, _transact
 from dynagen.runtime._codec import format_datetime
+from dynagen.runtime._cursor import wire_to_json
 from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._expressions import Condition, Field, SortCondition, Update
+from dynagen.runtime._expressions import AttributePath, Condition, Field, SortCondition, Update
 from dynagen.runtime._ops import Page
+from dynagen.runtime._transact import (
+    TransactAction,
+    TransactConditionCheck,
+    TransactDelete,
+    TransactGet,
+    TransactPut,
+    TransactUpdate,
+)
+from dynagen.runtime._transactions import ModelGet
 from dynagen.runtime._transport import Transport, as_transport
 
 if TYPE_CHECKING:
@@ -405,12 +422,7 @@ class Repository(Generic[M]):
         self, key: Mapping[str, AttributeValue], *, expected_version: int | None = None, condition: Condition | None = None
     ) -> None:
         info = self.model
-        cond = condition
-        if expected_version is not None:
-            if not info.version:
-                raise InvalidValueError("expected_version", f"{info.name} has no version field")
-            same = Field(info.attributes[info.version]).eq({"N": str(expected_version)})
-            cond = same if cond is None else same & cond
+        cond = self._delete_condition(expected_version, condition)
         try:
             _ops.delete_item(self.transport, self.table_name, key, condition=cond, deadline=self.deadline)
         except ConditionFailedError as exc:
@@ -422,8 +434,232 @@ class Repository(Generic[M]):
                     ) from exc
             raise
 
+    def _delete_condition(self, expected_version: int | None, condition: Condition | None) -> Condition | None:
+        info = self.model
+        if expected_version is None:
+            return condition
+        if not info.version:
+            raise InvalidValueError("expected_version", f"{info.name} has no version field")
+        if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+            raise InvalidValueError("expected_version", f"expected an int, got {expected_version!r}")
+        same = Field(info.attributes[info.version]).eq({"N": str(expected_version)})
+        return same if condition is None else same & condition
+
     def delete_model(self, m: M, *, condition: Condition | None = None) -> None:
         """Delete the stored item of ``m``; a versioned model must still have the stored version."""
         version = getattr(m, self.model.version) if self.model.version else None
         self._delete(m.key(), expected_version=version, condition=condition)
 
+
+    # -- batches -----------------------------------------------------------------------------------
+    #
+    # Batches never drop work: whatever DynamoDB still leaves unprocessed after ``max_attempts`` sends
+    # (exponential backoff with full jitter between them) raises ``UnprocessedItemsError`` whose
+    # ``unprocessed`` holds the wire-format keys / write requests per table, exactly as DynamoDB
+    # returned them, and whose ``completed`` holds what did succeed (models or keys, see each method).
+    # Bound to a deadline, a batch stops with ``DeadlineExceededError`` (``completed`` / ``remaining``
+    # per table, wire format) instead of starting a request it cannot finish.
+
+    def _identity(self, key: Mapping[str, Any], where: str) -> str:
+        """A canonical text of a wire-format key, to match keys with items and to find duplicates."""
+        if not isinstance(key, Mapping) or not key:
+            raise InvalidValueError(where, "a key is a non-empty mapping of wire-format values (use Model.make_key)")
+        try:
+            return json.dumps(wire_to_json(key), separators=(",", ":"))
+        except InvalidValueError as exc:
+            raise InvalidValueError(where, exc.reason) from None
+
+    def _table_key(self, item: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: item[name] for name in self.model.key_attributes() if name in item}
+
+    def get_many(
+        self,
+        keys: Iterable[Mapping[str, AttributeValue]],
+        *,
+        consistent: bool = False,
+        max_attempts: int = 8,
+        base_delay: float = 0.05,
+        max_delay: float = 2.0,
+    ) -> list[M]:
+        """The items under ``keys`` (from ``Model.make_key(...)``), in the order of ``keys``.
+
+        Keys without an item are skipped (compare lengths, or use ``find`` for one key); a key given
+        twice is read once. Sent as BatchGetItem requests of up to 100 keys. Keys still unprocessed
+        after the retries raise ``UnprocessedItemsError``: ``unprocessed`` is
+        ``{table_name: [key, ...]}`` and ``completed`` the list of models that were read.
+        """
+        wanted: list[dict[str, Any]] = []
+        order: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            identity = self._identity(key, f"keys[{i}]")
+            if identity not in order:
+                order[identity] = len(wanted)
+                wanted.append(dict(key))
+        if not wanted:
+            return []
+        result = _batch.batch_get(
+            self.transport,
+            {self.table_name: wanted},
+            consistent=consistent,
+            max_attempts=max_attempts,
+            base_delay=base_delay,
+            max_delay=max_delay,
+            deadline=self.deadline,
+        )
+        ranked = sorted(
+            result.items.get(self.table_name, []),
+            key=lambda item: order.get(self._identity(self._table_key(item), "item"), len(order)),
+        )
+        models = [self._decode(item) for item in ranked]
+        if result.unprocessed:
+            raise UnprocessedItemsError(result.unprocessed, completed=models)
+        return models
+
+    def batch_put(
+        self,
+        models: Iterable[M],
+        *,
+        max_attempts: int = 8,
+        base_delay: float = 0.05,
+        max_delay: float = 2.0,
+    ) -> list[M]:
+        """Write many items whole (upserts, no conditions), stamped like ``create``; returns the stamped models.
+
+        Sent as BatchWriteItem requests of up to 25 puts. Two models with the same key are an
+        ``InvalidValueError`` (DynamoDB would refuse them, or keep either). Writes still unprocessed
+        after the retries raise ``UnprocessedItemsError``: ``unprocessed`` is
+        ``{table_name: [{"PutRequest": {"Item": item}}, ...]}`` and ``completed`` the stamped models
+        that were written.
+        """
+        stamped = [self._stamp_new(m) for m in models]
+        seen: dict[str, int] = {}
+        requests: list[dict[str, Any]] = []
+        for i, m in enumerate(stamped):
+            identity = self._identity(m.key(), f"models[{i}]")
+            if identity in seen:
+                raise InvalidValueError(f"models[{i}]", f"same key as models[{seen[identity]}]: {m.key()!r}")
+            seen[identity] = i
+            requests.append(_batch.put_request(m.to_item()))
+        if not requests:
+            return []
+        result = _batch.batch_write(
+            self.transport,
+            {self.table_name: requests},
+            max_attempts=max_attempts,
+            base_delay=base_delay,
+            max_delay=max_delay,
+            deadline=self.deadline,
+        )
+        if result.unprocessed:
+            left = {
+                self._identity(self._table_key(r["PutRequest"]["Item"]), "unprocessed")
+                for r in result.unprocessed.get(self.table_name, [])
+            }
+            done = [m for m in stamped if self._identity(m.key(), "model") not in left]
+            raise UnprocessedItemsError(result.unprocessed, completed=done)
+        return stamped
+
+    def batch_delete(
+        self,
+        keys: Iterable[Mapping[str, AttributeValue]],
+        *,
+        max_attempts: int = 8,
+        base_delay: float = 0.05,
+        max_delay: float = 2.0,
+    ) -> None:
+        """Delete the items under ``keys`` (from ``Model.make_key(...)``; missing ones are no-ops).
+
+        Sent as BatchWriteItem requests of up to 25 deletes, without conditions (use ``delete`` with
+        ``expected_version`` for a versioned delete); a key given twice is sent once. Deletes still
+        unprocessed after the retries raise ``UnprocessedItemsError``: ``unprocessed`` is
+        ``{table_name: [{"DeleteRequest": {"Key": key}}, ...]}`` and ``completed`` the keys deleted.
+        """
+        wanted: dict[str, dict[str, Any]] = {}
+        for i, key in enumerate(keys):
+            wanted.setdefault(self._identity(key, f"keys[{i}]"), dict(key))
+        if not wanted:
+            return
+        result = _batch.batch_write(
+            self.transport,
+            {self.table_name: [_batch.delete_request(key) for key in wanted.values()]},
+            max_attempts=max_attempts,
+            base_delay=base_delay,
+            max_delay=max_delay,
+            deadline=self.deadline,
+        )
+        if result.unprocessed:
+            left = {
+                self._identity(r["DeleteRequest"]["Key"], "unprocessed")
+                for r in result.unprocessed.get(self.table_name, [])
+            }
+            done = [key for identity, key in wanted.items() if identity not in left]
+            raise UnprocessedItemsError(result.unprocessed, completed=done)
+
+    # -- transactions ------------------------------------------------------------------------------
+    #
+    # These build actions only; send any mix of them (several models, several tables) with
+    # ``dynagen.runtime.transact_write(client, actions)`` / ``transact_get(client, gets)``, or with
+    # this repository's ``transact_write`` (its transport and deadline). Write actions carry the same
+    # stamps and conditions as their one-item counterparts; a failed condition cancels the whole
+    # transaction with ``TransactionCanceledError`` (``reasons[i].item``: the stored item).
+
+    def transact_put(self, m: M, *, condition: Condition | None = None) -> TransactPut:
+        """Put ``m`` whole, stamped like ``put`` (``M.from_item(action.item)`` is the stamped model)."""
+        return TransactPut(self.table_name, self._stamp_new(m).to_item(), condition)
+
+    def transact_create(self, m: M, *, condition: Condition | None = None) -> TransactPut:
+        """Put ``m`` stamped like ``create``, only if no item has its key (and ``condition`` holds)."""
+        cond = self._not_exists() if condition is None else self._not_exists() & condition
+        return TransactPut(self.table_name, self._stamp_new(m).to_item(), cond)
+
+    def transact_update(
+        self,
+        m: M,
+        fields: Iterable[str],
+        *,
+        remove: Iterable[str] = (),
+        add: Mapping[str, Any] | None = None,
+        delete: Mapping[str, Any] | None = None,
+        append: Mapping[str, Any] | None = None,
+        set_if_missing: Iterable[str] = (),
+        condition: Condition | None = None,
+    ) -> TransactUpdate:
+        """The ``update`` of ``m`` as a transaction action: same clauses, updated_at, version condition and +1.
+
+        The item must exist and (versioned models) still have ``m``'s version, else the transaction
+        is cancelled. Read the item again afterwards for its new state.
+        """
+        update, cond = self._update_request(m, fields, remove, add, delete, append, set_if_missing, condition)
+        return TransactUpdate(self.table_name, m.key(), update, cond)
+
+    def transact_delete(
+        self,
+        key: Mapping[str, AttributeValue],
+        *,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> TransactDelete:
+        """Delete the item under ``key`` (from ``Model.make_key``); with ``expected_version``, only if it matches."""
+        self._identity(key, "key")
+        return TransactDelete(self.table_name, dict(key), self._delete_condition(expected_version, condition))
+
+    def transact_check(self, key: Mapping[str, AttributeValue], condition: Condition) -> TransactConditionCheck:
+        """Write nothing, but cancel the transaction unless ``condition`` holds on the item under ``key``."""
+        self._identity(key, "key")
+        if not isinstance(condition, Condition):
+            raise InvalidValueError("condition", f"expected a Condition, got {type(condition).__name__}")
+        return TransactConditionCheck(self.table_name, dict(key), condition)
+
+    def transact_get(
+        self, key: Mapping[str, AttributeValue], *, projection: Sequence[AttributePath] | None = None
+    ) -> ModelGet[M]:
+        """Read the item under ``key`` in a ``transact_get``; it comes back as an ``M`` (None when absent).
+
+        With ``projection``, every attribute ``M.from_item`` requires must be projected.
+        """
+        self._identity(key, "key")
+        return ModelGet(TransactGet(self.table_name, dict(key), projection), self._decode)
+
+    def transact_write(self, actions: Sequence[TransactAction], *, client_token: str | None = None) -> None:
+        """Send ``actions`` (of any repositories) as one transaction through this repository's transport."""
+        _transact.transact_write(self.transport, actions, client_token=client_token, deadline=self.deadline)
