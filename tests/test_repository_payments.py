@@ -87,7 +87,9 @@ class World:
 def build_world(r: Repos) -> World:
     """One partner with its profile, 2 customers, 6 payments and 4 refunds: all in one partition."""
     partner = unique("partner-")
-    r.partners.create(Partner(partner_id=partner, name="Acme", fee_rate=Decimal("0.029"), contact_emails={"ops@acme.io"}))
+    r.partners.create(
+        Partner(partner_id=partner, name="Acme", fee_rate=Decimal("0.029"), contact_emails={"ops@acme.io"})
+    )
     customers = [uuid4(), uuid4()]
     for i, c in enumerate(customers):
         r.customers.create(Customer(partner_id=partner, customer_id=c, email=f"c{i}@x.io", name=f"Customer {i}"))
@@ -230,7 +232,10 @@ def test_pagination_with_limit_and_cursor_until_exhausted(repos: Repos) -> None:
     assert [c.customer_id for c in repos.customers.iter_customers_of_partner(partner_id=w.partner)] == sorted(
         w.customers, key=str
     )
-    assert [x.refund_id for x in repos.refunds.iter_refunds_of_payment(partner_id=w.partner, payment_id="pay-01", descending=True)] == [
+    assert [
+        x.refund_id
+        for x in repos.refunds.iter_refunds_of_payment(partner_id=w.partner, payment_id="pay-01", descending=True)
+    ] == [
         "r-3",
         "r-2",
         "r-1",
@@ -265,7 +270,10 @@ def test_round_trip_of_every_payment_field(repos: Repos) -> None:
         date(2024, 2, 29),
         amount=Decimal("1234.5600"),
         captured_amount=Decimal("0.01"),
-        line_items=[LineItem(sku="A", quantity=2, unit_price=Decimal("3.5")), LineItem(sku="B", description="b", quantity=1, unit_price=Decimal(0))],
+        line_items=[
+            LineItem(sku="A", quantity=2, unit_price=Decimal("3.5")),
+            LineItem(sku="B", description="b", quantity=1, unit_price=Decimal(0)),
+        ],
         metadata={"order": "o-1", "status": "x"},
         risk_score=0.1,
         card_fingerprint=b"\x00\xff fingerprint",
@@ -496,7 +504,9 @@ def test_reserved_word_attributes_in_conditions_filters_updates(repos: Repos) ->
     assert [c.name for c in got.items] == ["Bob"]
     got = repos.customers.customers_of_partner(partner_id=partner, filter=Field("name").eq({"S": "Ann"}), limit=1)
     assert [c.name for c in got.items] == ["Ann"]
-    assert repos.partners.count(filter=Field("partnerId").eq({"S": partner}) & Field("status").eq({"S": "suspended"})) == 1
+    assert (
+        repos.partners.count(filter=Field("partnerId").eq({"S": partner}) & Field("status").eq({"S": "suspended"})) == 1
+    )
 
 
 # -- scans ---------------------------------------------------------------------------------------------
@@ -543,7 +553,11 @@ def test_both_transports_give_identical_results(ddb_client: Any, dynamodb_local:
             out: list[Any] = []
             customer = UUID(int=7)
             for i in range(3):
-                out.append(r.payments.create(a_payment(partner, f"p{i}", customer, date(2024, 1, i + 1), card_fingerprint=b"\x01\x02")))
+                out.append(
+                    r.payments.create(
+                        a_payment(partner, f"p{i}", customer, date(2024, 1, i + 1), card_fingerprint=b"\x01\x02")
+                    )
+                )
             page = r.payments.payments_of_partner(partner_id=partner, limit=2)
             out.append((page.items, page.cursor and decode_cursor(page.cursor).last_key["SK"]))
             out.append(r.payments.update(out[0], ["attempts"], add={"labels": {"x"}}))
@@ -562,12 +576,16 @@ def test_both_transports_give_identical_results(ddb_client: Any, dynamodb_local:
             del PaymentRepository.clock
 
     botocore_out = scenario(BotocoreTransport(ddb_client), unique("partner-"))
-    with LeanTransport(region="us-east-1", endpoint_url=dynamodb_local.endpoint, credentials=("testing", "testing")) as lean:
+    with LeanTransport(
+        region="us-east-1", endpoint_url=dynamodb_local.endpoint, credentials=("testing", "testing")
+    ) as lean:
         lean_out = scenario(lean, unique("partner-"))
     normalize = [
         (tuple(replace(p, partner_id="P") for p in o[0]), o[1]) if isinstance(o, tuple) else o for o in botocore_out
     ]
-    lean_norm = [(tuple(replace(p, partner_id="P") for p in o[0]), o[1]) if isinstance(o, tuple) else o for o in lean_out]
+    lean_norm = [
+        (tuple(replace(p, partner_id="P") for p in o[0]), o[1]) if isinstance(o, tuple) else o for o in lean_out
+    ]
     assert normalize == lean_norm
     assert [o for o in lean_out if isinstance(o, type)] == [
         ConditionFailedError,

@@ -32,7 +32,9 @@ def transport_fixture(
         return
     from dynagen.runtime._lean import LeanTransport
 
-    with LeanTransport(region="us-east-1", endpoint_url=dynamodb_local.endpoint, credentials=("testing", "testing")) as lean:
+    with LeanTransport(
+        region="us-east-1", endpoint_url=dynamodb_local.endpoint, credentials=("testing", "testing")
+    ) as lean:
         yield lean
 
 
@@ -80,7 +82,9 @@ class Faulty:
                     send[table] = {**options, "Keys": keep}
                 if back:
                     held[table] = {**options, "Keys": back}
-            response = self.inner.call(operation, {"RequestItems": send}, deadline=deadline) if send else {"Responses": {}}
+            response = (
+                self.inner.call(operation, {"RequestItems": send}, deadline=deadline) if send else {"Responses": {}}
+            )
             response["UnprocessedKeys"] = held
             return response
         sends: dict[str, list[Any]] = {}

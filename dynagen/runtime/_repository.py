@@ -164,7 +164,9 @@ class Repository(Generic[M]):
             stored = item.get(info.entity_attribute)
             if stored != {"S": info.entity}:
                 got = stored.get("S") if isinstance(stored, Mapping) else stored
-                raise InvalidValueError(info.entity_attribute, f"item is a {got!r}, not a {info.entity!r} ({info.name})")
+                raise InvalidValueError(
+                    info.entity_attribute, f"item is a {got!r}, not a {info.entity!r} ({info.name})"
+                )
         return cast("M", info.from_item(item))
 
     def _find(self, key: Mapping[str, AttributeValue], *, consistent: bool = False) -> M | None:
@@ -419,7 +421,11 @@ class Repository(Generic[M]):
         return exc
 
     def _delete(
-        self, key: Mapping[str, AttributeValue], *, expected_version: int | None = None, condition: Condition | None = None
+        self,
+        key: Mapping[str, AttributeValue],
+        *,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
     ) -> None:
         info = self.model
         cond = self._delete_condition(expected_version, condition)
@@ -449,7 +455,6 @@ class Repository(Generic[M]):
         """Delete the stored item of ``m``; a versioned model must still have the stored version."""
         version = getattr(m, self.model.version) if self.model.version else None
         self._delete(m.key(), expected_version=version, condition=condition)
-
 
     # -- batches -----------------------------------------------------------------------------------
     #

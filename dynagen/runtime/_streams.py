@@ -28,7 +28,13 @@ from typing import Any
 
 from dynagen.errors import InvalidValueError
 
-__all__ = ["StreamChange", "decode_stream_image", "decode_stream_record", "decode_stream_records", "stream_image_to_item"]
+__all__ = [
+    "StreamChange",
+    "decode_stream_image",
+    "decode_stream_record",
+    "decode_stream_records",
+    "stream_image_to_item",
+]
 
 _MAX_DEPTH = 32
 _PLAIN = ("S", "N", "BOOL", "NULL")
