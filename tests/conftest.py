@@ -49,3 +49,12 @@ def ddb_client(dynamodb_local: DynamoDBLocal) -> Any:
 def table_name() -> str:
     """A fresh, valid (3-255 characters) table name per test."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", help="rewrite tests/goldens/*/expected from the compiler")
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))

@@ -49,8 +49,8 @@ def test_expired_deadline_sends_nothing() -> None:
         assert current_deadline.get() is None  # the binding does not leak out of the call
 
 
-def test_sdk_retry_is_refused_without_the_backoff_guard() -> None:
-    """The lead's before-send hook alone: the retry is refused, but only after botocore's backoff sleep."""
+def test_a_users_own_client_gets_the_backoff_guard_too() -> None:
+    """BotocoreTransport(client) installs guard_retry_sleep: the retry is refused before its backoff sleep."""
     with stub_dynamodb(delay=0.35, respond=lambda n: THROTTLED) as stub:
         transport = BotocoreTransport(create_client("dynamodb", settings_for(stub.endpoint)))
         deadline = Deadline.from_seconds(0.5, margin=0.2)
@@ -58,9 +58,9 @@ def test_sdk_retry_is_refused_without_the_backoff_guard() -> None:
         with pytest.raises(DeadlineExceededError) as info:
             transport.call("GetItem", GET, deadline=deadline)
         elapsed = time.monotonic() - started
-    assert info.value.operation == "SDK attempt"  # refused at the next attempt's before-send
+    assert info.value.operation == "SDK retry"
     assert len(stub.attempts) == 1 < MAX_ATTEMPTS
-    print(f"\nunguarded: 1 attempt, ended after {elapsed:.3f} s for a 0.5 s deadline (the backoff sleep is unbounded)")
+    print(f"\nuser client: 1 attempt, ended after {elapsed:.3f} s for a 0.5 s deadline")
 
 
 def test_sdk_retry_is_refused_before_sleeping_with_the_guard() -> None:
@@ -112,7 +112,7 @@ def test_a_retry_that_fits_the_deadline_still_happens() -> None:
 
 
 def test_adaptive_rate_limiter_wait_is_checked_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The adaptive limiter waits in before-send *after* the transport's hook; the guard checks again after it."""
+    """The adaptive limiter waits in before-send; the transport's hook runs after it, so a late request is refused."""
     from botocore.retries import adaptive  # type: ignore[import-untyped, unused-ignore]
 
     def slow_token(self: Any, request: Any, **kwargs: Any) -> None:
@@ -126,9 +126,10 @@ def test_adaptive_rate_limiter_wait_is_checked_too(monkeypatch: pytest.MonkeyPat
             guarded.call("GetItem", GET, deadline=Deadline.from_seconds(0.5, margin=0.2))
         assert stub.attempts == []  # refused after the wait, before sending
 
-        unguarded = BotocoreTransport(create_client("dynamodb", settings))
-        unguarded.call("GetItem", GET, deadline=Deadline.from_seconds(0.5, margin=0.2))
-        assert len(stub.attempts) == 1  # the transport's own hook ran before the wait: sent late
+        own_client = BotocoreTransport(create_client("dynamodb", settings))
+        with pytest.raises(DeadlineExceededError):
+            own_client.call("GetItem", GET, deadline=Deadline.from_seconds(0.5, margin=0.2))
+        assert stub.attempts == []  # the generic before-send hook runs after the limiter's wait
 
 
 @pytest.mark.ddb

@@ -23,7 +23,6 @@ Standard library only at import time; botocore is imported when the first client
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import re
 import secrets
@@ -34,6 +33,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from dynagen.errors import AssumeRoleError, InvalidValueError, UnknownPartnerError
+from dynagen.runtime._context import current_partner
 from dynagen.runtime._partners import DEFAULT_PARTNERS_ENV, Partner, mask_account_ids, partners_from_env
 from dynagen.runtime._transport import BotocoreTransport, current_deadline
 
@@ -60,7 +60,6 @@ DEFAULT_REFRESH_BEFORE = 300.0
 
 _log = logging.getLogger("dynagen.runtime.accounts")
 
-current_partner: contextvars.ContextVar[str] = contextvars.ContextVar("dynagen_partner", default="")
 """The partner the current request/task works for ("" = the base account); read by logs and traces."""
 
 

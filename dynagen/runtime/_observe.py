@@ -31,6 +31,7 @@ import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
+from dynagen.runtime._context import current_partner
 from dynagen.runtime._lambda_env import current_trace_id
 
 if TYPE_CHECKING:
@@ -59,7 +60,6 @@ __all__ = [
 
 logger = logging.getLogger("dynagen.runtime")
 
-current_partner: contextvars.ContextVar[str | None] = contextvars.ContextVar("dynagen_partner", default=None)
 current_trace_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("dynagen_trace_id", default=None)
 current_aws_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "dynagen_aws_request_id", default=None
@@ -85,7 +85,7 @@ THROTTLING_CODES = frozenset(
 def log_context() -> dict[str, str | None]:
     """The current log context; the trace id falls back to ``_X_AMZN_TRACE_ID``, read now."""
     return {
-        "partner": current_partner.get(),
+        "partner": current_partner.get() or None,
         "trace_id": current_trace_id_var.get() or current_trace_id(),
         "aws_request_id": current_aws_request_id.get(),
         "function_name": current_function_name.get() or os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or None,
@@ -101,7 +101,7 @@ def bind_log_context(
     function_name: str | None = None,
 ) -> Iterator[None]:
     """Set the given fields (None leaves a field as it is) for the duration of the block."""
-    pairs = [
+    pairs: list[tuple[contextvars.ContextVar[Any], str | None]] = [
         (current_partner, partner),
         (current_trace_id_var, trace_id),
         (current_aws_request_id, aws_request_id),

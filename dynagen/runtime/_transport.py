@@ -11,13 +11,13 @@ import contextvars
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from dynagen.errors import CancellationReason, ConditionFailedError, TransactionCanceledError
+from dynagen.errors import CancellationReason, ConditionFailedError, DynagenError, TransactionCanceledError
 from dynagen.runtime._deadline import Deadline
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["BotocoreTransport", "Transport", "as_transport", "current_deadline"]
+__all__ = ["BotocoreTransport", "Transport", "as_transport", "current_deadline", "map_botocore_error", "map_dynamodb_error"]
 
 
 @runtime_checkable
@@ -54,6 +54,8 @@ _OPERATION_METHODS = {
 
 
 def _refuse_late_attempt(**_: Any) -> None:
+    # On the generic before-send event, registered after the client's own handlers, so it also runs
+    # after the adaptive retry mode's rate limiter has waited.
     deadline = current_deadline.get()
     if deadline is not None:
         deadline.check("SDK attempt")
@@ -66,9 +68,12 @@ class BotocoreTransport:
 
     def __init__(self, client: DynamoDBClient) -> None:
         self.client = client
-        events = client.meta.events
         # Registered once per client: unique_id makes a second registration a no-op.
-        events.register("before-send.dynamodb", _refuse_late_attempt, unique_id="dynagen-deadline")
+        client.meta.events.register("before-send", _refuse_late_attempt, unique_id="dynagen-deadline")
+        # botocore sleeps its retry backoff before before-send fires: keep that sleep inside the deadline.
+        from dynagen.runtime._clients import guard_retry_sleep
+
+        guard_retry_sleep(client)
 
     def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
         method = getattr(self.client, _OPERATION_METHODS.get(operation) or _snake(operation))
@@ -95,14 +100,8 @@ def _snake(name: str) -> str:
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
-def map_botocore_error(exc: BaseException) -> Exception | None:
-    """The dynagen error for a botocore ``ClientError``, or None to re-raise it unchanged."""
-    response = getattr(exc, "response", None)
-    if not isinstance(response, dict):
-        return None
-    error = response.get("Error") or {}
-    code = error.get("Code", "")
-    message = error.get("Message", "")
+def map_dynamodb_error(code: str, message: str, response: Mapping[str, Any]) -> DynagenError | None:
+    """The dynagen error for a DynamoDB error code, or None when there is none (both transports use this)."""
     if code == "ConditionalCheckFailedException":
         return ConditionFailedError(message or "the conditional request failed", item=response.get("Item"))
     if code == "TransactionCanceledException":
@@ -112,6 +111,15 @@ def map_botocore_error(exc: BaseException) -> Exception | None:
         ]
         return TransactionCanceledError(reasons, message)
     return None
+
+
+def map_botocore_error(exc: BaseException) -> DynagenError | None:
+    """The dynagen error for a botocore ``ClientError``, or None to re-raise it unchanged."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None
+    error = response.get("Error") or {}
+    return map_dynamodb_error(error.get("Code", ""), error.get("Message", ""), response)
 
 
 def as_transport(client: Any) -> Transport:

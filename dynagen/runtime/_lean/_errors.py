@@ -1,6 +1,7 @@
-"""One mapping from DynamoDB error responses to ``dynagen.errors``, for both transports.
+"""Parsing DynamoDB error responses for the lean transport.
 
-``map_dynamodb_error`` takes the error code, message and the parsed response (botocore's
+The mapping of codes to ``dynagen.errors`` lives in ``dynagen.runtime._transport.map_dynamodb_error``,
+shared with the botocore transport. It takes the error code, message and the parsed response (botocore's
 ``ClientError.response``, or the lean transport's decoded error body: both carry ``Item`` and
 ``CancellationReasons`` at the top level, with bytes for binary values), so the botocore transport
 and the lean transport raise the same errors for the same responses.
@@ -10,32 +11,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dynagen.errors import (
-    CancellationReason,
-    ConditionFailedError,
-    DynagenError,
-    ServiceError,
-    ThrottlingError,
-    TransactionCanceledError,
-)
+from dynagen.errors import DynagenError, ServiceError, ThrottlingError
+from dynagen.runtime._transport import map_dynamodb_error
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = ["error_code_and_message", "map_dynamodb_error", "service_error"]
-
-
-def map_dynamodb_error(code: str, message: str, response: Mapping[str, Any]) -> DynagenError | None:
-    """The specific dynagen error for a DynamoDB error code, or None when there is none."""
-    if code == "ConditionalCheckFailedException":
-        return ConditionFailedError(message or "the conditional request failed", item=response.get("Item"))
-    if code == "TransactionCanceledException":
-        reasons = [
-            CancellationReason(code=r.get("Code", ""), message=r.get("Message", ""), item=r.get("Item"))
-            for r in response.get("CancellationReasons") or []
-        ]
-        return TransactionCanceledError(reasons, message)
-    return None
 
 
 def error_code_and_message(status: int, body: Mapping[str, Any], error_type_header: str | None) -> tuple[str, str]:
