@@ -89,8 +89,6 @@ def _stored_forms(model: Model) -> Model:
 
 
 def _fields(model: Model, ctx: _Ctx, models: dict[str, Model], module: Module) -> None:
-    if not model.fields:
-        ctx.error(model.loc, f"model {model.name} has no fields")
     seen_names: dict[str, Field] = {}
     seen_attrs: dict[str, Field] = {}
     roles: dict[str, Field] = {}
@@ -116,7 +114,7 @@ def _fields(model: Model, ctx: _Ctx, models: dict[str, Model], module: Module) -
         if f.has_default:
             _check_default(f, model, ctx, enums)
     if model.table is not None and model.table.entity_attribute in seen_attrs:
-        ctx.error(model.loc, f"{model.name}: field attribute {model.table.entity_attribute!r} clashes with the "
+        ctx.error(seen_attrs[model.table.entity_attribute].loc, f"{model.name}: field attribute {model.table.entity_attribute!r} clashes with the "
                              "table's entity_attribute")  # fmt: skip
 
 

@@ -103,6 +103,8 @@ def _model(node: Node, r: Reader, tables: dict[str, Table]) -> Model | None:
         f = _attribute(attr_node, r, name, convention)
         if f is not None:
             fields.append(f)
+    if not spec["attributes"].value:
+        r.error(spec["attributes"], f"model {name} has no attributes")
     by_attr = {f.attribute: f for f in fields}
     for key, what in ((pk, "partition"), (sk, "sort")):
         if key is not None and key[0] not in by_attr:

@@ -262,6 +262,8 @@ def _models(node: Node | None, r: Reader, tables: dict[str, Table], enums: set[s
         fields = _fields(spec.get("fields"), r, name, known, enums, naming)
         if "fields" not in spec:
             r.error(spec_node, f"model {name} needs 'fields'")
+        elif not spec["fields"].value:
+            r.error(spec["fields"], f"model {name} has no fields")
         table = None
         if "table" in spec and (table_id := r.string(spec["table"], "table")) is not None:
             table = tables.get(table_id)

@@ -28,8 +28,9 @@ def templates_dir() -> Path:
 
 
 def _docstring(text: object) -> str:
-    # Docstrings come from schema text: keep them from closing the string or smuggling escapes.
-    return " ".join(str(text).split()).replace("\\", "\\\\").replace('"""', '\\"\\"\\"').rstrip('"')
+    """Schema text made safe inside a triple-quoted docstring: one line, printable, quotes escaped."""
+    line = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split())
+    return line.replace("\\", "\\\\").replace('"', '\\"')
 
 
 @cache

@@ -111,7 +111,7 @@ class Thing:
     maybe: str | None = None
     empty_ok: str = ""
     note: str | None = None
-    """Quotes " and ''' and \\ are safe."""
+    """Quotes \" and ''' and \\ are safe."""
     expires: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None

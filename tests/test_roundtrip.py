@@ -1,0 +1,193 @@
+"""Generated serializers: from_item(to_item(x)) == x for every field type (Hypothesis), and to_item()
+equal to boto3's TypeSerializer on the types both know."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from uuid import UUID
+
+import pytest
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dynagen.errors import InvalidValueError
+
+GOLDEN = Path(__file__).parent / "goldens" / "all_types" / "expected" / "all_types.py"
+
+
+def _load() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("golden_all_types", GOLDEN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+m = _load()
+
+text = st.text(max_size=20)
+key_text = st.text(min_size=1, max_size=20)
+ints = st.integers(min_value=-(10**37) + 1, max_value=10**37 - 1)
+decimals = st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-(10**20), max_value=10**20)
+floats = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e100, max_value=1e100).filter(
+    lambda f: f == 0 or 1e-100 < abs(f)
+)
+moments = st.datetimes(
+    min_value=datetime(1971, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.just(UTC)
+)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+inners = st.builds(m.Inner, label=text, weight=st.none() | decimals)
+
+things = st.builds(
+    m.Thing,
+    thing_id=key_text,
+    revision=ints,
+    s=text,
+    i=ints,
+    d=decimals,
+    f=floats,
+    b=st.booleans(),
+    raw=st.binary(max_size=16),
+    when=moments,
+    day=st.dates(),
+    uid=st.uuids(),
+    color=st.sampled_from(list(m.Color)),
+    doc=json_values,
+    tags=st.lists(text, max_size=4),
+    scores=st.dictionaries(text, ints, max_size=4),
+    inner=inners,
+    inners=st.lists(inners, max_size=3),
+    nested=st.dictionaries(text, st.lists(decimals, max_size=3), max_size=3),
+    ss=st.sets(text, max_size=4),
+    ns=st.sets(ints, max_size=4),
+    ds=st.sets(decimals, max_size=4),
+    bs=st.sets(st.binary(max_size=8), max_size=4),
+    maybe=st.none() | text,
+    empty_ok=text,
+    note=st.none() | text,
+    expires=st.none() | moments.map(lambda t: t.replace(microsecond=0)),
+    created_at=st.none() | moments,
+    updated_at=st.none() | moments,
+    version=st.integers(min_value=0, max_value=10**6),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(things)
+def test_from_item_inverts_to_item(thing: Any) -> None:
+    item = thing.to_item()
+    back = m.Thing.from_item(item)
+    assert back == thing
+
+
+@settings(max_examples=150, deadline=None)
+@given(things)
+def test_to_item_matches_type_serializer_where_types_are_shared(thing: Any) -> None:
+    item = thing.to_item()
+    ser = TypeSerializer()
+    plain: dict[str, Any] = {
+        "s": thing.s,
+        "i": thing.i,
+        "d": thing.d,
+        "b": thing.b,
+        "tags": thing.tags,
+        "scores": thing.scores,
+        "nested": thing.nested,
+        "inner": {"label": thing.inner.label, **({"weight": thing.inner.weight} if thing.inner.weight is not None else {})},
+    }
+    for attribute, value in plain.items():
+        assert item[attribute] == _normal(ser.serialize(value)), attribute
+    assert item["raw"] == {"B": thing.raw}
+    for attribute in ("ss", "ns", "ds", "bs"):
+        value = getattr(thing, attribute)
+        if value:
+            expected = ser.serialize(value)
+            ((tag, members),) = expected.items()
+            assert tag in item[attribute]
+            got = item[attribute][tag]
+            assert sorted(map(_member, got)) == sorted(map(_member, members))
+        else:
+            assert attribute not in item, "an empty set is never sent"
+    # And boto3 reads what we wrote back to the same plain values.
+    de = TypeDeserializer()
+    assert de.deserialize(item["i"]) == thing.i
+    assert de.deserialize(item["scores"]) == thing.scores
+
+
+def _normal(value: Any) -> Any:
+    """TypeSerializer's wire form with Binary unwrapped, for comparison."""
+    if isinstance(value, dict):
+        return {k: _normal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normal(v) for v in value]
+    return getattr(value, "value", value) if type(value).__name__ == "Binary" else value
+
+
+def _member(value: Any) -> Any:
+    if type(value).__name__ == "Binary":
+        return value.value
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return value
+    return value
+
+
+def _thing(**changes: Any) -> Any:
+    base: dict[str, Any] = dict(
+        thing_id="t1", revision=1, s="", i=0, d=Decimal("1.5"), f=0.5, b=True, raw=b"\x00\xff",
+        when=datetime(2024, 5, 1, 12, 0, 0, 250000, tzinfo=UTC), day=date(2024, 5, 1),
+        uid=UUID("12345678-1234-5678-1234-567812345678"), color=m.Color.GREEN, doc={"b": 1, "a": [1, 2]},
+        tags=["x"], scores={"a": 1}, inner=m.Inner(label="in"), inners=[], nested={},
+    )  # fmt: skip
+    base.update(changes)
+    return m.Thing(**base)
+
+
+def test_wire_shape_of_one_item() -> None:
+    item = _thing(ss={"a"}, maybe=None, empty_ok="", expires=datetime(2024, 1, 1, tzinfo=UTC)).to_item()
+    assert item["PK"] == {"S": "THING#t1"} and item["SK"] == {"S": "REV#1"}
+    assert item["kind"] == {"S": "Thing"}
+    assert item["GSI1PK"] == {"S": "COLOR#green"}
+    assert item["GSI1SK"] == {"S": "2024-05-01T12:00:00.25Z#t1"}
+    assert item["when"] == {"S": "2024-05-01T12:00:00.25Z"}
+    assert item["doc"] == {"S": '{"a":[1,2],"b":1}'}
+    assert item["expires"] == {"N": "1704067200"}
+    assert item["version"] == {"N": "0"}
+    assert "maybe" not in item and "emptyOk" not in item, "None and omit_empty values are not written"
+    assert item["ss"] == {"SS": ["a"]}
+
+
+def test_bad_values_name_the_field() -> None:
+    with pytest.raises(InvalidValueError, match="thing_id: key part must not be empty"):
+        _thing(thing_id="").to_item()
+    with pytest.raises(InvalidValueError, match="f: nan is not a finite number"):
+        _thing(f=float("nan")).to_item()
+    with pytest.raises(InvalidValueError, match="when: naive datetime"):
+        _thing(when=datetime(2024, 1, 1)).to_item()  # noqa: DTZ001
+    with pytest.raises(InvalidValueError, match="i: expected int, got str"):
+        _thing(i="1").to_item()
+
+
+def test_reading_a_malformed_item_names_model_and_attribute() -> None:
+    item = _thing().to_item()
+    del item["s"]
+    with pytest.raises(InvalidValueError, match="cannot read item as Thing: missing or mistyped attribute"):
+        m.Thing.from_item(item)
+    item = _thing().to_item()
+    item["color"] = {"S": "purple"}
+    with pytest.raises(InvalidValueError, match="'purple' is not a valid Color"):
+        m.Thing.from_item(item)
