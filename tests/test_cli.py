@@ -42,7 +42,7 @@ def test_check_names_an_edited_file_with_a_diff(project: Path, capsys: pytest.Ca
     capsys.readouterr()
     assert main(["check"]) == ExitCode.STALE
     captured = capsys.readouterr()
-    assert "stale: gen/payments.py" in captured.err or "stale:" in captured.err and "payments.py" in captured.err
+    assert "stale: gen/payments.py" in captured.err or ("stale:" in captured.err and "payments.py" in captured.err)
     assert "-class Payment:  # edited" in captured.out and "+class Payment:" in captured.out
 
 

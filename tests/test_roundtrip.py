@@ -38,7 +38,7 @@ key_text = st.text(min_size=1, max_size=20)
 ints = st.integers(min_value=-(10**37) + 1, max_value=10**37 - 1)
 decimals = st.decimals(allow_nan=False, allow_infinity=False, places=6, min_value=-(10**20), max_value=10**20)
 floats = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e100, max_value=1e100).filter(
-    lambda f: f == 0 or 1e-100 < abs(f)
+    lambda f: f == 0 or abs(f) > 1e-100
 )
 moments = st.datetimes(
     min_value=datetime(1971, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.just(UTC)
@@ -147,12 +147,12 @@ def _member(value: Any) -> Any:
 
 
 def _thing(**changes: Any) -> Any:
-    base: dict[str, Any] = dict(
-        thing_id="t1", revision=1, s="", i=0, d=Decimal("1.5"), f=0.5, b=True, raw=b"\x00\xff",
-        when=datetime(2024, 5, 1, 12, 0, 0, 250000, tzinfo=UTC), day=date(2024, 5, 1),
-        uid=UUID("12345678-1234-5678-1234-567812345678"), color=m.Color.GREEN, doc={"b": 1, "a": [1, 2]},
-        tags=["x"], scores={"a": 1}, inner=m.Inner(label="in"), inners=[], nested={},
-    )  # fmt: skip
+    base: dict[str, Any] = {
+        "thing_id": "t1", "revision": 1, "s": "", "i": 0, "d": Decimal("1.5"), "f": 0.5, "b": True,
+        "raw": b"\x00\xff", "when": datetime(2024, 5, 1, 12, 0, 0, 250000, tzinfo=UTC), "day": date(2024, 5, 1),
+        "uid": UUID("12345678-1234-5678-1234-567812345678"), "color": m.Color.GREEN, "doc": {"b": 1, "a": [1, 2]},
+        "tags": ["x"], "scores": {"a": 1}, "inner": m.Inner(label="in"), "inners": [], "nested": {},
+    }  # fmt: skip
     base.update(changes)
     return m.Thing(**base)
 
@@ -177,7 +177,7 @@ def test_bad_values_name_the_field() -> None:
     with pytest.raises(InvalidValueError, match="f: nan is not a finite number"):
         _thing(f=float("nan")).to_item()
     with pytest.raises(InvalidValueError, match="when: naive datetime"):
-        _thing(when=datetime(2024, 1, 1)).to_item()  # noqa: DTZ001
+        _thing(when=datetime(2024, 1, 1)).to_item()
     with pytest.raises(InvalidValueError, match="i: expected int, got str"):
         _thing(i="1").to_item()
 

@@ -26,7 +26,7 @@ def _exec_module(name: str, text: str) -> types.ModuleType:
     module = types.ModuleType(name)
     sys.modules[name] = module
     try:
-        exec(compile(text, f"{name}.py", "exec"), module.__dict__)  # noqa: S102 - our own generated code
+        exec(compile(text, f"{name}.py", "exec"), module.__dict__)
     finally:
         del sys.modules[name]
     return module
