@@ -42,7 +42,7 @@ from generated_example.payments import (
 pytestmark = pytest.mark.ddb
 __all__ = ["transport_fixture"]
 
-FAST = {"base_delay": 0.0, "max_delay": 0.0}
+FAST: dict[str, Any] = {"base_delay": 0.0, "max_delay": 0.0}
 
 
 @pytest.fixture(scope="module")

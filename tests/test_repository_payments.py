@@ -6,6 +6,7 @@ transactions and streams are in test_repository_batch.py; the DMS contract in te
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -165,13 +166,13 @@ def test_payments_of_customer_with_date_ranges(repos: Repos) -> None:
         partner_id=w.partner, customer_id=c0, created_on_from=date(2024, 5, 2), created_on_to=date(2024, 5, 5)
     ).items
     assert ids(got) == ["pay-04", "pay-02"]  # the upper bound day is included
-    got = repos.payments.payments_of_customer(partner_id=w.partner, customer_id=c0, created_on_to=date(2024, 5, 3))
-    assert ids(got.items) == ["pay-02", "pay-00"]
-    got = repos.payments.payments_of_customer(
+    page = repos.payments.payments_of_customer(partner_id=w.partner, customer_id=c0, created_on_to=date(2024, 5, 3))
+    assert ids(page.items) == ["pay-02", "pay-00"]
+    page = repos.payments.payments_of_customer(
         partner_id=w.partner, customer_id=c0, created_on_from=date(2024, 5, 3), descending=False
     )
-    assert ids(got.items) == ["pay-02", "pay-04"]
-    assert all(p.customer_id == c0 for p in got.items)
+    assert ids(page.items) == ["pay-02", "pay-04"]
+    assert all(p.customer_id == c0 for p in page.items)
 
 
 def test_payments_by_status_across_partners(repos: Repos) -> None:
@@ -561,12 +562,13 @@ def test_both_transports_give_identical_results(ddb_client: Any, dynamodb_local:
             page = r.payments.payments_of_partner(partner_id=partner, limit=2)
             out.append((page.items, page.cursor and decode_cursor(page.cursor).last_key["SK"]))
             out.append(r.payments.update(out[0], ["attempts"], add={"labels": {"x"}}))
-            for action in (
+            actions: list[Callable[[], object]] = [
                 lambda: r.payments.update(out[1], ["attempts"], condition=Field("status").eq({"S": "failed"})),
                 lambda: r.payments.create(out[1], if_not_exists=True),
                 lambda: r.payments.get(partner_id=partner, payment_id="none"),
                 lambda: r.payments.update(out[0], ["attempts"]),
-            ):
+            ]
+            for action in actions:
                 try:
                     action()
                 except Exception as exc:
@@ -593,3 +595,33 @@ def test_both_transports_give_identical_results(ddb_client: Any, dynamodb_local:
         ItemNotFoundError,
         VersionConflictError,
     ]
+
+
+def test_set_if_missing_refuses_fields_that_build_index_keys(repos: Repos) -> None:
+    """SET if_not_exists keeps a stored status, but its GSI2PK would be overwritten: out of step."""
+    partner = unique("partner-")
+    p = repos.payments.create(a_payment(partner, "pay-1", uuid4(), date(2024, 5, 1), status=PaymentStatus.CAPTURED))
+    with pytest.raises(InvalidValueError, match="index keys"):
+        repos.payments.update(replace(p, status=PaymentStatus.FAILED), [], set_if_missing=["status"])
+    mine = Field("partnerId").eq({"S": partner})
+    assert repos.payments.payments_by_status(status=PaymentStatus.FAILED, filter=mine).items == []
+    assert ids(repos.payments.payments_by_status(status=PaymentStatus.CAPTURED, filter=mine).items) == ["pay-1"]
+
+
+def test_expired_deadline_refuses_to_start(repos: Repos) -> None:
+    from dynagen.errors import DeadlineExceededError
+    from dynagen.runtime import Deadline
+
+    now = [100.0]
+    expired = Deadline(50.0, margin=0.0, clock=lambda: now[0])
+    payments = repos.payments.with_deadline(expired)
+    partner = unique("partner-")
+    models = [a_payment(partner, f"p{i}", uuid4(), date(2024, 5, 1)) for i in range(30)]
+    with pytest.raises(DeadlineExceededError):
+        payments.get(partner_id=partner, payment_id="p0")
+    with pytest.raises(DeadlineExceededError) as caught:
+        payments.batch_put(models)
+    assert len(caught.value.remaining[payments.table_name]) == 30  # nothing lost
+    with pytest.raises(DeadlineExceededError):
+        payments.get_many([m.key() for m in models])
+    assert repos.payments.count(filter=Field("partnerId").eq({"S": partner})) == 0

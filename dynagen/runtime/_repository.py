@@ -376,6 +376,9 @@ class Repository(Generic[M]):
             update = update.remove(attribute) if value is None else update.set(attribute, value)
         for name in set_if_missing:
             attribute = check(name, "updated")
+            if name in info.derived:
+                # if_not_exists may keep the stored value while the index keys built from it are rewritten.
+                raise InvalidValueError(name, f"{name!r} builds index keys; update it with fields=[...]")
             value = item.get(attribute)
             if value is not None:
                 update = update.set_if_not_exists(attribute, value)
