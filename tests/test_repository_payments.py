@@ -625,3 +625,12 @@ def test_expired_deadline_refuses_to_start(repos: Repos) -> None:
     with pytest.raises(DeadlineExceededError):
         payments.get_many([m.key() for m in models])
     assert repos.payments.count(filter=Field("partnerId").eq({"S": partner})) == 0
+
+
+def test_payments_by_status_with_only_an_upper_bound(repos: Repos) -> None:
+    w = build_world(repos)
+    mine = Field("partnerId").eq({"S": w.partner})
+    got = repos.payments.payments_by_status(status=PaymentStatus.PENDING, created_on_to=date(2024, 5, 3), filter=mine)
+    assert ids(got.items) == ["pay-00", "pay-02"]
+    got = repos.payments.payments_by_status(status=PaymentStatus.PENDING, created_on_from=date(2024, 5, 3), filter=mine)
+    assert ids(got.items) == ["pay-02", "pay-04"]

@@ -123,7 +123,8 @@ def key_range(
     upper = prefix + high + (tail + top if tail else "") if high is not None else prefix + top
     if not prefix and low is not None and high is None:
         return attribute, SortCondition.ge({"S": lower})
-    if not prefix and low is None and not tail:
+    if not lower:
+        # DynamoDB refuses an empty string in a key condition: no lower bound is "<= upper".
         return attribute, SortCondition.le({"S": upper})
     return attribute, SortCondition.between({"S": lower}, {"S": upper})
 
