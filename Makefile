@@ -47,6 +47,18 @@ typecheck: venv
 demo: venv dynamodb-local
 	$(PY) -m examples.demo
 
+## The example Lambda function: deployment zip + SAM template in examples/payments_lambda/build/.
+lambda-build: venv
+	$(PY) -m examples.payments_lambda.build
+
+## The example's tests (handler actions, errors, deadline, warm/cold, stream consumer, zip) on DynamoDB Local.
+lambda-test: venv dynamodb-local
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_lambda_example.py
+
+## Warm and cold invocation timings of the example handler (lean and botocore transports) on DynamoDB Local.
+lambda-bench: venv dynamodb-local lambda-build
+	$(PY) -m examples.payments_lambda.invoke_local bench
+
 bench: venv dynamodb-local
 	$(PY) -m benchmarks
 
