@@ -7,6 +7,7 @@ the first client is created. What generated modules need is imported eagerly; th
 
 from typing import TYPE_CHECKING, Any
 
+from dynagen.runtime._batch import BatchGetResult, BatchWriteResult
 from dynagen.runtime._codec import (
     decode_error,
     dump_json,
@@ -25,8 +26,17 @@ from dynagen.runtime._codec import (
 from dynagen.runtime._cursor import Cursor, decode_cursor, encode_cursor
 from dynagen.runtime._deadline import DEFAULT_MARGIN, Deadline
 from dynagen.runtime._expressions import Condition, Field, SortCondition, Update
-from dynagen.runtime._ops import Page
+from dynagen.runtime._ops import Page, create_table, delete_table, ensure_table
 from dynagen.runtime._repository import ModelInfo, Repository, key_range, utc_now
+from dynagen.runtime._transact import (
+    TransactAction,
+    TransactConditionCheck,
+    TransactDelete,
+    TransactGet,
+    TransactPut,
+    TransactUpdate,
+)
+from dynagen.runtime._transactions import ModelGet, transact_get, transact_write
 from dynagen.runtime._transport import BotocoreTransport, Transport, as_transport
 from dynagen.runtime._types import AttributeValue
 
@@ -74,6 +84,11 @@ _LAZY: dict[str, str] = {
     "LeanTransport": "dynagen.runtime._lean",
     "RetryPolicy": "dynagen.runtime._lean",
     "clear_clients": "dynagen.runtime._clients",
+    "StreamChange": "dynagen.runtime._streams",
+    "decode_stream_image": "dynagen.runtime._streams",
+    "decode_stream_record": "dynagen.runtime._streams",
+    "decode_stream_records": "dynagen.runtime._streams",
+    "stream_image_to_item": "dynagen.runtime._streams",
 }
 
 if TYPE_CHECKING:
@@ -127,6 +142,13 @@ if TYPE_CHECKING:
         partners_from_json,
         partners_from_yaml,
     )
+    from dynagen.runtime._streams import (
+        StreamChange,
+        decode_stream_image,
+        decode_stream_record,
+        decode_stream_records,
+        stream_image_to_item,
+    )
 
 
 def __getattr__(name: str) -> Any:
@@ -145,6 +167,8 @@ __all__ = [
     "DEFAULT_PARTNERS_ENV",
     "DEFAULT_REFRESH_BEFORE",
     "AttributeValue",
+    "BatchGetResult",
+    "BatchWriteResult",
     "BotocoreTransport",
     "ClientFactory",
     "ClientSettings",
@@ -157,6 +181,7 @@ __all__ = [
     "LambdaEnvironment",
     "LeanTransport",
     "LogContextFilter",
+    "ModelGet",
     "ModelInfo",
     "ObservedTransport",
     "Page",
@@ -166,7 +191,14 @@ __all__ = [
     "Repository",
     "RetryPolicy",
     "SortCondition",
+    "StreamChange",
     "TraceHeader",
+    "TransactAction",
+    "TransactConditionCheck",
+    "TransactDelete",
+    "TransactGet",
+    "TransactPut",
+    "TransactUpdate",
     "Transport",
     "Update",
     "as_transport",
@@ -174,17 +206,23 @@ __all__ = [
     "clear_clients",
     "client_settings",
     "create_client",
+    "create_table",
     "current_partner",
     "current_trace_header",
     "current_trace_id",
     "decode_cursor",
     "decode_error",
+    "decode_stream_image",
+    "decode_stream_record",
+    "decode_stream_records",
+    "delete_table",
     "detect_lambda",
     "dump_json",
     "enc_decimal",
     "enc_float",
     "enc_int",
     "encode_cursor",
+    "ensure_table",
     "format_datetime",
     "format_epoch",
     "from_wire",
@@ -209,8 +247,11 @@ __all__ = [
     "partners_from_yaml",
     "record_attempt",
     "redact_secrets",
+    "stream_image_to_item",
     "to_botocore_config",
     "to_wire",
+    "transact_get",
+    "transact_write",
     "use_partner",
     "utc_now",
     "warm_up",

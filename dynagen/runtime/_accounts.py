@@ -101,7 +101,10 @@ def redact_secrets(text: str) -> str:
 
 
 class PartnerLogFilter(logging.Filter):
-    """Adds ``record.partner`` (the current partner, "" for the base account) and redacts the message.
+    """Adds ``record.partner`` (the current partner, None for the base account) and redacts the message.
+
+    The partner comes from the same context variable as ``LogContextFilter``'s, with the same
+    meaning, so the two filters never disagree.
 
     Attach it to handlers (not loggers) so it also sees records propagated from botocore::
 
@@ -110,7 +113,7 @@ class PartnerLogFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.partner = current_partner.get()
+        record.partner = current_partner.get() or None
         try:
             message = record.getMessage()
         except (TypeError, ValueError):
