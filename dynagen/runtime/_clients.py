@@ -24,15 +24,16 @@ A failed creation stores nothing; the next call tries again. botocore is importe
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import weakref
 from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from dynagen.errors import DeadlineExceededError
+from dynagen.errors import DeadlineExceededError, InvalidValueError, ServiceError
 from dynagen.runtime._lambda_env import ClientSettings, client_settings, to_botocore_config
-from dynagen.runtime._transport import BotocoreTransport, current_deadline
+from dynagen.runtime._transport import BotocoreTransport, Transport, current_deadline
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -44,7 +45,10 @@ __all__ = [
     "create_client",
     "default_settings",
     "get_client",
+    "get_default_transport",
+    "get_lean_transport",
     "get_transport",
+    "transport_kind",
     "guard_retry_sleep",
     "warm_up",
 ]
@@ -216,6 +220,60 @@ def get_transport(
     return transport
 
 
+TransportKind = Literal["botocore", "lean"]
+_lean_by_settings: dict[ClientSettings, Any] = {}
+
+
+def transport_kind(environ: Mapping[str, str] | None = None) -> TransportKind:
+    """``DYNAGEN_TRANSPORT`` (``lean`` or ``botocore``); unset: lean inside Lambda, botocore elsewhere."""
+    env = os.environ if environ is None else environ
+    value = env.get("DYNAGEN_TRANSPORT", "").strip().lower()
+    if value == "lean" or value == "botocore":
+        return value  # type: ignore[return-value]
+    if value:
+        raise InvalidValueError("DYNAGEN_TRANSPORT", f"expected 'lean' or 'botocore', got {value!r}")
+    return "lean" if env.get("AWS_LAMBDA_FUNCTION_NAME") else "botocore"
+
+
+def get_lean_transport(
+    *, region: str | None = None, endpoint_url: str | None = None, settings: ClientSettings | None = None
+) -> Any:
+    """The cached ``LeanTransport`` for these settings (pool size, timeouts, attempts from the Lambda tuning)."""
+    resolved = (settings or default_settings()).targeting(region, endpoint_url)
+    transport = _lean_by_settings.get(resolved)
+    if transport is not None:
+        return transport
+    from dynagen.runtime._lean import LeanTransport  # lazy: botocore-only users never load it
+
+    with _transports_lock:
+        transport = _lean_by_settings.get(resolved)
+        if transport is None:
+            transport = LeanTransport(
+                resolved.region,
+                endpoint_url=resolved.endpoint_url,
+                max_pool_connections=resolved.max_pool_connections,
+                connect_timeout=resolved.connect_timeout,
+                read_timeout=resolved.read_timeout,
+                max_attempts=resolved.max_attempts,
+            )
+            _lean_by_settings[resolved] = transport
+    return transport
+
+
+def get_default_transport(
+    *,
+    kind: TransportKind | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    settings: ClientSettings | None = None,
+) -> Transport:
+    """The cached transport of the configured kind (``kind``, else ``transport_kind()``) for the base account."""
+    if (kind or transport_kind()) == "lean":
+        lean: Transport = get_lean_transport(region=region, endpoint_url=endpoint_url, settings=settings)
+        return lean
+    return get_transport(region=region, endpoint_url=endpoint_url, settings=settings)
+
+
 def clear() -> None:
     """Forget every cached client, transport and the default settings (for tests; not thread-safe
     against concurrent ``get_client`` calls that are creating a client right now)."""
@@ -226,6 +284,7 @@ def clear() -> None:
         _transports_by_call.clear()
         _transports_by_client.clear()
         _defaults.clear()
+        _lean_by_settings.clear()
 
 
 # --- deadline-aware retry backoff -------------------------------------------------------------
@@ -310,25 +369,27 @@ def warm_up(
     factory: ClientFactory | None = None,
     operation: str = WARM_UP_OPERATION,
     request: Mapping[str, Any] | None = None,
+    transport: Transport | None = None,
 ) -> bool:
     """Create (and cache) the client and open its connection with one cheap call. Never raises.
 
     Call it in the Lambda init phase. Returns True when the service answered (an error answer
     counts: the connection is open), False when the client could not be created or reached; the
-    reason is logged as a warning.
+    reason is logged as a warning. Give ``transport`` to warm one you already have (e.g. a lean one).
     """
     started = time.perf_counter()
     try:
-        transport = get_transport(
-            region=region,
-            endpoint_url=endpoint_url,
-            settings=settings,
-            credentials_key=credentials_key,
-            factory=factory,
-        )
+        if transport is None:
+            transport = get_transport(
+                region=region,
+                endpoint_url=endpoint_url,
+                settings=settings,
+                credentials_key=credentials_key,
+                factory=factory,
+            )
         transport.call(operation, request or {})
     except Exception as exc:
-        answered = isinstance(getattr(exc, "response", None), dict) or isinstance(
+        answered = isinstance(exc, ServiceError) or isinstance(getattr(exc, "response", None), dict) or isinstance(
             getattr(exc.__cause__, "response", None), dict
         )
         if not answered:
