@@ -1,6 +1,6 @@
 """DynamORM contract semantics (CONTRACT.md section 5) on the compiled DMS models, on DynamoDB Local.
 
-The two DMS schemas in /work/shared/dms/v0.1/models are compiled into a temporary package and the
+The two DMS schemas in tests/dms/ (copies of DynamORM's contract models) are compiled into a temporary package and the
 raw items are checked with the boto3 client: what a DynamORM (Go) service sharing the table reads.
 """
 
@@ -27,7 +27,7 @@ from dynagen.runtime._transport import Transport
 pytestmark = pytest.mark.ddb
 __all__ = ["transport_fixture"]
 
-DMS_MODELS = Path("/work/shared/dms/v0.1/models")
+DMS_MODELS = Path(__file__).parent / "dms"  # copies of DynamORM's contract schemas (shared/dms/v0.1/models)
 VECTOR_JSON = '{"lastKey":{"PK":{"S":"USER#1"},"SK":{"S":"PROFILE"}},"index":"gsi-email","sort":"ASC"}'
 VECTOR = "eyJsYXN0S2V5Ijp7IlBLIjp7IlMiOiJVU0VSIzEifSwiU0siOnsiUyI6IlBST0ZJTEUifX0sImluZGV4IjoiZ3NpLWVtYWlsIiwic29ydCI6IkFTQyJ9"
 
