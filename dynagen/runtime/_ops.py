@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from threading import Event
 from typing import Any, Generic, TypeVar
@@ -708,6 +707,9 @@ def parallel_scan(
         except Exception:
             stop.set()  # no point scanning on: the caller gets this error
             raise
+
+    # Imported here: concurrent.futures pulls in logging, ~5 ms of every cold start for a rarely used call.
+    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=max_workers or min(total_segments, 32)) as pool:
         futures = [pool.submit(run, segment) for segment in range(total_segments)]
