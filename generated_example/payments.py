@@ -24,11 +24,13 @@ from dynagen.runtime import (
     enc_int,
     format_datetime,
     format_epoch,
+    key_error,
     key_part,
     key_range,
     load_json,
     parse_datetime,
     parse_epoch,
+    split_key,
 )
 
 __all__ = [
@@ -139,6 +141,12 @@ class Partner:
     def key(self) -> dict[str, AttributeValue]:
         """This item's primary key."""
         return Partner.make_key(partner_id=self.partner_id)
+
+    @staticmethod
+    def parse_pk(value: str) -> tuple[str]:
+        """The fields a stored PK value was built from (PARTNER#{partner_id})."""
+        (partner_id,) = split_key(value, ("PARTNER#", ""), "PK")
+        return (partner_id,)
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Partner in DynamoDB's wire format."""
@@ -296,6 +304,21 @@ class Customer:
     def key(self) -> dict[str, AttributeValue]:
         """This item's primary key."""
         return Customer.make_key(partner_id=self.partner_id, customer_id=self.customer_id)
+
+    @staticmethod
+    def parse_pk(value: str) -> tuple[str]:
+        """The fields a stored PK value was built from (PARTNER#{partner_id})."""
+        (partner_id,) = split_key(value, ("PARTNER#", ""), "PK")
+        return (partner_id,)
+
+    @staticmethod
+    def parse_sk(value: str) -> tuple[UUID]:
+        """The fields a stored SK value was built from (CUSTOMER#{customer_id})."""
+        (customer_id,) = split_key(value, ("CUSTOMER#", ""), "SK")
+        try:
+            return (UUID(customer_id),)
+        except ValueError as exc:
+            raise key_error("SK", value, exc) from exc
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Customer in DynamoDB's wire format."""
@@ -501,6 +524,54 @@ class Payment:
     def key(self) -> dict[str, AttributeValue]:
         """This item's primary key."""
         return Payment.make_key(partner_id=self.partner_id, payment_id=self.payment_id)
+
+    @staticmethod
+    def parse_pk(value: str) -> tuple[str]:
+        """The fields a stored PK value was built from (PARTNER#{partner_id})."""
+        (partner_id,) = split_key(value, ("PARTNER#", ""), "PK")
+        return (partner_id,)
+
+    @staticmethod
+    def parse_sk(value: str) -> tuple[str]:
+        """The fields a stored SK value was built from (PAYMENT#{payment_id})."""
+        (payment_id,) = split_key(value, ("PAYMENT#", ""), "SK")
+        return (payment_id,)
+
+    @staticmethod
+    def parse_gsi1pk(value: str) -> tuple[str, UUID]:
+        """The fields a stored GSI1PK value was built from (PARTNER#{partner_id}#CUSTOMER#{customer_id})."""
+        partner_id, customer_id = split_key(value, ("PARTNER#", "#CUSTOMER#", ""), "GSI1PK")
+        try:
+            return partner_id, UUID(customer_id)
+        except ValueError as exc:
+            raise key_error("GSI1PK", value, exc) from exc
+
+    @staticmethod
+    def parse_gsi1sk(value: str) -> tuple[date, str]:
+        """The fields a stored GSI1SK value was built from (PAYMENT#{created_on}#{payment_id})."""
+        created_on, payment_id = split_key(value, ("PAYMENT#", "#", ""), "GSI1SK")
+        try:
+            return date.fromisoformat(created_on), payment_id
+        except ValueError as exc:
+            raise key_error("GSI1SK", value, exc) from exc
+
+    @staticmethod
+    def parse_gsi2pk(value: str) -> tuple[PaymentStatus]:
+        """The fields a stored GSI2PK value was built from (STATUS#{status})."""
+        (status,) = split_key(value, ("STATUS#", ""), "GSI2PK")
+        try:
+            return (PaymentStatus(status),)
+        except ValueError as exc:
+            raise key_error("GSI2PK", value, exc) from exc
+
+    @staticmethod
+    def parse_gsi2sk(value: str) -> tuple[date, str, str]:
+        """The fields a stored GSI2SK value was built from ({created_on}#{partner_id}#{payment_id})."""
+        created_on, partner_id, payment_id = split_key(value, ("", "#", "#", ""), "GSI2SK")
+        try:
+            return date.fromisoformat(created_on), partner_id, payment_id
+        except ValueError as exc:
+            raise key_error("GSI2SK", value, exc) from exc
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Payment in DynamoDB's wire format."""
@@ -906,6 +977,18 @@ class Refund:
     def key(self) -> dict[str, AttributeValue]:
         """This item's primary key."""
         return Refund.make_key(partner_id=self.partner_id, payment_id=self.payment_id, refund_id=self.refund_id)
+
+    @staticmethod
+    def parse_pk(value: str) -> tuple[str]:
+        """The fields a stored PK value was built from (PARTNER#{partner_id})."""
+        (partner_id,) = split_key(value, ("PARTNER#", ""), "PK")
+        return (partner_id,)
+
+    @staticmethod
+    def parse_sk(value: str) -> tuple[str, str]:
+        """The fields a stored SK value was built from (REFUND#{payment_id}#{refund_id})."""
+        payment_id, refund_id = split_key(value, ("REFUND#", "#", ""), "SK")
+        return payment_id, refund_id
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Refund in DynamoDB's wire format."""

@@ -187,3 +187,23 @@ def test_reading_a_malformed_item_names_model_and_attribute() -> None:
     item["color"] = {"S": "purple"}
     with pytest.raises(InvalidValueError, match="'purple' is not a valid Color"):
         m.Thing.from_item(item)
+
+
+@settings(max_examples=200, deadline=None)
+@given(things)
+def test_key_fields_parse_back_out_of_stored_keys(thing: Any) -> None:
+    item = thing.to_item()
+    assert m.Thing.parse_pk(item["PK"]["S"]) == (thing.thing_id,)
+    assert m.Thing.parse_sk(item["SK"]["S"]) == (thing.revision,)
+    assert m.Thing.parse_gsi1pk(item["GSI1PK"]["S"]) == (thing.color,)
+    assert m.Thing.parse_gsi1sk(item["GSI1SK"]["S"]) == (thing.when, thing.thing_id)
+    assert m.Thing.parse_lsi1sk(item["LSI1SK"]["S"]) == (thing.day,)
+
+
+def test_a_key_that_does_not_fit_its_template_is_a_clear_error() -> None:
+    with pytest.raises(InvalidValueError, match="SK: 'PROFILE' does not match 'REV#{}'"):
+        m.Thing.parse_sk("PROFILE")
+    with pytest.raises(InvalidValueError, match="SK: cannot read 'REV#x'"):
+        m.Thing.parse_sk("REV#x")
+    with pytest.raises(InvalidValueError, match="GSI1SK: '2024' does not match"):
+        m.Thing.parse_gsi1sk("2024")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dynagen.compiler._ir import AccessPattern, EnumDef, Field, FieldType, KeyAttr, Model, Module, Placeholder
+from dynagen.compiler._names import snake_case
 
 __all__ = ["ModelView", "ModuleView", "build_view", "lit"]
 
@@ -105,6 +106,19 @@ class PatternView:
 
 
 @dataclass
+class ParserView:
+    name: str  # method name, e.g. parse_gsi1sk
+    attribute: str
+    layout: str  # the template, for the docstring
+    literals: tuple[str, ...]
+    names: list[str]  # local names of the parts (the fields)
+    annotation: str  # return annotation
+    result: str  # the returned expression
+    targets: str  # the assignment targets of split_key's parts
+    plain: bool  # every part is a string: nothing to convert, nothing can fail
+
+
+@dataclass
 class ModelView:
     name: str
     doc: str
@@ -118,6 +132,7 @@ class ModelView:
     key_call: str = ""  # "partner_id=partner_id, ..."
     info: dict[str, str] = field(default_factory=dict)
     patterns: list[PatternView] = field(default_factory=list)
+    parsers: list[ParserView] = field(default_factory=list)
     table_name: str = ""
     entity_attribute: str | None = None
     entity: str | None = None
@@ -279,6 +294,12 @@ def _key_text(f: Field, v: str, imp: Imports) -> str:
     return f"{v}.value"  # enum
 
 
+def _is_field_itself(key: KeyAttr, model: Model) -> bool:
+    """True when the key attribute is a field's own attribute (written with the fields, DMS style)."""
+    f = model.field(key.direct_field or "")
+    return f is not None and f.attribute == key.attribute
+
+
 def _key_value(key: KeyAttr, model: Model, prefix: str, imp: Imports) -> str:
     """The attribute value expression of a key attribute, over ``<prefix><field>`` names."""
     direct = key.direct_field
@@ -428,7 +449,7 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
     order = [table.partition_key, table.sort_key]
     for index in table.indexes:
         order += [index.partition_key, index.sort_key]
-    templated = sorted((k for k in model.keys if k.direct_field is None), key=lambda k: order.index(k.attribute))
+    templated = sorted((k for k in model.keys if not _is_field_itself(k, model)), key=lambda k: order.index(k.attribute))
     head: list[tuple[str, str]] = []
     guarded: list[tuple[str, str, str]] = []
     for k in templated:
@@ -456,6 +477,7 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
     view.key_args = ", ".join(f"{n}=self.{n}" for n in params)
     view.key_call = ", ".join(f"{n}={n}" for n in params)
     view.patterns = [_pattern_view(p, model, imp) for p in model.access_patterns]
+    view.parsers = [_parser_view(k, model, imp) for k in templated if k.fields]
     # Index keys built from templates must be rewritten when a field they use is updated.
     derived: dict[str, list[str]] = {}
     for k in templated:
@@ -483,6 +505,49 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
         "ttl": lit(role["ttl"]),
     }
     return view
+
+
+def _key_part_decode(f: Field, text: str, imp: Imports) -> str:
+    """The expression turning one key part's text back into the field's value."""
+    k = f.type.kind
+    if k == "int":
+        return f"int({text})"
+    if k == "decimal":
+        return f"{imp.std('decimal', 'Decimal')}({text})"
+    if k == "uuid":
+        return f"{imp.std('uuid', 'UUID')}({text})"
+    if k == "date":
+        return f"{imp.std('datetime', 'date')}.fromisoformat({text})"
+    if k == "datetime":
+        return f"{imp.rt('parse_datetime')}({text})"
+    if k == "enum":
+        return f"{f.type.ref}({text})"
+    return text
+
+
+def _parser_view(key: KeyAttr, model: Model, imp: Imports) -> ParserView:
+    """``parse_<attr>(value)``: the fields a stored key value was built from."""
+    literals: list[str] = [""]
+    names: list[str] = []
+    for part in key.template:
+        if isinstance(part, Placeholder):
+            names.append(part.field)
+            literals.append("")
+        else:
+            literals[-1] += part
+    fields = [model.field(n) for n in names]
+    annotations = [_annotation(f.type, imp) for f in fields if f is not None]
+    converted = [_key_part_decode(f, f.name, imp) for f in fields if f is not None]
+    imp.rt("split_key")
+    if converted != names:
+        imp.rt("key_error")
+    layout = "".join(p if isinstance(p, str) else "{" + p.field + "}" for p in key.template)
+    return ParserView(
+        name="parse_" + snake_case(key.attribute), attribute=key.attribute, layout=layout, literals=tuple(literals),
+        names=names, annotation=f"tuple[{', '.join(annotations)}]",
+        result=f"({converted[0]},)" if len(converted) == 1 else ", ".join(converted),
+        targets=f"({names[0]},)" if len(names) == 1 else ", ".join(names), plain=converted == names,
+    )  # fmt: skip
 
 
 def _pattern_view(p: AccessPattern, model: Model, imp: Imports) -> PatternView:

@@ -11,7 +11,7 @@ __all__ = ["did_you_mean", "is_class_name", "is_identifier", "snake_case"]
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CLASS = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _BOUNDARY_1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
-_BOUNDARY_2 = re.compile(r"([a-z0-9])([A-Z])")
+_BOUNDARY_2 = re.compile(r"([a-z])([A-Z])")  # not after a digit: GSI1PK -> gsi1pk
 
 # Names a generated class or module already uses, or that would shadow what generated code needs.
 RESERVED_FIELDS = frozenset(

@@ -17,10 +17,12 @@ from dynagen.runtime._codec import (
     format_datetime,
     format_epoch,
     from_wire,
+    key_error,
     key_part,
     load_json,
     parse_datetime,
     parse_epoch,
+    split_key,
     to_wire,
 )
 from dynagen.runtime._cursor import Cursor, decode_cursor, encode_cursor
@@ -240,6 +242,7 @@ __all__ = [
     "install_log_context",
     "install_partner_log_filter",
     "invocation",
+    "key_error",
     "key_part",
     "key_range",
     "load_json",
@@ -255,6 +258,7 @@ __all__ = [
     "partners_from_yaml",
     "record_attempt",
     "redact_secrets",
+    "split_key",
     "stream_image_to_item",
     "to_botocore_config",
     "to_wire",

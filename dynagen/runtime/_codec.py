@@ -26,7 +26,9 @@ __all__ = [
     "format_datetime",
     "format_epoch",
     "from_wire",
+    "key_error",
     "key_part",
+    "split_key",
     "load_json",
     "parse_datetime",
     "parse_epoch",
@@ -239,3 +241,31 @@ def decode_error(model: str, item: Mapping[str, Any], exc: Exception) -> Invalid
     else:
         what = f"{type(exc).__name__}: {exc}"
     return InvalidValueError(model, f"cannot read item as {model}: {what}; attributes present: {sorted(item)}")
+
+
+def split_key(value: object, literals: tuple[str, ...], attribute: str) -> list[str]:
+    """The placeholder texts of a key value laid out as ``literals[0] {p0} literals[1] {p1} ... literals[-1]``.
+
+    Intermediate literals are separators: each part ends at the first separator after it, so string
+    key parts must not contain the separator that follows them (key templates document this).
+    """
+    if not isinstance(value, str):
+        raise InvalidValueError(attribute, f"key value must be a str, got {type(value).__name__}")
+    layout = "{}".join(literals)
+    head, tail = literals[0], literals[-1]
+    if not value.startswith(head) or not value.endswith(tail) or len(value) < len(head) + len(tail):
+        raise InvalidValueError(attribute, f"{value!r} does not match {layout!r}")
+    rest = value[len(head) : len(value) - len(tail)]
+    parts: list[str] = []
+    for separator in literals[1:-1]:
+        part, found, rest = rest.partition(separator)
+        if not found:
+            raise InvalidValueError(attribute, f"{value!r} does not match {layout!r}")
+        parts.append(part)
+    parts.append(rest)
+    return parts
+
+
+def key_error(attribute: str, value: str, exc: Exception) -> InvalidValueError:
+    """A key part that does not convert back to its field's type."""
+    return InvalidValueError(attribute, f"cannot read {value!r}: {exc}")

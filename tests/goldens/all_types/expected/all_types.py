@@ -24,11 +24,13 @@ from dynagen.runtime import (
     enc_int,
     format_datetime,
     format_epoch,
+    key_error,
     key_part,
     key_range,
     load_json,
     parse_datetime,
     parse_epoch,
+    split_key,
 )
 
 __all__ = [
@@ -129,6 +131,48 @@ class Thing:
         """This item's primary key."""
         return Thing.make_key(thing_id=self.thing_id, revision=self.revision)
 
+    @staticmethod
+    def parse_pk(value: str) -> tuple[str]:
+        """The fields a stored PK value was built from (THING#{thing_id})."""
+        (thing_id,) = split_key(value, ("THING#", ""), "PK")
+        return (thing_id,)
+
+    @staticmethod
+    def parse_sk(value: str) -> tuple[int]:
+        """The fields a stored SK value was built from (REV#{revision})."""
+        (revision,) = split_key(value, ("REV#", ""), "SK")
+        try:
+            return (int(revision),)
+        except ValueError as exc:
+            raise key_error("SK", value, exc) from exc
+
+    @staticmethod
+    def parse_gsi1pk(value: str) -> tuple[Color]:
+        """The fields a stored GSI1PK value was built from (COLOR#{color})."""
+        (color,) = split_key(value, ("COLOR#", ""), "GSI1PK")
+        try:
+            return (Color(color),)
+        except ValueError as exc:
+            raise key_error("GSI1PK", value, exc) from exc
+
+    @staticmethod
+    def parse_gsi1sk(value: str) -> tuple[datetime, str]:
+        """The fields a stored GSI1SK value was built from ({when}#{thing_id})."""
+        when, thing_id = split_key(value, ("", "#", ""), "GSI1SK")
+        try:
+            return parse_datetime(when), thing_id
+        except ValueError as exc:
+            raise key_error("GSI1SK", value, exc) from exc
+
+    @staticmethod
+    def parse_lsi1sk(value: str) -> tuple[date]:
+        """The fields a stored LSI1SK value was built from ({day})."""
+        (day,) = split_key(value, ("", ""), "LSI1SK")
+        try:
+            return (date.fromisoformat(day),)
+        except ValueError as exc:
+            raise key_error("LSI1SK", value, exc) from exc
+
     def to_item(self) -> dict[str, AttributeValue]:
         """This Thing in DynamoDB's wire format."""
         item: dict[str, AttributeValue] = {
@@ -136,6 +180,7 @@ class Thing:
             "SK": {"S": "REV#" + enc_int(self.revision, "revision")},
             "GSI1PK": {"S": "COLOR#" + self.color.value},
             "GSI1SK": {"S": format_datetime(self.when, "when") + "#" + key_part(self.thing_id, "thing_id")},
+            "LSI1SK": {"S": self.day.isoformat()},
             "kind": {"S": "Thing"},
             "thingId": {"S": key_part(self.thing_id, "thing_id")},
             "revision": {"N": enc_int(self.revision, "revision")},
@@ -287,6 +332,7 @@ class ThingRepository(Repository[Thing]):
         key_fields=("revision", "thing_id"),
         derived={
             "color": ("GSI1PK",),
+            "day": ("LSI1SK",),
             "thing_id": ("GSI1SK",),
             "when": ("GSI1SK",),
         },
