@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 try:
     import click
@@ -15,6 +16,10 @@ except ImportError:  # pragma: no cover - the runtime-only install
 from dynagen._config import find_config
 from dynagen._version import __version__
 from dynagen.errors import SchemaError
+
+if TYPE_CHECKING:
+    from dynagen.compiler import Output
+    from dynagen.compiler._ir import Module, Table
 
 __all__ = ["main", "run"]
 
@@ -37,12 +42,40 @@ def _resolve(schemas: tuple[str, ...], out: str | None, *, need_out: bool) -> tu
     return paths, out_dir, root
 
 
-def _report(error: SchemaError) -> int:
+def _fail(error: SchemaError) -> NoReturn:
+    """Print every diagnostic and end the command with exit code 2."""
     for diagnostic in error.diagnostics:
         click.echo(str(diagnostic), err=True)
     count = len(error.diagnostics)
     click.echo(f"{count} error{'s' if count != 1 else ''}; nothing was written", err=True)
-    return EXIT_ERROR
+    raise click.exceptions.Exit(EXIT_ERROR)
+
+
+def _modules(schemas: tuple[str, ...]) -> list[Module]:
+    from dynagen.compiler import load_schemas
+
+    paths, _, root = _resolve(schemas, None, need_out=False)
+    try:
+        return load_schemas(paths, root=root)
+    except SchemaError as error:
+        _fail(error)
+
+
+def _compiled(schemas: tuple[str, ...], out: str | None) -> tuple[Output, Path]:
+    from dynagen.compiler import compile_schemas
+
+    paths, out_dir, root = _resolve(schemas, out, need_out=True)
+    assert out_dir is not None
+    try:
+        return compile_schemas(paths, root=root), out_dir
+    except SchemaError as error:
+        _fail(error)
+
+
+def _tables(modules: list[Module]) -> list[Table]:
+    """Every table of the schemas, once, by physical name."""
+    tables = {t.name: t for m in modules for t in m.tables}
+    return [tables[name] for name in sorted(tables)]
 
 
 if click is not None:
@@ -58,14 +91,9 @@ if click is not None:
     @out_option
     def compile_command(schemas: tuple[str, ...], out: str | None) -> int:
         """Write one module per schema file (plus __init__.py) into OUT."""
-        from dynagen.compiler import compile_schemas, write_output
+        from dynagen.compiler import write_output
 
-        paths, out_dir, root = _resolve(schemas, out, need_out=True)
-        assert out_dir is not None
-        try:
-            output = compile_schemas(paths, root=root)
-        except SchemaError as error:
-            return _report(error)
+        output, out_dir = _compiled(schemas, out)
         try:
             report = write_output(output, out_dir)
         except FileExistsError as error:
@@ -83,14 +111,9 @@ if click is not None:
     @out_option
     def check_command(schemas: tuple[str, ...], out: str | None) -> int:
         """Exit 1 when OUT differs from what the schemas compile to (diffs, missing and orphaned files)."""
-        from dynagen.compiler import check_output, compile_schemas
+        from dynagen.compiler import check_output
 
-        paths, out_dir, root = _resolve(schemas, out, need_out=True)
-        assert out_dir is not None
-        try:
-            output = compile_schemas(paths, root=root)
-        except SchemaError as error:
-            return _report(error)
+        output, out_dir = _compiled(schemas, out)
         report = check_output(output, out_dir)
         for name, diff in report.changed.items():
             click.echo(diff, nl=False)
@@ -109,13 +132,7 @@ if click is not None:
     @click.argument("schemas", nargs=-1)
     def validate_command(schemas: tuple[str, ...]) -> int:
         """Report every schema error as path:line:col: message."""
-        from dynagen.compiler import load_schemas
-
-        paths, _, root = _resolve(schemas, None, need_out=False)
-        try:
-            modules = load_schemas(paths, root=root)
-        except SchemaError as error:
-            return _report(error)
+        modules = _modules(schemas)
         models = sum(len(m.models) for m in modules)
         click.echo(f"ok: {len(modules)} schema(s), {models} model(s)")
         return EXIT_OK
@@ -125,16 +142,9 @@ if click is not None:
     @click.option("--format", "fmt", type=click.Choice(["json", "cloudformation", "terraform"]), default="json")
     def tables_command(schemas: tuple[str, ...], fmt: str) -> int:
         """Print the tables' definitions: CreateTable JSON, a CloudFormation template or Terraform."""
-        from dynagen.compiler import load_schemas
         from dynagen.compiler._tables import cloudformation, create_table_request, terraform
 
-        paths, _, root = _resolve(schemas, None, need_out=False)
-        try:
-            modules = load_schemas(paths, root=root)
-        except SchemaError as error:
-            return _report(error)
-        tables = {t.name: t for m in modules for t in m.tables}
-        ordered = [tables[name] for name in sorted(tables)]
+        ordered = _tables(_modules(schemas))
         if fmt == "cloudformation":
             click.echo(cloudformation(ordered), nl=False)
         elif fmt == "terraform":
@@ -149,21 +159,15 @@ if click is not None:
     @click.option("--region", default="us-east-1", show_default=True)
     def create_tables_command(schemas: tuple[str, ...], endpoint_url: str, region: str) -> int:
         """Create the schemas' tables on an endpoint (existing tables are left alone)."""
-        from dynagen.compiler import load_schemas
         from dynagen.compiler._tables import create_table_request
-        from dynagen.runtime import BotocoreTransport
-        from dynagen.runtime._ops import ensure_table
+        from dynagen.runtime import BotocoreTransport, ensure_table
 
-        paths, _, root = _resolve(schemas, None, need_out=False)
-        try:
-            modules = load_schemas(paths, root=root)
-        except SchemaError as error:
-            return _report(error)
+        tables = _tables(_modules(schemas))
         import boto3  # type: ignore[import-untyped]
 
         client = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region)
         transport = BotocoreTransport(client)
-        for table in sorted({t.name: t for m in modules for t in m.tables}.values(), key=lambda t: t.name):
+        for table in tables:
             ensure_table(transport, create_table_request(table))
             click.echo(f"ready: {table.name}")
         return EXIT_OK
@@ -179,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.UsageError as error:
         error.show()
         return EXIT_ERROR
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
     except click.ClickException as error:
         error.show()
         return error.exit_code

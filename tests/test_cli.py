@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +135,12 @@ def test_committed_example_is_fresh() -> None:
 
     report = check_output(compile_schemas([SCHEMAS], root=ROOT), ROOT / "generated_example")
     assert report.fresh, f"generated_example/ is stale: {report}"
+
+
+def test_create_tables_on_dynamodb_local(project: Path, dynamodb_local: Any, ddb_client: Any) -> None:
+    assert main(["create-tables", "--endpoint-url", dynamodb_local.endpoint]) == ExitCode.OK
+    table = ddb_client.describe_table(TableName="payments")["Table"]
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2"}
+    ttl = ddb_client.describe_time_to_live(TableName="payments")["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expiresAt"
+    assert main(["create-tables", "--endpoint-url", dynamodb_local.endpoint]) == ExitCode.OK, "idempotent"
