@@ -37,6 +37,7 @@ from dynagen.runtime._transact import (
 )
 from dynagen.runtime._transactions import ModelGet
 from dynagen.runtime._transport import Transport, as_transport
+from dynagen.runtime._validate import check_item
 
 if TYPE_CHECKING:
     from typing import Self
@@ -127,6 +128,23 @@ def key_range(
         # DynamoDB refuses an empty string in a key condition: no lower bound is "<= upper".
         return attribute, SortCondition.le({"S": upper})
     return attribute, SortCondition.between({"S": lower}, {"S": upper})
+
+
+# Per model (by identity; the model is kept alive with its entry): attribute -> field names, and every
+# key attribute of the table and its indexes. Computed once, on the first write.
+_CHECKS: dict[int, tuple[ModelInfo[Any], dict[str, str], frozenset[str]]] = {}
+
+
+def _check_info(info: ModelInfo[Any]) -> tuple[dict[str, str], frozenset[str]]:
+    entry = _CHECKS.get(id(info))
+    if entry is None or entry[0] is not info:
+        names = {attribute: field for field, attribute in info.attributes.items()}
+        keys = {info.partition_key, *(k for pair in info.indexes.values() for k in pair if k)}
+        if info.sort_key:
+            keys.add(info.sort_key)
+        entry = (info, names, frozenset(keys))
+        _CHECKS[id(info)] = entry
+    return entry[1], entry[2]
 
 
 class Repository(Generic[M]):
@@ -280,6 +298,12 @@ class Repository(Generic[M]):
 
     # -- writing -----------------------------------------------------------------------------------
 
+    def _checked(self, item: dict[str, AttributeValue], where: str = "") -> dict[str, AttributeValue]:
+        """``item``, once ``check_item`` found nothing DynamoDB would refuse (before any request)."""
+        names, keys = _check_info(self.model)
+        check_item(item, names=names, keys=keys, where=where)
+        return item
+
     def _stamp_new(self, m: M) -> M:
         info = self.model
         now = type(self).clock()
@@ -304,7 +328,8 @@ class Repository(Generic[M]):
         stamped = self._stamp_new(m)
         if if_not_exists:
             condition = self._not_exists() if condition is None else self._not_exists() & condition
-        _ops.put_item(self.transport, self.table_name, stamped.to_item(), condition=condition, deadline=self.deadline)
+        item = self._checked(stamped.to_item())
+        _ops.put_item(self.transport, self.table_name, item, condition=condition, deadline=self.deadline)
         return stamped
 
     def put(self, m: M, *, condition: Condition | None = None) -> M:
@@ -361,6 +386,7 @@ class Repository(Generic[M]):
         item = stamped.to_item()
         update = Update()
         touched: list[str] = []
+        sent: dict[str, AttributeValue] = {}  # every value the update carries, checked once below
 
         def check(name: str, what: str) -> str:
             attribute = info.attribute(name)
@@ -374,6 +400,8 @@ class Repository(Generic[M]):
         for name in fields:
             attribute = check(name, "updated")
             value = item.get(attribute)
+            if value is not None:
+                sent[attribute] = value
             update = update.remove(attribute) if value is None else update.set(attribute, value)
         for name in set_if_missing:
             attribute = check(name, "updated")
@@ -382,6 +410,7 @@ class Repository(Generic[M]):
                 raise InvalidValueError(name, f"{name!r} builds index keys; update it with fields=[...]")
             value = item.get(attribute)
             if value is not None:
+                sent[attribute] = value
                 update = update.set_if_not_exists(attribute, value)
         for name in remove:
             update = update.remove(check(name, "removed"))
@@ -390,14 +419,17 @@ class Repository(Generic[M]):
                 attribute = check(name, f"changed with {clause}")
                 if name in info.derived:
                     raise InvalidValueError(name, f"{name!r} builds index keys; update it with fields=[...]")
-                wire = info.encoders[name](value)
+                wire = self._checked({attribute: info.encoders[name](value)})[attribute]
                 update = {"add": update.add, "delete": update.delete, "append": update.append}[clause](attribute, wire)
         # Index keys built from updated fields follow them.
         for name in touched:
             for key_attribute in info.derived.get(name, ()):
                 value = item.get(key_attribute)
                 if key_attribute not in update.attributes:
+                    if value is not None:
+                        sent[key_attribute] = value
                     update = update.remove(key_attribute) if value is None else update.set(key_attribute, value)
+        self._checked(sent)
         if info.updated_at:
             update = update.set(info.attributes[info.updated_at], {"S": format_datetime(now, info.updated_at)})
         cond: Condition = Field(info.partition_key).exists()
@@ -548,7 +580,7 @@ class Repository(Generic[M]):
             if identity in seen:
                 raise InvalidValueError(f"models[{i}]", f"same key as models[{seen[identity]}]: {m.key()!r}")
             seen[identity] = i
-            requests.append(_batch.put_request(m.to_item()))
+            requests.append(_batch.put_request(self._checked(m.to_item(), f"models[{i}]")))
         if not requests:
             return []
         result = _batch.batch_write(
@@ -614,12 +646,12 @@ class Repository(Generic[M]):
 
     def transact_put(self, m: M, *, condition: Condition | None = None) -> TransactPut:
         """Put ``m`` whole, stamped like ``put`` (``M.from_item(action.item)`` is the stamped model)."""
-        return TransactPut(self.table_name, self._stamp_new(m).to_item(), condition)
+        return TransactPut(self.table_name, self._checked(self._stamp_new(m).to_item()), condition)
 
     def transact_create(self, m: M, *, condition: Condition | None = None) -> TransactPut:
         """Put ``m`` stamped like ``create``, only if no item has its key (and ``condition`` holds)."""
         cond = self._not_exists() if condition is None else self._not_exists() & condition
-        return TransactPut(self.table_name, self._stamp_new(m).to_item(), cond)
+        return TransactPut(self.table_name, self._checked(self._stamp_new(m).to_item()), cond)
 
     def transact_update(
         self,
