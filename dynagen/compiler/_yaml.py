@@ -14,6 +14,13 @@ __all__ = ["MAX_FILE_BYTES", "MAX_NODES", "Node", "load_yaml"]
 MAX_FILE_BYTES = 1024 * 1024
 # Aliases can make a small file expand exponentially ("billion laughs"); a schema never needs this many.
 MAX_NODES = 50_000
+# A schema is a few levels deep; deeper nesting is hostile input, refused before anything recursive
+# (PyYAML's composer, our conversion) could hit Python's recursion limit.
+MAX_DEPTH = 64
+
+# libyaml's parser when PyYAML was built with it (3-5x faster on large schema sets); the pure-Python one
+# otherwise. Both keep the marks every error needs.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -46,6 +53,35 @@ class _Budget(Exception):
     pass
 
 
+class _Recursive(Exception):
+    def __init__(self, line: int, col: int) -> None:
+        self.line, self.col = line, col
+
+
+def _scan_events(
+    text: str, path: str, diags: Diagnostics, *, allow_aliases: bool, loader_class: type[yaml.SafeLoader]
+) -> bool:
+    """Refuse too-deep nesting (and, where not allowed, anchors and aliases) from the event stream.
+
+    The parser keeps its own stack, so this never recurses, however deep the document.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=loader_class):
+        mark = event.start_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if not allow_aliases and (isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)):
+            diags.error(path, line, col, "anchors and aliases are not allowed in DMS documents")
+            return False
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                diags.error(path, line, col, f"nested more than {MAX_DEPTH} levels deep")
+                return False
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return True
+
+
 def load_yaml(text: str, path: str, diags: Diagnostics, *, allow_aliases: bool = True) -> Node | None:
     """Parse one YAML document; on any problem record diagnostics and return None."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
@@ -54,24 +90,17 @@ def load_yaml(text: str, path: str, diags: Diagnostics, *, allow_aliases: bool =
     if not text.strip():
         diags.error(path, 1, 1, "file is empty: expected a schema document")
         return None
-    loader = yaml.SafeLoader(text)
+    if _Loader is not yaml.SafeLoader:
+        fast = Diagnostics()
+        try:
+            root = _load(text, path, fast, allow_aliases, _Loader)
+        except yaml.YAMLError:
+            pass  # worded below by the pure-Python parser: the same messages with or without libyaml
+        else:
+            diags.items.extend(fast.items)
+            return root
     try:
-        if not allow_aliases:
-            for event in yaml.parse(text, Loader=yaml.SafeLoader):
-                anchor = getattr(event, "anchor", None)
-                if isinstance(event, yaml.AliasEvent) or anchor:
-                    line, col = (event.start_mark.line + 1, event.start_mark.column + 1) if event.start_mark else (1, 1)
-                    diags.error(path, line, col, "anchors and aliases are not allowed in DMS documents")
-                    return None
-        root = loader.get_single_node()
-        if root is None:
-            diags.error(path, 1, 1, "file is empty: expected a schema document")
-            return None
-        counter = [0]
-        return _convert(root, loader, path, diags, counter)
-    except _Budget:
-        diags.error(path, 1, 1, f"document expands to more than {MAX_NODES} nodes (alias bomb?)")
-        return None
+        return _load(text, path, diags, allow_aliases, yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -81,15 +110,59 @@ def load_yaml(text: str, path: str, diags: Diagnostics, *, allow_aliases: bool =
     except yaml.YAMLError as exc:
         diags.error(path, 1, 1, f"YAML error: {exc}")
         return None
+
+
+def _load(
+    text: str, path: str, diags: Diagnostics, allow_aliases: bool, loader_class: type[yaml.SafeLoader]
+) -> Node | None:
+    loader = loader_class(text)
+    try:
+        if not _scan_events(text, path, diags, allow_aliases=allow_aliases, loader_class=loader_class):
+            return None
+        root = loader.get_single_node()
+        if root is None:
+            diags.error(path, 1, 1, "file is empty: expected a schema document")
+            return None
+        return _convert(root, loader, path, diags, [0], set())
+    except _Recursive as exc:
+        diags.error(path, exc.line, exc.col, "recursive alias: this node contains itself")
+        return None
+    except _Budget:
+        diags.error(path, 1, 1, f"document expands to more than {MAX_NODES} nodes (alias bomb?)")
+        return None
     finally:
         loader.dispose()
 
 
-def _convert(node: yaml.Node, loader: yaml.SafeLoader, path: str, diags: Diagnostics, counter: list[int]) -> Node:
+def _convert(
+    node: yaml.Node, loader: yaml.SafeLoader, path: str, diags: Diagnostics, counter: list[int], active: set[int]
+) -> Node:
     counter[0] += 1
     if counter[0] > MAX_NODES:
         raise _Budget
     line, col = node.start_mark.line + 1, node.start_mark.column + 1
+    if isinstance(node, yaml.CollectionNode):
+        # An anchor's node is registered before its children are composed, so `&a [*a]` is a cycle.
+        if id(node) in active:
+            raise _Recursive(line, col)
+        active.add(id(node))
+        try:
+            return _convert_collection(node, loader, path, diags, counter, active, line, col)
+        finally:
+            active.discard(id(node))
+    return Node(loader.construct_object(node, deep=True), line, col)
+
+
+def _convert_collection(
+    node: yaml.CollectionNode,
+    loader: yaml.SafeLoader,
+    path: str,
+    diags: Diagnostics,
+    counter: list[int],
+    active: set[int],
+    line: int,
+    col: int,
+) -> Node:
     if isinstance(node, yaml.MappingNode):
         out = Node({}, line, col)
         for key_node, value_node in node.value:
@@ -104,9 +177,7 @@ def _convert(node: yaml.Node, loader: yaml.SafeLoader, path: str, diags: Diagnos
             if key in out.value:
                 diags.error(path, kl, kc, f"duplicate key {key!r}")
                 continue
-            out.value[key] = _convert(value_node, loader, path, diags, counter)
+            out.value[key] = _convert(value_node, loader, path, diags, counter, active)
             out.key_pos[key] = (kl, kc)
         return out
-    if isinstance(node, yaml.SequenceNode):
-        return Node([_convert(item, loader, path, diags, counter) for item in node.value], line, col)
-    return Node(loader.construct_object(node, deep=True), line, col)
+    return Node([_convert(item, loader, path, diags, counter, active) for item in node.value], line, col)

@@ -7,7 +7,6 @@ the first client is created. What generated modules need is imported eagerly; th
 
 from typing import TYPE_CHECKING, Any
 
-from dynagen.runtime._batch import BatchGetResult, BatchWriteResult
 from dynagen.runtime._codec import (
     decode_error,
     dump_json,
@@ -30,20 +29,23 @@ from dynagen.runtime._deadline import DEFAULT_MARGIN, Deadline
 from dynagen.runtime._expressions import Condition, Field, SortCondition, Update
 from dynagen.runtime._ops import Page, create_table, delete_table, ensure_table
 from dynagen.runtime._repository import ModelInfo, Repository, key_range, utc_now
-from dynagen.runtime._transact import (
-    TransactAction,
-    TransactConditionCheck,
-    TransactDelete,
-    TransactGet,
-    TransactPut,
-    TransactUpdate,
-)
-from dynagen.runtime._transactions import ModelGet, transact_get, transact_write
 from dynagen.runtime._transport import BotocoreTransport, Transport, as_transport
 from dynagen.runtime._types import AttributeValue
 
-# Loaded on first attribute access (PEP 562): the Lambda helpers stay out of cold imports.
+# Loaded on first attribute access (PEP 562): what a generated module does not need at import
+# (batches, transactions, the Lambda helpers) stays out of cold imports.
 _LAZY: dict[str, str] = {
+    "BatchGetResult": "dynagen.runtime._batch",
+    "BatchWriteResult": "dynagen.runtime._batch",
+    "TransactAction": "dynagen.runtime._transact",
+    "TransactConditionCheck": "dynagen.runtime._transact",
+    "TransactDelete": "dynagen.runtime._transact",
+    "TransactGet": "dynagen.runtime._transact",
+    "TransactPut": "dynagen.runtime._transact",
+    "TransactUpdate": "dynagen.runtime._transact",
+    "ModelGet": "dynagen.runtime._transactions",
+    "transact_get": "dynagen.runtime._transactions",
+    "transact_write": "dynagen.runtime._transactions",
     "DEFAULT_REFRESH_BEFORE": "dynagen.runtime._accounts",
     "PartnerLogFilter": "dynagen.runtime._accounts",
     "PartnerResolver": "dynagen.runtime._accounts",
@@ -105,6 +107,7 @@ if TYPE_CHECKING:
         redact_secrets,
         use_partner,
     )
+    from dynagen.runtime._batch import BatchGetResult, BatchWriteResult
     from dynagen.runtime._clients import (
         ClientFactory,
         create_client,
@@ -157,6 +160,15 @@ if TYPE_CHECKING:
         decode_stream_records,
         stream_image_to_item,
     )
+    from dynagen.runtime._transact import (
+        TransactAction,
+        TransactConditionCheck,
+        TransactDelete,
+        TransactGet,
+        TransactPut,
+        TransactUpdate,
+    )
+    from dynagen.runtime._transactions import ModelGet, transact_get, transact_write
 
 
 def __getattr__(name: str) -> Any:
