@@ -22,6 +22,7 @@ On the botocore transport an SDK error with no better mapping is re-raised uncha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -182,11 +183,21 @@ class UnknownPartnerError(DynagenError, LookupError):
         super().__init__(f"unknown partner {partner!r}")
 
 
+# The account field of any ARN (arn:<partition>:<service>:<region>:<account>:...): the message of an
+# AssumeRoleError shows only its last four digits, as the runtime's logs do.
+_ARN_ACCOUNT = re.compile(r"(arn:[A-Za-z0-9-]+:[A-Za-z0-9-]*:[A-Za-z0-9-]*:)\d{8}(\d{4})(?=[:/])")
+
+
 class AssumeRoleError(DynagenError):
-    """STS AssumeRole failed for a partner. Carries the partner and role ARN, never credentials."""
+    """STS AssumeRole failed for a partner. Carries the partner and role ARN, never credentials.
+
+    ``role_arn`` is the full ARN; the message (``str()``) masks account ids in every ARN it shows
+    (``arn:aws:iam::********3333:role/x``), so logging the error never leaks them.
+    """
 
     def __init__(self, partner: str, role_arn: str, reason: str) -> None:
         self.partner = partner
         self.role_arn = role_arn
         self.reason = reason
-        super().__init__(f"AssumeRole failed for partner {partner!r} (role {role_arn}): {reason}")
+        message = f"AssumeRole failed for partner {partner!r} (role {role_arn}): {reason}"
+        super().__init__(_ARN_ACCOUNT.sub(r"\1********\2", message))

@@ -13,7 +13,11 @@ Guarantees:
 - a client is bound to one partner's credentials for its whole life: the refresh callback is tied to
   the exact ``Partner`` it was created for and stops working once that partner is removed or
   replaced, so no partner is ever handed another partner's client or credentials;
-- credentials are never logged, and nothing dynagen owns has a repr that shows them.
+- credentials are never logged, and nothing dynagen owns has a repr that shows them;
+- a deadline bounds the AssumeRole call itself, not only its start: the STS client gets the same
+  per-attempt hooks as DynamoDB clients (no attempt or retry starts once the usable time is spent,
+  no backoff sleeps past it), and when less usable time is left than the configured connect / read
+  timeouts, the call goes through a one-off STS client whose timeouts are cut to the usable time.
 
 The current partner travels in the ``current_partner`` context variable (``use_partner``), and
 ``PartnerLogFilter`` adds it to log records while masking account ids and credential values.
@@ -32,10 +36,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from dynagen.errors import AssumeRoleError, InvalidValueError, UnknownPartnerError
+from dynagen.errors import AssumeRoleError, DeadlineExceededError, InvalidValueError, UnknownPartnerError
 from dynagen.runtime._context import current_partner
 from dynagen.runtime._partners import DEFAULT_PARTNERS_ENV, Partner, mask_account_ids, partners_from_env
-from dynagen.runtime._transport import BotocoreTransport, current_deadline
+from dynagen.runtime._transport import BotocoreTransport, _refuse_late_attempt, current_deadline
 
 if TYPE_CHECKING:
     from botocore.config import Config  # type: ignore[import-untyped]
@@ -175,7 +179,11 @@ class PartnerResolver:
     """Hands out one cached DynamoDB client (and transport) per partner; ``""`` is the base account.
 
     ``region`` / ``endpoint_url`` apply to the base account's client (partners carry their own).
-    ``config`` (a ``botocore.config.Config``) is used for every client, STS included.
+    ``config`` (a ``botocore.config.Config``) is used for every client, STS included; default: the
+    runtime's tuned config (``to_botocore_config(default_settings())``: in Lambda short timeouts,
+    adaptive retries and a pool sized by memory), built when the first client is.
+    ``sts_endpoint_url``: the STS endpoint (e.g. a VPC endpoint without private DNS); default: the
+    partner region's regional endpoint (botocore's ``AWS_ENDPOINT_URL_STS`` is honoured too).
     ``refresh_before``: seconds before expiry at which credentials are refreshed (default 300).
     ``clock``: returns the current time as an aware ``datetime`` (tests inject a fake one).
     ``sts_client_factory(partner)``: the STS client to call AssumeRole with (default: one client per
@@ -193,6 +201,7 @@ class PartnerResolver:
         refresh_before: float = DEFAULT_REFRESH_BEFORE,
         clock: Callable[[], datetime] | None = None,
         sts_client_factory: Callable[[Partner], STSClient] | None = None,
+        sts_endpoint_url: str | None = None,
         session_prefix: str = "dynagen",
     ) -> None:
         if isinstance(refresh_before, bool) or not isinstance(refresh_before, int | float) or not refresh_before > 0:
@@ -205,6 +214,7 @@ class PartnerResolver:
         self._refresh_before = float(refresh_before)
         self._clock = clock if clock is not None else _utc_now
         self._sts_client_factory = sts_client_factory
+        self._sts_endpoint_url = sts_endpoint_url
         self._session_prefix = session_prefix
         # _lock guards the dicts below; it is never held during a network call.
         self._lock = threading.Lock()
@@ -396,31 +406,41 @@ class PartnerResolver:
         """One STS AssumeRole call (the caller holds the partner's lock)."""
         from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
+        operation = f"AssumeRole({partner.partner_id})"
         if deadline is not None:
-            deadline.check(f"AssumeRole({partner.partner_id})")
+            deadline.check(operation)
         session_name = self._session_name(partner.partner_id)
         masked_role = mask_account_ids(partner.role_arn)
         _log.debug("assuming role %s for partner %s (session %s)", masked_role, partner.partner_id, session_name)
+        params: dict[str, Any] = {
+            "RoleArn": partner.role_arn,
+            "RoleSessionName": session_name,
+            "ExternalId": partner.external_id,
+        }
+        if partner.session_duration is not None:
+            params["DurationSeconds"] = partner.session_duration
+        # The STS client's per-attempt hooks read current_deadline: bind this call's deadline (or
+        # none) so that SDK retries and backoff sleeps of this AssumeRole respect it.
+        token = current_deadline.set(deadline)
         try:
-            sts = self._sts_client(partner)
-            if partner.session_duration is not None:
-                response = sts.assume_role(
-                    RoleArn=partner.role_arn,
-                    RoleSessionName=session_name,
-                    ExternalId=partner.external_id,
-                    DurationSeconds=partner.session_duration,
-                )
-            else:
-                response = sts.assume_role(
-                    RoleArn=partner.role_arn, RoleSessionName=session_name, ExternalId=partner.external_id
-                )
+            sts = self._sts_client(partner, deadline)
+            response = sts.assume_role(**params)
+        except DeadlineExceededError as exc:
+            # Refused by an STS attempt / retry hook: say which call it interrupted.
+            raise DeadlineExceededError(operation=f"{operation}: {exc.operation or 'SDK'}") from exc
         except ClientError as exc:
             error = exc.response.get("Error", {})
             reason = f"{error.get('Code', 'ClientError')}: {error.get('Message', '')}".rstrip(": ")
             raise AssumeRoleError(partner.partner_id, partner.role_arn, self._scrub(reason, partner)) from exc
         except BotoCoreError as exc:
+            if deadline is not None and deadline.expired():
+                # A timeout cut to the usable time (or the last attempt running into it): the deadline
+                # is what ended this call, not STS.
+                raise DeadlineExceededError(operation=f"{operation}: {type(exc).__name__}") from exc
             reason = f"{type(exc).__name__}: {exc}"
             raise AssumeRoleError(partner.partner_id, partner.role_arn, self._scrub(reason, partner)) from exc
+        finally:
+            current_deadline.reset(token)
         credentials: Any = response.get("Credentials") if isinstance(response, Mapping) else None
         try:
             data: dict[str, Any] = {
@@ -444,8 +464,9 @@ class PartnerResolver:
 
     @staticmethod
     def _scrub(reason: str, partner: Partner) -> str:
-        # STS messages do not echo the external ID today; make sure it never will through us.
-        return reason.replace(partner.external_id, "****")
+        # STS messages do not echo the external ID today; make sure it never will through us. Account
+        # ids in ARNs (the role, the caller's assumed role) are masked as in our logs.
+        return mask_account_ids(reason.replace(partner.external_id, "****"))
 
     def _session_name(self, partner_id: str) -> str:
         # RoleSessionName: 2-64 characters of [\w+=,.@-]; it shows up in CloudTrail in the partner's
@@ -455,17 +476,55 @@ class PartnerResolver:
         safe = _SESSION_NAME_UNSAFE.sub("-", partner_id)[:room]
         return f"{self._session_prefix}-{safe}-{suffix}"
 
-    def _sts_client(self, partner: Partner) -> STSClient:
+    def _sts_client(self, partner: Partner, deadline: Deadline | None = None) -> STSClient:
+        """The STS client for this AssumeRole, with the deadline hooks installed.
+
+        With a deadline whose usable time is shorter than the cached client's connect or read timeout,
+        a one-off client with both cut to the usable time (its own connection; AssumeRole is rare).
+        """
         if self._sts_client_factory is not None:
-            return self._sts_client_factory(partner)
+            given = self._sts_client_factory(partner)
+            _guard_deadline(given)
+            return given
         with self._create_lock:
             sts = self._sts_clients.get(partner.region)
             if sts is None:
                 # Regional STS endpoint in the partner's region: lower latency, and no dependency
                 # on us-east-1 for partners elsewhere.
-                sts = self._session().create_client("sts", region_name=partner.region, config=self._config)
+                sts = self._session().create_client(
+                    "sts", region_name=partner.region, endpoint_url=self._sts_endpoint_url, config=self._client_config()
+                )
+                _guard_deadline(sts)
                 self._sts_clients[partner.region] = sts
+        if deadline is None:
             return sts
+        usable = deadline.usable()
+        config = sts.meta.config
+        read, connect = config.read_timeout, config.connect_timeout
+        if usable >= read and usable >= connect:
+            return sts
+        from botocore.config import Config
+
+        # Never zero (botocore would read it as "no timeout"); a spent deadline was refused already.
+        bounded = Config(read_timeout=max(min(read, usable), 0.01), connect_timeout=max(min(connect, usable), 0.01))
+        with self._create_lock:
+            short = self._session().create_client(
+                "sts",
+                region_name=partner.region,
+                endpoint_url=self._sts_endpoint_url,
+                config=self._client_config().merge(bounded),
+            )
+        _guard_deadline(short)
+        return cast("STSClient", short)
+
+    def _client_config(self) -> Config:
+        """The botocore config of every client: the caller's, else the runtime's tuned one."""
+        if self._config is None:
+            from dynagen.runtime._clients import default_settings
+            from dynagen.runtime._lambda_env import to_botocore_config
+
+            self._config = to_botocore_config(default_settings())
+        return self._config
 
     # -- botocore plumbing ------------------------------------------------------------------
 
@@ -486,7 +545,10 @@ class PartnerResolver:
                 return cast(
                     "DynamoDBClient",
                     base.create_client(
-                        "dynamodb", region_name=self._region, endpoint_url=self._endpoint_url, config=self._config
+                        "dynamodb",
+                        region_name=self._region,
+                        endpoint_url=self._endpoint_url,
+                        config=self._client_config(),
                     ),
                 )
             # A session of its own per partner: its credentials are exactly this partner's
@@ -498,7 +560,10 @@ class PartnerResolver:
             return cast(
                 "DynamoDBClient",
                 session.create_client(
-                    "dynamodb", region_name=partner.region, endpoint_url=partner.endpoint_url, config=self._config
+                    "dynamodb",
+                    region_name=partner.region,
+                    endpoint_url=partner.endpoint_url,
+                    config=self._client_config(),
                 ),
             )
 
@@ -507,6 +572,22 @@ class PartnerResolver:
             partners = sorted(self._partners)
             cached = sorted(self._entries)
         return f"PartnerResolver(partners={partners!r}, cached={cached!r})"
+
+
+def _guard_deadline(client: Any) -> None:
+    """Give a botocore STS client the DynamoDB clients' deadline hooks (no-op for other objects).
+
+    ``before-send``: refuse an attempt (first or retry) once ``current_deadline`` has no usable time
+    left; ``guard_retry_sleep``: refuse a retry whose backoff would outlast it (standard / adaptive
+    retry modes). Both registrations are idempotent.
+    """
+    events = getattr(getattr(client, "meta", None), "events", None)
+    if events is None:
+        return
+    from dynagen.runtime._clients import guard_retry_sleep
+
+    events.register("before-send", _refuse_late_attempt, unique_id="dynagen-deadline")
+    guard_retry_sleep(client)
 
 
 def _aware(value: Any) -> datetime:
