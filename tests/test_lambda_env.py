@@ -143,12 +143,26 @@ def test_keyword_overrides_beat_env() -> None:
         ("DYNAGEN_RETRY_MODE", "aggressive"),
         ("DYNAGEN_MAX_ATTEMPTS", "0"),
         ("DYNAGEN_CONNECT_TIMEOUT", "-1"),
+        ("DYNAGEN_READ_TIMEOUT", "0"),
+        ("DYNAGEN_READ_TIMEOUT", "nan"),
+        ("DYNAGEN_MAX_POOL_CONNECTIONS", "0"),
     ],
 )
-def test_bad_env_values_are_named(name: str, value: str) -> None:
+@pytest.mark.parametrize("in_lambda", [False, True])
+def test_bad_env_values_are_named(name: str, value: str, in_lambda: bool) -> None:
+    """Unparsable or out-of-range: the error names the environment variable to fix, not the setting."""
+    env = {name: value, **({"AWS_LAMBDA_FUNCTION_NAME": "f"} if in_lambda else {})}
     with pytest.raises(InvalidValueError) as info:
-        client_settings(environ={name: value})
-    assert info.value.field in (name, name.removeprefix("DYNAGEN_").lower())
+        client_settings(environ=env)
+    assert info.value.field == name
+    assert str(info.value).startswith(f"{name}: ")
+
+
+def test_bad_keyword_values_name_the_setting() -> None:
+    # The keyword wins over the (valid) variable, so the keyword is what is wrong.
+    with pytest.raises(InvalidValueError) as info:
+        client_settings(max_attempts=0, environ={"DYNAGEN_MAX_ATTEMPTS": "3"})
+    assert info.value.field == "max_attempts"
 
 
 def test_settings_are_frozen_and_hashable() -> None:

@@ -11,10 +11,12 @@ execution environment and reuses it across warm invocations::
         transport.call("GetItem", {...}, deadline=Deadline.from_context(context))
 
 The key is everything that makes clients differ: service, region, endpoint, ``ClientSettings`` and
-``credentials_key`` (the credentials source: "" is the default chain of the base account; the
-multi-account resolver passes the partner id together with a ``factory`` that builds the partner's
-client). The ``factory`` itself is not part of the key: it is only used to create a missing client,
-so a caller that brings its own credentials must also bring a ``credentials_key`` naming them.
+``credentials_key`` (the credentials source: "" is the default chain of the base account). The
+``factory`` is not part of the key: it is only used to create a missing client, so a caller that
+brings its own credentials (a ``factory`` building the client from another session) must also
+bring a ``credentials_key`` naming them. The multi-account resolver (``PartnerResolver``) does not
+use this cache: it keeps its own per-partner clients, tied to each partner's refreshable
+credentials, built with the same tuned ``to_botocore_config(default_settings())`` by default.
 
 A warm call is one dict lookup with no lock. A miss takes a per-key lock and checks again, so any
 number of threads racing on a cold key create exactly one client, while other keys are not held up.

@@ -191,6 +191,31 @@ def client_settings(
         )
     else:
         base = ClientSettings(region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None)
+    try:
+        return _settings_from(env, base, region, endpoint_url, max_pool_connections, connect_timeout,
+                              read_timeout, retry_mode, max_attempts, tcp_keepalive)  # fmt: skip
+    except InvalidValueError as exc:
+        # A bad value from the environment names the variable to fix, not the setting it feeds.
+        given = {"max_pool_connections": max_pool_connections, "connect_timeout": connect_timeout,
+                 "read_timeout": read_timeout, "retry_mode": retry_mode, "max_attempts": max_attempts}  # fmt: skip
+        name = f"DYNAGEN_{exc.field.upper()}"
+        if exc.field in given and given[exc.field] is None and _env_str(env, name) is not None:
+            raise InvalidValueError(name, exc.reason) from None
+        raise
+
+
+def _settings_from(
+    env: Mapping[str, str],
+    base: ClientSettings,
+    region: str | None,
+    endpoint_url: str | None,
+    max_pool_connections: int | None,
+    connect_timeout: float | None,
+    read_timeout: float | None,
+    retry_mode: str | None,
+    max_attempts: int | None,
+    tcp_keepalive: bool | None,
+) -> ClientSettings:
     return ClientSettings(
         region=_pick(region, _env_str(env, "DYNAGEN_REGION"), base.region),
         endpoint_url=_pick(endpoint_url, _env_str(env, "DYNAGEN_ENDPOINT_URL"), base.endpoint_url),
