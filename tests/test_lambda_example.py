@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
+import logging
+import re
 import subprocess
 import sys
 import uuid
@@ -221,6 +224,59 @@ def test_unknown_partner_with_partner_config(dynamodb_local: DynamoDBLocal, tabl
         assert state.base is None and state.transport_kind == "botocore"  # partner clients are botocore's
         inv = function.invoke({"action": "get_payment", "partner_id": "globex", "payment_id": "x"})
         assert inv.status == 403 and inv.body["error"] == "unknown_partner"
+
+
+def test_logs_mask_account_ids_and_secrets_when_assume_role_fails(
+    dynamodb_local: DynamoDBLocal, table: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A partner whose AssumeRole is denied, then allowed: no account id, external id or credential in any log.
+
+    STS is a loopback stub (``AWS_ENDPOINT_URL_STS``) that denies the first call with AWS's own wording
+    (caller and role ARNs in full) and then issues credentials; the root logger has a DEBUG handler as
+    Lambda's runtime does, so botocore's request/response dumps (external id, secret key, session
+    token) go through the example's logging setup too.
+    """
+    from test_runtime_sts import ACCESS_DENIED, CALLER_ACCOUNT, credentials_xml, sts_stub
+
+    account, external_id = "111122223333", "ext-acme-s3cr3t"
+    secret, token = "stub-secret-Zx81", "stub-session-token-Qp42"
+    partners = {"acme": {"role_arn": f"arn:aws:iam::{account}:role/payments", "external_id": external_id,
+                         "region": "us-east-1", "endpoint_url": dynamodb_local.endpoint}}  # fmt: skip
+    # DynamoDB Local keeps one database per access key: the partner's table, under the issued key.
+    partner_creds = ("ASIASTUBSTUBSTUBSTUB", secret)
+    with LeanTransport("us-east-1", endpoint_url=dynamodb_local.endpoint, credentials=partner_creds) as t:
+        ensure_table(t, {**TABLES["payments"], "TableName": table})
+    root = logging.getLogger()
+    lambda_runtime_handler = logging.StreamHandler(io.StringIO())  # Lambda's runtime logs the root logger
+    root_level = root.level
+    root.addHandler(lambda_runtime_handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        with sts_stub(lambda n: ACCESS_DENIED if n == 1 else credentials_xml(secret, token)) as stub:
+            env = _env(dynamodb_local, table, "botocore", DYNAGEN_PARTNERS=json.dumps(partners),
+                       AWS_ENDPOINT_URL_STS=stub.endpoint, LOG_LEVEL="DEBUG")  # fmt: skip
+            with LocalLambda(env=env) as function:
+                event = {"action": "get_payment", "partner_id": "acme", "payment_id": "x"}
+                denied = function.invoke(event)
+                allowed = function.invoke(event)
+            sent = list(stub.bodies)
+    finally:
+        root.removeHandler(lambda_runtime_handler)
+        root.setLevel(root_level)
+    assert denied.status == 500 and denied.body == {"error": "internal", "message": "internal error (AssumeRoleError)",
+                                                    "completed": []}  # fmt: skip
+    assert allowed.status == 404, allowed.body  # credentials issued, the partner's (empty) table was read
+    assert len(sent) == 2 and all(f"ExternalId={external_id}" in body for body in sent)
+    example_log = capsys.readouterr().err
+    runtime_log = lambda_runtime_handler.stream.getvalue()
+    # The logs did record the failure and the STS exchange: the masking below is not vacuous.
+    assert "AssumeRoleError" in example_log and "arn:aws:iam::********3333:role/payments" in example_log
+    assert "arn:aws:sts::********7777:assumed-role/payments-lambda" in example_log
+    assert "SecretAccessKey>****<" in runtime_log and "assumed role arn:aws:iam::********3333" in runtime_log
+    for text in (example_log, runtime_log):
+        for leak in (account, CALLER_ACCOUNT, external_id, secret, token, "ASIASTUBSTUBSTUBSTUB"):
+            assert leak not in text
+        assert not re.search(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:\d{12}", text)
 
 
 # -- deadline --------------------------------------------------------------------------------------

@@ -79,14 +79,17 @@ from dynagen.runtime import (
     Deadline,
     LogContextFilter,
     ObservedTransport,
+    PartnerLogFilter,
     Transport,
     bind_log_context,
     client_settings,
     detect_lambda,
     format_datetime,
     install_log_context,
+    install_partner_log_filter,
     invocation,
     metrics_enabled,
+    redact_secrets,
 )
 from generated_example.payments import (
     Currency,
@@ -223,7 +226,11 @@ def warm_up(transport: Transport) -> bool:
 
 
 class _JsonFormatter(logging.Formatter):
-    """One JSON object per line: level, message, the log context fields and any ``extra={"data": {...}}``."""
+    """One JSON object per line: level, message, the log context fields and any ``extra={"data": {...}}``.
+
+    The finished line goes through ``redact_secrets`` too (account ids in ARNs, access keys, secret
+    values), so ``extra`` data is covered as well as the message and traceback the filter redacts.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
@@ -237,9 +244,10 @@ class _JsonFormatter(logging.Formatter):
         data = getattr(record, "data", None)
         if isinstance(data, Mapping):
             out.update(data)
-        if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str)
+        if record.exc_info or record.exc_text:
+            # exc_text when a filter has set it: PartnerLogFilter leaves the redacted traceback there.
+            out["exception"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
+        return redact_secrets(json.dumps(out, default=str))
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -255,10 +263,14 @@ def _setup_logging() -> None:
     if not any(isinstance(h, _StderrHandler) for h in log.handlers):
         out = _StderrHandler()
         out.addFilter(LogContextFilter())
+        # After the context filter: the partner field, and account ids / credentials masked in the
+        # message and traceback (an AssumeRoleError's cause carries STS's message with full ARNs).
+        out.addFilter(PartnerLogFilter())
         out.setFormatter(_JsonFormatter())
         log.addHandler(out)
     log.propagate = False
     install_log_context()  # the runtime's own log records (root handlers) get the context too
+    install_partner_log_filter()  # ...and are masked the same way (botocore's DEBUG output included)
 
 
 def init() -> State:
