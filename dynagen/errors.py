@@ -10,6 +10,8 @@
     ├── DeadlineExceededError     refused to start a request; ``.completed`` / ``.remaining`` say what
     │                             a multi-step call did and did not do
     ├── UnprocessedItemsError     a batch still had unprocessed keys/items after its bounded retries
+    │   └── BatchInterruptedError another error (timeout, connection, service) stopped a batch part-way;
+    │                             ``.completed`` / ``.unprocessed`` as above, the error is ``__cause__``
     ├── ServiceError              an AWS error without a better mapping (lean transport);
     │   │                         ``.code``, ``.message``, ``.status``, ``.retryable``
     │   └── ThrottlingError       throttled after the retries ran out
@@ -29,6 +31,7 @@ from typing import Any
 
 __all__ = [
     "AssumeRoleError",
+    "BatchInterruptedError",
     "CancellationReason",
     "ConditionFailedError",
     "DeadlineExceededError",
@@ -153,6 +156,33 @@ class UnprocessedItemsError(DynagenError):
         self.completed = completed
         count = sum(len(v) if isinstance(v, Sequence) else len(v.get("Keys", [])) for v in self.unprocessed.values())
         super().__init__(f"{count} batch entries still unprocessed after retries")
+
+
+class BatchInterruptedError(UnprocessedItemsError):
+    """A batch call failed part-way: a request raised another error after earlier ones were answered.
+
+    ``completed`` holds what was done (write requests written, or items found, per table) and
+    ``unprocessed`` every key / write request not known to be done, per table: the failed request's
+    (its outcome is unknown; puts, deletes and gets are safe to resend) and every later chunk's.
+    ``operation`` is ``"BatchWriteItem"`` or ``"BatchGetItem"``; the original error is ``error`` and
+    ``__cause__``. When the very first request fails, nothing is known to be done and that error
+    propagates unchanged instead.
+    """
+
+    def __init__(
+        self,
+        unprocessed: Mapping[str, Any],
+        *,
+        completed: Any = None,
+        operation: str = "",
+        error: BaseException | None = None,
+    ) -> None:
+        super().__init__(unprocessed, completed=completed)
+        self.operation = operation
+        self.error = error
+        count = sum(len(v) for v in self.unprocessed.values())
+        cause = type(error).__name__ if error is not None else "an error"
+        self.args = (f"{operation or 'batch'} interrupted by {cause}: {count} entries not done",)
 
 
 class ServiceError(DynagenError):

@@ -4,6 +4,11 @@ DynamoDB takes at most 100 keys per BatchGetItem and 25 writes per BatchWriteIte
 with part of the work unprocessed (throttling, 16 MB limit). Unprocessed keys/writes are retried
 with exponential backoff and full jitter, a bounded number of times; whatever is still unprocessed
 is returned to the caller (or raised with ``strict=True``), never dropped.
+
+A batch stopped part-way never loses the record of what it did: by the deadline,
+``DeadlineExceededError`` carries ``completed`` / ``remaining``; by any other error once a request of
+the batch has been answered (a read timeout, a reset connection, a service error on chunk 2),
+``BatchInterruptedError`` carries ``completed`` / ``unprocessed`` with the error as ``__cause__``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from dynagen.errors import DeadlineExceededError, InvalidValueError, UnprocessedItemsError
+from dynagen.errors import BatchInterruptedError, DeadlineExceededError, InvalidValueError, UnprocessedItemsError
 from dynagen.runtime._cursor import wire_to_json
 from dynagen.runtime._deadline import Deadline
 from dynagen.runtime._expressions import AttributePath, Item, Placeholders
@@ -114,6 +119,26 @@ def _merge(into: dict[str, list[Any]], more: Mapping[str, Sequence[Any]]) -> Non
             into.setdefault(table, []).extend(values)
 
 
+def _send(
+    transport: Transport,
+    operation: str,
+    request_items: Mapping[str, Any],
+    deadline: Deadline | None,
+    progress: Callable[[], tuple[Any, Any]],
+    answered: bool,
+) -> dict[str, Any]:
+    """One batch request; a failure after earlier answers becomes ``BatchInterruptedError`` with the progress."""
+    try:
+        return call(transport, operation, {"RequestItems": request_items}, deadline, progress)
+    except DeadlineExceededError:
+        raise  # carries completed / remaining already
+    except Exception as exc:
+        if not answered:
+            raise  # nothing is known to be done: the error alone says everything
+        completed, remaining = progress()
+        raise BatchInterruptedError(remaining, completed=completed, operation=operation, error=exc) from exc
+
+
 def batch_get(
     transport: Transport,
     keys: Mapping[str, Sequence[Mapping[str, Any]]],
@@ -137,7 +162,9 @@ def batch_get(
     if you need to tell items apart.
 
     Stopped by the deadline: ``DeadlineExceededError.completed`` is the items found so far per table and
-    ``remaining`` every key not fetched (unprocessed or never sent) per table.
+    ``remaining`` every key not fetched (unprocessed or never sent) per table. Stopped by another error
+    after a request was answered: ``BatchInterruptedError`` with the same two as ``completed`` and
+    ``unprocessed`` (the error is its ``__cause__``); an error on the very first request propagates as is.
     """
     _check_budget(max_attempts, base_delay, max_delay)
     pending: list[tuple[str, dict[str, Any]]] = []
@@ -163,6 +190,7 @@ def batch_get(
         table_options[table] = options
     items: dict[str, list[Item]] = {table: [] for table in keys}
     unprocessed: dict[str, list[Item]] = {}
+    answered = False  # has any request of this batch been answered?
     for start in range(0, len(pending), MAX_BATCH_GET):
         chunk = pending[start : start + MAX_BATCH_GET]
         request_items: dict[str, Any] = {}
@@ -180,7 +208,8 @@ def batch_get(
                     remaining.setdefault(table, []).append(key)
                 return {t: list(v) for t, v in items.items()}, remaining
 
-            response = call(transport, "BatchGetItem", {"RequestItems": request_items}, deadline, progress)
+            response = _send(transport, "BatchGetItem", request_items, deadline, progress, answered)
+            answered = True
             for table, found in (response.get("Responses") or {}).items():
                 items.setdefault(table, []).extend(found)
             request_items = {t: e for t, e in (response.get("UnprocessedKeys") or {}).items() if e.get("Keys")}
@@ -221,6 +250,8 @@ def batch_write(
     Stopped by the deadline: ``DeadlineExceededError.completed`` is the write requests done per table
     and ``remaining`` those not (known to be) done, per table. A request whose outcome is unknown (its
     batch was refused mid-retry by the SDK) counts as remaining: puts and deletes are safe to resend.
+    Stopped by another error after a request was answered: ``BatchInterruptedError`` with ``completed``
+    and ``unprocessed`` counted the same way (the failed chunk is unprocessed), the error as ``__cause__``.
     """
     _check_budget(max_attempts, base_delay, max_delay)
     pending: list[tuple[str, dict[str, Any], str]] = []
@@ -235,6 +266,7 @@ def batch_write(
                 pending.append((table, checked, identity))
     written: dict[str, list[dict[str, Any]]] = {}
     unprocessed: dict[str, list[dict[str, Any]]] = {}
+    answered = False  # has any request of this batch been answered?
     for start in range(0, len(pending), MAX_BATCH_WRITE):
         chunk = pending[start : start + MAX_BATCH_WRITE]
         request_items: dict[str, list[dict[str, Any]]] = {}
@@ -254,7 +286,8 @@ def batch_write(
                     remaining.setdefault(table, []).append(request)
                 return {t: list(v) for t, v in written.items()}, remaining
 
-            response = call(transport, "BatchWriteItem", {"RequestItems": request_items}, deadline, progress)
+            response = _send(transport, "BatchWriteItem", request_items, deadline, progress, answered)
+            answered = True
             left: dict[str, list[dict[str, Any]]] = {
                 t: list(v) for t, v in (response.get("UnprocessedItems") or {}).items() if v
             }
