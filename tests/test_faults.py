@@ -96,15 +96,8 @@ def lean_transport(endpoint: str, *, policy: RetryPolicy = FAST_LEAN) -> LeanTra
 
 
 def is_clear_connection_error(exc: BaseException) -> bool:
-    """A dead endpoint shows up as one of these, never as a hang or an unrelated exception."""
-    if isinstance(exc, TransportError | DeadlineExceededError):
-        return True
-    from botocore.exceptions import (  # type: ignore[import-untyped, unused-ignore]
-        ConnectionError as BotocoreConnectionError,
-    )
-    from botocore.exceptions import ReadTimeoutError  # type: ignore[import-untyped, unused-ignore]
-
-    return isinstance(exc, BotocoreConnectionError | ReadTimeoutError)
+    """A dead endpoint shows up as one of these on both transports, never as a hang or an SDK exception."""
+    return isinstance(exc, TransportError | DeadlineExceededError)
 
 
 # -- a DynamoDB Local that dies mid-run --------------------------------------------------------------------
@@ -288,8 +281,8 @@ def test_throttling_that_outlasts_the_retries_surfaces(kind: str) -> None:
         with pytest.raises(Exception) as caught:
             repo.create(a_payment("partner-1", "p-1"))
     assert error_code(caught.value) == "ProvisionedThroughputExceededException"
-    if kind == "lean":
-        assert isinstance(caught.value, ThrottlingError)  # botocore's ClientError is re-raised unchanged
+    assert isinstance(caught.value, ThrottlingError)  # on both transports
+    assert caught.value.retryable and caught.value.status == 400
     assert len(stub.attempts) == 3
 
 

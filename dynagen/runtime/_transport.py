@@ -11,7 +11,15 @@ import contextvars
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
-from dynagen.errors import CancellationReason, ConditionFailedError, DynagenError, TransactionCanceledError
+from dynagen.errors import (
+    CancellationReason,
+    ConditionFailedError,
+    DynagenError,
+    ServiceError,
+    ThrottlingError,
+    TransactionCanceledError,
+    TransportError,
+)
 from dynagen.runtime._deadline import Deadline
 
 if TYPE_CHECKING:
@@ -114,12 +122,46 @@ def map_dynamodb_error(code: str, message: str, response: Mapping[str, Any]) -> 
 
 
 def map_botocore_error(exc: BaseException) -> DynagenError | None:
-    """The dynagen error for a botocore ``ClientError``, or None to re-raise it unchanged."""
+    """The dynagen error for a botocore exception, or None to re-raise it unchanged.
+
+    Service answers and network failures become the errors the lean transport raises for the same
+    event (``ServiceError``/``ThrottlingError``, ``TransportError``), with botocore's exception as
+    ``__cause__``; the rest (bad parameters, missing credentials) is re-raised as botocore raised it.
+    """
     response = getattr(exc, "response", None)
     if not isinstance(response, dict):
-        return None
+        return _map_botocore_failure(exc)
     error = response.get("Error") or {}
-    return map_dynamodb_error(error.get("Code", ""), error.get("Message", ""), response)
+    code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+    mapped = map_dynamodb_error(code, message, response)
+    if mapped is not None:
+        return mapped
+    metadata = response.get("ResponseMetadata") or {}
+    status = int(metadata.get("HTTPStatusCode") or 0)
+    # The lean transport's retry rules are botocore's standard mode: the same codes count as throttling.
+    from dynagen.runtime._lean._retry import is_throttling, is_transient
+
+    throttled = is_throttling(code, status)
+    cls = ThrottlingError if throttled else ServiceError
+    return cls(
+        code,
+        message,
+        status=status,
+        retryable=throttled or is_transient(code, status),
+        request_id=str(metadata.get("RequestId", "")),
+    )
+
+
+def _map_botocore_failure(exc: BaseException) -> DynagenError | None:
+    module = type(exc).__module__
+    if not module.startswith("botocore"):
+        return None
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError  # type: ignore[import-untyped, unused-ignore]
+    from botocore.exceptions import HTTPClientError  # type: ignore[import-untyped, unused-ignore]
+
+    if isinstance(exc, BotocoreConnectionError | HTTPClientError):  # refused, reset, timed out, closed
+        return TransportError(f"{type(exc).__name__}: {exc}")
+    return None
 
 
 def as_transport(client: Any) -> Transport:
