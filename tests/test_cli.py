@@ -52,7 +52,10 @@ def test_check_names_a_missing_file(project: Path, capsys: pytest.CaptureFixture
     (project / "gen" / "payments.py").unlink()
     capsys.readouterr()
     assert main(["check"]) == ExitCode.STALE
-    assert "missing:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # [tool.dynagen] out is resolved against the pyproject.toml folder.
+    assert f"missing: {project / 'gen' / 'payments.py'} is not generated yet" in err.splitlines()
+    assert "__init__.py" not in err, "only the missing file is named"
 
 
 def test_check_names_an_orphan_and_compile_removes_it(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,11 +73,15 @@ def test_check_names_an_orphan_and_compile_removes_it(project: Path, capsys: pyt
     assert handwritten.read_text() == "X = 1\n", "files without the header are never touched"
 
 
-def test_compile_refuses_to_overwrite_a_handwritten_file(project: Path) -> None:
+def test_compile_refuses_to_overwrite_a_handwritten_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "gen").mkdir()
     (project / "gen" / "payments.py").write_text("# mine\n")
     assert main(["compile"]) == ExitCode.ERROR
     assert (project / "gen" / "payments.py").read_text() == "# mine\n"
+    # All or nothing: __init__.py sorts before payments.py, and it was not written either.
+    assert sorted(p.name for p in (project / "gen").iterdir()) == ["payments.py"]
+    err = capsys.readouterr().err
+    assert str(project / "gen" / "payments.py") in err and "nothing was written" in err
 
 
 def test_invalid_schema_exits_2_lists_every_error_and_writes_nothing(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from dynagen.compiler import compile_schemas
+from dynagen.errors import SchemaError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,10 +20,15 @@ _DIGEST = """
 import hashlib, sys
 from pathlib import Path
 from dynagen.compiler import compile_schemas
+from dynagen.errors import SchemaError
 root = Path(sys.argv[1])
 digest = hashlib.sha256()
 for source in [root / "schemas", *sorted((root / "tests" / "goldens").glob("*/schema.yaml"))]:
-    for name, text in sorted(compile_schemas([source], root=root).files.items()):
+    try:
+        files = compile_schemas([source], root=root).files
+    except SchemaError as error:  # errors-only golden cases: their diagnostics must be as stable
+        files = {"errors": "".join(f"{d}\\n" for d in error.diagnostics)}
+    for name, text in sorted(files.items()):
         digest.update(name.encode() + b"|" + text.encode() + b"|")
 print(digest.hexdigest())
 """
@@ -37,14 +45,69 @@ def test_output_is_identical_under_different_hash_seeds() -> None:
     assert len(digests) == 1, digests
 
 
-def test_output_does_not_depend_on_file_order_or_location(tmp_path: Path) -> None:
-    first = compile_schemas([ROOT / "schemas"], root=ROOT).files
-    # Another checkout location, schema given as a file rather than a folder: same bytes.
-    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
-    second = compile_schemas([tmp_path / "schemas" / "payments.yaml"], root=tmp_path).files
-    assert first == second
-    digest = hashlib.sha256(first["payments.py"].encode()).hexdigest()
-    assert digest == hashlib.sha256(compile_schemas([ROOT / "schemas"], root=ROOT).files["payments.py"].encode()).hexdigest()
+SCHEMA_FILES = {
+    "payments.yaml": (ROOT / "schemas" / "payments.yaml").read_text(encoding="utf-8"),
+    "events/dms_minimal.yaml": (ROOT / "tests" / "goldens" / "dms_minimal" / "schema.yaml").read_text(encoding="utf-8"),
+    "all_types.yaml": (ROOT / "tests" / "goldens" / "all_types" / "schema.yaml").read_text(encoding="utf-8"),
+}
+
+
+def _lay_out(folder: Path, names: list[str]) -> list[Path]:
+    """Write the schema files in the given order (so the folder lists them in a different order)."""
+    paths = []
+    for name in names:
+        path = folder / "schemas" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(SCHEMA_FILES[name], encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def test_output_does_not_depend_on_file_order_or_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = sorted(SCHEMA_FILES)
+    forward = _lay_out(tmp_path / "one", names)
+    backward = _lay_out(tmp_path / "two", names[::-1])
+    reference = compile_schemas(forward, root=tmp_path / "one").files
+    assert len(reference) == len(SCHEMA_FILES) + 1, "one module per schema, plus __init__.py"
+    # The same files given in both orders, as files or as their folder, from two locations: same bytes.
+    assert compile_schemas(forward[::-1], root=tmp_path / "one").files == reference
+    assert compile_schemas(backward, root=tmp_path / "two").files == reference
+    assert compile_schemas(backward[::-1], root=tmp_path / "two").files == reference
+    assert compile_schemas([tmp_path / "two" / "schemas"], root=tmp_path / "two").files == reference
+    # Whatever order the file system lists a folder in.
+    real_rglob = Path.rglob
+    for arrange in (sorted, lambda found: sorted(found, reverse=True)):
+
+        def listed(self: Path, pattern: str, arrange: Any = arrange) -> Iterator[Path]:
+            return iter(arrange(real_rglob(self, pattern)))
+
+        monkeypatch.setattr(Path, "rglob", listed)
+        assert compile_schemas([tmp_path / "one" / "schemas"], root=tmp_path / "one").files == reference
+        assert compile_schemas([tmp_path / "two" / "schemas"], root=tmp_path / "two").files == reference
+
+
+def test_errors_come_in_the_same_order_whatever_the_file_order(tmp_path: Path) -> None:
+    # Two files giving the same module name: the first in sorted order keeps it, the other is named.
+    folder = tmp_path / "schemas"
+    paths = []
+    for name in ("b.yaml", "a.yaml", "c.yaml"):
+        path = folder / name
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(f"dynagen: 1\nmodule: same\nmodels: {{{name[0].upper()}: {{fields: {{x: string}}}}}}\n")
+        paths.append(path)
+
+    def errors(given: list[Path]) -> list[str]:
+        with pytest.raises(SchemaError) as info:
+            compile_schemas(given, root=tmp_path)
+        return [str(d) for d in info.value.diagnostics]
+
+    reference = errors(paths)
+    assert reference == [
+        "schemas/b.yaml:1:1: module name 'same' is also produced by schemas/a.yaml",
+        "schemas/c.yaml:1:1: module name 'same' is also produced by schemas/a.yaml",
+    ]
+    assert errors(paths[::-1]) == reference
+    assert errors([folder]) == reference
 
 
 def test_header_has_no_timestamp_and_names_the_relative_source() -> None:

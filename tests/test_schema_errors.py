@@ -41,7 +41,8 @@ def _errors(tmp_path: Path, text: str, name: str = "s.yaml") -> list[str]:
 
 
 CASES: list[tuple[str, str, list[str]]] = [
-    ("yaml syntax", "dynagen: 1\nmodels: [\n", ["s.yaml:3:1: YAML syntax error: expected the node content"]),
+    # The wording after the position is the YAML parser's (libyaml's and pure-Python PyYAML's differ).
+    ("yaml syntax", "dynagen: 1\nmodels: [\n", ["s.yaml:3:1: YAML syntax error: ", "node content"]),
     ("empty file", "", ["s.yaml:1:1: file is empty"]),
     ("only a comment", "# nothing\n", ["s.yaml:1:1: file is empty"]),
     ("wrong top-level shape", "- a\n", ["s.yaml:1:1: not a schema"]),
@@ -235,3 +236,130 @@ def test_fuzz_never_crashes(tmp_path_factory: pytest.TempPathFactory, doc: dict[
         return
     for name, text in files.items():
         _exec_module("fuzz_" + name.removesuffix(".py"), text)
+
+
+# -- INCLUDE projections name attributes the table's models write ---------------------------------
+
+NATIVE_INCLUDE = """dynagen: 1
+tables:
+  ttt:
+    partition_key: PK
+    entity_attribute: kind
+    indexes:
+      GSI1:
+        partition_key: GSI1PK
+        projection: [s, nope, amout, GSI1PK, kind, label]
+models:
+  A:
+    table: ttt
+    keys: {PK: "A#{s}", GSI1PK: "X#{s}"}
+    fields: {s: string, amount: int}
+  B:
+    table: ttt
+    keys: {PK: "B#{s}"}
+    fields: {s: string, label: string}
+"""
+
+
+def test_native_include_projection_names_are_checked(tmp_path: Path) -> None:
+    assert _errors(tmp_path, NATIVE_INCLUDE) == [
+        "s.yaml:9:25: index GSI1 of table 'ttt': projected attribute 'nope' is not an attribute of any model on "
+        "that table",
+        "s.yaml:9:31: index GSI1 of table 'ttt': projected attribute 'amout' is not an attribute of any model on "
+        "that table (did you mean 'amount'?)",
+    ]
+
+
+def test_native_include_projection_of_known_attributes_compiles(tmp_path: Path) -> None:
+    # Field attributes of any model on the table, key-template attributes and the entity attribute.
+    path = tmp_path / "s.yaml"
+    path.write_text(NATIVE_INCLUDE.replace("nope, amout, ", ""), encoding="utf-8")
+    assert "s.py" in compile_schemas([path], root=tmp_path).files
+
+
+def test_native_include_projection_names_attributes_not_field_names(tmp_path: Path) -> None:
+    text = NATIVE_INCLUDE.replace("nope, amout, GSI1PK, kind, label", "created_on").replace(
+        "amount: int}", "amount: int, created_on: date}"
+    )
+    assert _errors(tmp_path, text) == [
+        "s.yaml:9:25: index GSI1 of table 'ttt': projected attribute 'created_on' is not an attribute of any "
+        "model on that table (did you mean 'createdOn'?)",
+    ]
+
+
+DMS_INCLUDE = """dms_version: "0.1"
+models:
+  - name: A
+    table: {name: aaa}
+    keys: {partition: {attribute: id, type: S}}
+    attributes:
+      - {attribute: id, type: S, required: true}
+      - {attribute: emailHash, type: S}
+    indexes:
+      - name: by-email
+        type: GSI
+        partition: {attribute: emailHash, type: S}
+        projection: {type: INCLUDE, fields: ["nope", "emailHsh", "id"]}
+"""
+
+
+def test_dms_include_projection_names_are_checked(tmp_path: Path) -> None:
+    assert _errors(tmp_path, DMS_INCLUDE) == [
+        "s.yaml:13:46: A: index by-email projects 'nope', which is not declared in attributes",
+        "s.yaml:13:54: A: index by-email projects 'emailHsh', which is not declared in attributes "
+        "(did you mean 'emailHash'?)",
+    ]
+
+
+def test_dms_include_projection_of_declared_attributes_compiles(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(DMS_INCLUDE.replace('"nope", "emailHsh", ', ""), encoding="utf-8")
+    assert "s.py" in compile_schemas([path], root=tmp_path).files
+
+
+# -- DMS naming conventions ------------------------------------------------------------------------
+
+
+def _dms_named(convention: str, key: str, names: list[str]) -> str:
+    lines = [
+        'dms_version: "0.1"', "models:", "  - name: A", "    table: {name: aaa}",
+        f"    naming: {{convention: {convention}}}", f"    keys: {{partition: {{attribute: {key}, type: S}}}}",
+        "    attributes:", f"      - {{attribute: {key}, type: S, required: true}}",
+    ]  # fmt: skip
+    lines += [f"      - {{attribute: {name}, type: S}}" for name in names]
+    return "\n".join(lines) + "\n"
+
+
+def test_dms_snake_case_convention_reports_each_violation(tmp_path: Path) -> None:
+    bad = ["emailHash", "Phone", "street__name", "city_", "PK", "gsi1PK"]
+    good = ["user_name", "gsi1_pk", "a1", "created_at2"]
+    errors = _errors(tmp_path, _dms_named("snake_case", "stream_id", good + bad))
+    assert errors == [
+        f"s.yaml:{9 + len(good) + i}:21: A.{name}: attribute name does not follow the snake_case naming convention"
+        for i, name in enumerate(bad)
+    ]
+
+
+def test_dms_snake_case_convention_has_no_pk_sk_allowance(tmp_path: Path) -> None:
+    errors = _errors(tmp_path, _dms_named("snake_case", "PK", ["SK"]))
+    assert errors == [
+        "s.yaml:8:21: A.PK: attribute name does not follow the snake_case naming convention",
+        "s.yaml:9:21: A.SK: attribute name does not follow the snake_case naming convention",
+    ]
+
+
+def test_dms_camel_case_convention_allows_pk_and_sk(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(_dms_named("camelCase", "PK", ["SK", "emailHash", "gsi1pk", "a"]), encoding="utf-8")
+    module = compile_schemas([path], root=tmp_path).files["s.py"]
+    assert "pk: str" in module and "sk: str | None" in module and "email_hash: str | None" in module
+
+
+def test_dms_camel_case_convention_reports_each_violation(tmp_path: Path) -> None:
+    # Only PK and SK themselves are allowed upper case; other key-like names are not.
+    bad = ["email_hash", "PhoneNumber", "GSI1PK", "Pkey", "PKs", "SKs"]
+    errors = _errors(tmp_path, _dms_named("camelCase", "PK", ["SK", *bad]))
+    assert errors == [
+        f"s.yaml:{10 + i}:21: A.{name}: attribute name does not follow the camelCase naming convention"
+        for i, name in enumerate(bad)
+    ]

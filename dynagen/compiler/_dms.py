@@ -6,7 +6,7 @@ import re
 from typing import Literal, cast
 
 from dynagen.compiler._ir import AccessPattern, Field, FieldType, Index, KeyType, Model, Module, Table
-from dynagen.compiler._names import is_class_name, is_identifier, snake_case
+from dynagen.compiler._names import did_you_mean, is_class_name, is_identifier, snake_case
 from dynagen.compiler._reader import Reader
 from dynagen.compiler._yaml import Node
 
@@ -275,6 +275,11 @@ def _index(
             projection = cast("Literal['ALL', 'KEYS_ONLY', 'INCLUDE']", choice or "ALL")
         if "fields" in p:
             include = tuple(r.strings(p["fields"], "projection fields") or ())
+            # A typo here would silently project nothing: every name must be one of this model's attributes.
+            for field_node in p["fields"].value if include else ():
+                if field_node.value not in by_attr:
+                    r.error(field_node, f"{model}: index {name} projects {field_node.value!r}, which is not declared "
+                                        f"in attributes{did_you_mean(field_node.value, tuple(by_attr))}")  # fmt: skip
         if projection == "INCLUDE" and not include:
             r.error(spec["projection"], f"{model}: INCLUDE projection of {name} needs 'fields'")
     return Index(name, cast("Literal['GSI', 'LSI']", kind), ipk[0], ipk[1], isk[0] if isk else None,

@@ -7,6 +7,7 @@ local to one construct; cross-cutting rules (name clashes, key templates, roles)
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Literal, cast
 
 from dynagen.compiler._ir import (
@@ -72,10 +73,12 @@ def load_native(root: Node, r: Reader, source: str, default_module: str) -> Modu
         naming = r.choice(top["naming"], "naming", ("camelCase", "snake_case")) or naming
 
     enums = _enums(top["enums"], r) if "enums" in top else []
-    tables = _tables(top["tables"], r) if "tables" in top else {}
+    projected: list[_Projected] = []
+    tables = _tables(top["tables"], r, projected) if "tables" in top else {}
     models = _models(top.get("models"), r, tables, {e.name for e in enums}, naming) if "models" in top else []
     if "models" not in top:
         r.error(root, "a schema needs a 'models' section")
+    _check_projections(projected, models, r)
     return Module(source, module_name, "dynagen", tuple(tables.values()), tuple(models), tuple(enums))
 
 
@@ -131,7 +134,32 @@ def _key_spec(node: Node, r: Reader, what: str) -> tuple[str, KeyType] | None:
     return name, cast(KeyType, kind)
 
 
-def _tables(node: Node, r: Reader) -> dict[str, Table]:
+@dataclass(frozen=True)
+class _Projected:
+    """One name of an INCLUDE projection, kept with its node until the models are known."""
+
+    table_id: str
+    index: str
+    node: Node
+
+
+def _check_projections(projected: list[_Projected], models: list[Model], r: Reader) -> None:
+    """Every INCLUDE name is an attribute some model on that table writes (a typo projects nothing)."""
+    for p in projected:
+        carried: set[str] = set()
+        for model in models:
+            if model.table is not None and model.table.id == p.table_id:
+                carried.update(f.attribute for f in model.fields)
+                carried.update(k.attribute for k in model.keys)
+                if model.table.entity_attribute:
+                    carried.add(model.table.entity_attribute)
+        name = p.node.value
+        if name not in carried:
+            r.error(p.node, f"index {p.index} of table {p.table_id!r}: projected attribute {name!r} is not an "
+                            f"attribute of any model on that table{did_you_mean(str(name), tuple(carried))}")  # fmt: skip
+
+
+def _tables(node: Node, r: Reader, projected: list[_Projected]) -> dict[str, Table]:
     out: dict[str, Table] = {}
     for table_id, spec_node in (r.mapping(node, "tables") or {}).items():
         spec = r.mapping(spec_node, f"table {table_id}", TABLE_KEYS)
@@ -173,6 +201,9 @@ def _tables(node: Node, r: Reader) -> dict[str, Table]:
         indexes: list[Index] = []
         for index_name, index_node in (r.mapping(spec["indexes"], "indexes") or {}).items() if "indexes" in spec else ():
             index = _index(index_name, index_node, r, billing, pk)
+            if index is not None and index.include:  # the names read as strings: check them once models are read
+                names = index_node.value["projection"].value
+                projected.extend(_Projected(table_id, index_name, n) for n in names)
             if index is not None:
                 indexes.append(index)
         out[table_id] = Table(
