@@ -51,6 +51,39 @@ def _free_port() -> int:
         return port
 
 
+class _PortTaken(RuntimeError):
+    pass
+
+
+def listens(pid: int, port: int) -> bool | None:
+    """Whether process ``pid`` holds the listening TCP socket on ``port``; None where /proc cannot tell."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            # local_address is HEXIP:HEXPORT; state 0A is LISTEN; the socket's inode is field 9.
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    if not inodes:
+        return None
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return None
+    links = set()
+    for fd in fds:
+        try:
+            links.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+        except OSError:  # closed meanwhile
+            continue
+    return any(f"socket:[{inode}]" in links for inode in inodes)
+
+
 class DynamoDBLocal:
     """One in-memory DynamoDB Local process on a free loopback port."""
 
@@ -65,25 +98,35 @@ class DynamoDBLocal:
         java = shutil.which("java")
         if java is None:
             raise FileNotFoundError("java is not on PATH: run `make dynamodb-local` to install Java 17")
-        port = port or _free_port()
-        command = [
-            java,
-            "-Xmx512m",
-            f"-Djava.library.path={folder / 'DynamoDBLocal_lib'}",
-            "-jar",
-            str(folder / "DynamoDBLocal.jar"),
-            "-inMemory",
-            "-port",
-            str(port),
-        ]
-        process = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        server = cls(process, port)
-        try:
-            server._wait_ready(timeout)
-        except BaseException:
-            server.stop()
-            raise
-        return server
+        # A free port is only free until someone binds it: when another process wins the race, the
+        # answer on the port is not ours, so try again on a new one (an explicit port is tried once).
+        attempts = 1 if port else 3
+        for attempt in range(1, attempts + 1):
+            chosen = port or _free_port()
+            command = [
+                java,
+                "-Xmx512m",
+                f"-Djava.library.path={folder / 'DynamoDBLocal_lib'}",
+                "-jar",
+                str(folder / "DynamoDBLocal.jar"),
+                "-inMemory",
+                "-port",
+                str(chosen),
+            ]
+            process = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            server = cls(process, chosen)
+            try:
+                server._wait_ready(timeout)
+            except _PortTaken:
+                server.stop()
+                if attempt == attempts:
+                    raise
+                continue
+            except BaseException:
+                server.stop()
+                raise
+            return server
+        raise AssertionError("unreachable")
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -104,6 +147,8 @@ class DynamoDBLocal:
             try:
                 with urllib.request.urlopen(request, timeout=2) as response:
                     if response.status == 200:
+                        if listens(self.process.pid, self.port) is False:
+                            raise _PortTaken(f"port {self.port} answers, but not from DynamoDB Local {self.process.pid}")
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
                 time.sleep(0.1)

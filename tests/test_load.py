@@ -111,9 +111,7 @@ def run_worker(repo: PaymentRepository, w: Worker, ops: int) -> None:
                 del w.uncertain[payment_id]
                 w.deleted.add(payment_id)
             elif operation == "get":
-                pool = live + sorted(w.deleted)
-                if not pool:
-                    continue
+                pool = live + sorted(w.deleted) or ["never-created"]  # a miss must read back as None
                 payment_id = rng.choice(pool)
                 got = repo.find(partner_id=w.partner, payment_id=payment_id, consistent=True)
                 if got != w.acknowledged.get(payment_id):
@@ -212,4 +210,7 @@ def test_every_acknowledged_write_survives_and_nothing_else_appears(
     extra = sorted(set(settled) - set(expected))
     stale = sorted(k for k in set(expected) & set(settled) if expected[k] != settled[k])
     assert missing == [] and extra == [] and stale == [], (missing[:5], extra[:5], stale[:5])
-    assert total >= THREADS * OPS * 0.9  # errors are printed above; a run that mostly failed proves nothing
+    # On loopback every operation must go through; the uncertain-write checks above stay for a slow machine
+    # where one still times out, but an error is a failure (the first ones are printed above).
+    assert errors == [], errors[:10]
+    assert total == THREADS * OPS
