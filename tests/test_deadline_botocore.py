@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from _stub_dynamodb import INTERNAL_ERROR, THROTTLED, stub_dynamodb
 
-from dynagen.errors import DeadlineExceededError
+from dynagen.errors import DeadlineExceededError, ServiceError
 from dynagen.local import DynamoDBLocal
 from dynagen.runtime._clients import clear, create_client, get_transport
 from dynagen.runtime._deadline import Deadline
@@ -98,7 +99,8 @@ def test_without_a_deadline_retries_run_out_normally() -> None:
         with pytest.raises(Exception) as info:
             transport.call("GetItem", GET)
     assert not isinstance(info.value, DeadlineExceededError)
-    assert getattr(info.value, "response", {})["Error"]["Code"] == "InternalFailure"
+    assert isinstance(info.value, ServiceError) and info.value.code == "InternalFailure"  # as on the lean transport
+    assert info.value.retryable and info.value.status == 500
     assert len(stub.attempts) == 3
 
 
@@ -148,3 +150,67 @@ def test_call_within_the_deadline_succeeds_on_dynamodb_local(dynamodb_local: Dyn
     assert response["Item"] == {"pk": {"S": "a"}, "n": {"N": "1"}}
     with pytest.raises(DeadlineExceededError):
         transport.call("GetItem", {"TableName": table, "Key": {"pk": {"S": "a"}}}, deadline=Deadline(0.0, margin=0))
+
+
+@pytest.mark.ddb
+@pytest.mark.timeout(180)
+def test_sdk_retry_refused_near_the_deadline_on_a_frozen_dynamodb_local() -> None:
+    """A DynamoDB Local of its own, frozen with SIGSTOP: it accepts connections and never answers.
+
+    0.4 s read timeout, up to 10 attempts: the SDK retries the timed-out attempts by itself until the
+    deadline lands between two of them; the next attempt (or its backoff) is refused. The margin
+    (0.5 s) is at least the read timeout, so even an attempt started just before the usable time runs
+    out ends before the hard deadline.
+    """
+    import signal
+
+    server = DynamoDBLocal.start()  # not the shared one: freezing it must not stall other tests
+    frozen = False
+    try:
+        settings = ClientSettings(
+            region="us-east-1",
+            endpoint_url=server.endpoint,
+            retry_mode="standard",
+            max_attempts=MAX_ATTEMPTS,
+            connect_timeout=0.4,
+            read_timeout=0.4,
+        )
+        transport = BotocoreTransport(create_client("dynamodb", settings))
+        sent: list[float] = []
+        # Registered after the transport's deadline hooks, so it counts only the attempts they let through.
+        transport.client.meta.events.register("before-send", lambda **_: sent.append(time.monotonic()))
+        table = f"frozen-{uuid.uuid4().hex[:8]}"
+        # A fresh JVM can take seconds over its first requests: set up with a patient client.
+        patient = BotocoreTransport(
+            create_client("dynamodb", ClientSettings(region="us-east-1", endpoint_url=server.endpoint))
+        )
+        patient.call(
+            "CreateTable",
+            {
+                "TableName": table,
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            },
+        )
+        get = {"TableName": table, "Key": {"pk": {"S": "a"}}}
+        assert "Item" not in patient.call("GetItem", get)
+        assert "Item" not in transport.call("GetItem", get)  # a warm keep-alive connection to the server
+        sent.clear()
+
+        server.process.send_signal(signal.SIGSTOP)
+        frozen = True
+        deadline = Deadline.from_seconds(1.7, margin=0.5)  # 1.2 s usable: about three 0.4 s attempts
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceededError) as caught:
+            transport.call("GetItem", get, deadline=deadline)
+        elapsed = time.monotonic() - started
+    finally:
+        if frozen and server.process.poll() is None:
+            server.process.send_signal(signal.SIGCONT)
+        server.stop()
+    attempts = len(sent)
+    assert caught.value.operation in ("SDK retry", "SDK attempt"), caught.value.operation
+    assert 2 <= attempts < MAX_ATTEMPTS, attempts  # SDK-internal retries did run, and were then cut
+    assert 1.2 <= elapsed < 1.75, elapsed  # not before the usable time, not after the hard deadline
+    print(f"\nfrozen DynamoDB Local: {attempts} attempts, {caught.value.operation!r} after {elapsed:.3f} s")
