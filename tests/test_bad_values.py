@@ -257,6 +257,9 @@ def nested(levels: int) -> dict[str, Any]:
         (Doc(doc_id="d", body={"n": {"N": 5}}), "n", "must be a non-empty str"),
         (Doc(doc_id="d", body={"n": {"N": "five"}}), "n", "not a number"),
         (Doc(doc_id="d", body={"n": {"N": "NaN"}}), "n", "not a finite number"),
+        (Doc(doc_id="d", body={"n": {"N": "1" * 39}}), "n", "more than 38 significant digits"),
+        (Doc(doc_id="d", body={"ns": {"NS": ["1", "1E+126"]}}), "ns", "outside DynamoDB's number range"),
+        (Doc(doc_id="d", body={"n": {"N": "1E-131"}}), "n", "outside DynamoDB's number range"),
         (Doc(doc_id="d", body={"b": {"BOOL": 1}}), "b", "expected a bool"),
         (Doc(doc_id="d", body={"x": {"NULL": False}}), "x", "NULL value must be True"),
         (Doc(doc_id="d", body={"x": {"S": "a", "N": "1"}}), "x", "one {type: value}"),
@@ -282,7 +285,7 @@ def test_what_dynamodb_accepts_is_not_refused() -> None:
         "emptyBytes": {"B": b""},
         "ss": {"SS": ["", "a"]},  # and inside sets
         "deep": nested(31),
-        "ns": {"NS": ["1", "2.5", "-3E+2"]},
+        "ns": {"NS": ["1", "2.5", "-3E+2", "9.9E+125", "1E-130", "0", "1" * 38 + "000"]},
         "l": {"L": []},
         "m": {"M": {}},
         "null": {"NULL": True},

@@ -8,7 +8,8 @@ name where the attribute maps to one, else the attribute name) for:
 
 - attribute values that are not one ``{type: value}`` pair of a known type;
 - ``S`` / ``N`` that are not ``str``, ``B`` that is not bytes, ``BOOL`` not a bool, ``NULL`` not True;
-- ``N`` (and ``NS`` members) that are not finite numbers;
+- ``N`` (and ``NS`` members) that are not finite numbers, or that DynamoDB cannot store (more than 38
+  significant digits, magnitude outside 1E-130 .. 9.9E+125);
 - empty sets, set members of the wrong type, and duplicate set members (``NS`` compared as numbers,
   so ``"1"`` and ``"1.0"`` are duplicates, as DynamoDB says);
 - empty attribute names (top level or inside maps), map keys that are not ``str``;
@@ -33,6 +34,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dynagen.errors import InvalidValueError
+from dynagen.runtime._codec import _MAX_DIGITS, _MAX_EXP, _MIN_EXP
 
 __all__ = ["MAX_DEPTH", "MAX_ITEM_SIZE", "check_item", "item_size"]
 
@@ -63,6 +65,11 @@ def _number(text: object) -> Decimal:
         raise _Bad(f"N value {text[:40]!r} is not a number") from None
     if not number.is_finite():
         raise _Bad(f"N value {text!r} is not a finite number")
+    # What DynamoDB stores: 38 significant digits, magnitude 1E-130 .. 9.9E+125 (as the encoders check).
+    if len(text) > _MAX_DIGITS and len("".join(map(str, number.as_tuple().digits)).strip("0")) > _MAX_DIGITS:
+        raise _Bad(f"N value {text[:40]!r} has more than {_MAX_DIGITS} significant digits")
+    if number and not _MIN_EXP <= number.adjusted() <= _MAX_EXP:
+        raise _Bad(f"N value {text[:40]!r} is outside DynamoDB's number range (1E-130 to 9.9E+125)")
     return number
 
 
