@@ -17,7 +17,9 @@ from dynagen.runtime import (
     ModelInfo,
     Page,
     Repository,
+    StreamChange,
     decode_error,
+    decode_stream_record,
     dump_json,
     enc_decimal,
     enc_float,
@@ -32,12 +34,14 @@ from dynagen.runtime import (
     parse_epoch,
     split_key,
 )
+from dynagen.runtime._repository import enum_error
 
 __all__ = [
     "Address",
     "Currency",
     "Customer",
     "CustomerRepository",
+    "ENTITIES",
     "LineItem",
     "Partner",
     "PartnerRepository",
@@ -47,6 +51,7 @@ __all__ = [
     "Refund",
     "RefundRepository",
     "TABLES",
+    "decode_payments_record",
 ]
 
 
@@ -150,26 +155,32 @@ class Partner:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Partner in DynamoDB's wire format."""
-        item: dict[str, AttributeValue] = {
-            "PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id")},
-            "SK": {"S": "PROFILE"},
-            "entity": {"S": "PARTNER"},
-            "partnerId": {"S": key_part(self.partner_id, "partner_id")},
-            "name": {"S": self.name},
-            "status": {"S": self.status},
-            "settlementCurrency": {"S": self.settlement_currency.value},
-            "feeRate": {"N": enc_decimal(self.fee_rate, "fee_rate")},
-            "settings": {"NULL": True} if self.settings is None else {"S": dump_json(self.settings, "settings")},
-            "version": {"N": enc_int(self.version, "version")},
-        }
-        if self.contact_emails:
-            item["contactEmails"] = {"SS": list(self.contact_emails)}
-        if self.webhook_url is not None:
-            item["webhookUrl"] = {"S": self.webhook_url}
-        if self.created_at is not None:
-            item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
-        if self.updated_at is not None:
-            item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
+        try:
+            item: dict[str, AttributeValue] = {
+                "PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id")},
+                "SK": {"S": "PROFILE"},
+                "entity": {"S": "PARTNER"},
+                "partnerId": {"S": key_part(self.partner_id, "partner_id")},
+                "name": {"S": self.name},
+                "status": {"S": self.status},
+                "settlementCurrency": {"S": self.settlement_currency.value},
+                "feeRate": {"N": enc_decimal(self.fee_rate, "fee_rate")},
+                "settings": {"NULL": True} if self.settings is None else {"S": dump_json(self.settings, "settings")},
+                "version": {"N": enc_int(self.version, "version")},
+            }
+            if self.contact_emails:
+                item["contactEmails"] = {"SS": list(self.contact_emails)}
+            if self.webhook_url is not None:
+                item["webhookUrl"] = {"S": self.webhook_url}
+            if self.created_at is not None:
+                item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
+            if self.updated_at is not None:
+                item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
+        except AttributeError:
+            # The failure path only: name the enum field that holds something else than a member.
+            if not isinstance(self.settlement_currency, Currency):
+                raise enum_error("settlement_currency", Currency, self.settlement_currency) from None
+            raise
         return item
 
     @classmethod
@@ -457,7 +468,7 @@ class CustomerRepository(Repository[Customer]):
         return self._query(
             index=None,
             partition=("PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id")}),
-            sort=key_range("SK", "CUSTOMER#", None, None),
+            sort=key_range("SK", "CUSTOMER#"),
             filter=filter,
             limit=limit,
             cursor=cursor,
@@ -471,15 +482,19 @@ class CustomerRepository(Repository[Customer]):
         partner_id: str,
         filter: Condition | None = None,
         descending: bool = False,
+        consistent: bool = False,
+        page_size: int | None = None,
     ) -> Iterator[Customer]:
-        """Every item of ``customers_of_partner``, page after page."""
+        """Every item of ``customers_of_partner``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.customers_of_partner(
                 partner_id=partner_id,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
+                consistent=consistent,
             )
             yield from page.items
             if page.cursor is None:
@@ -575,42 +590,50 @@ class Payment:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Payment in DynamoDB's wire format."""
-        item: dict[str, AttributeValue] = {
-            "PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id")},
-            "SK": {"S": "PAYMENT#" + key_part(self.payment_id, "payment_id")},
-            "GSI1PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id") + "#CUSTOMER#" + str(self.customer_id)},
-            "GSI1SK": {"S": "PAYMENT#" + self.created_on.isoformat() + "#" + key_part(self.payment_id, "payment_id")},
-            "GSI2PK": {"S": "STATUS#" + self.status.value},
-            "GSI2SK": {"S": self.created_on.isoformat() + "#" + key_part(self.partner_id, "partner_id") + "#" + key_part(self.payment_id, "payment_id")},
-            "entity": {"S": "PAYMENT"},
-            "partnerId": {"S": key_part(self.partner_id, "partner_id")},
-            "paymentId": {"S": key_part(self.payment_id, "payment_id")},
-            "customerId": {"S": str(self.customer_id)},
-            "amount": {"N": enc_decimal(self.amount, "amount")},
-            "currency": {"S": self.currency.value},
-            "status": {"S": self.status.value},
-            "createdOn": {"S": self.created_on.isoformat()},
-            "refundedAmount": {"N": enc_decimal(self.refunded_amount, "refunded_amount")},
-            "lineItems": {"L": [{"M": e0.to_item()} for e0 in self.line_items]},
-            "attempts": {"N": enc_int(self.attempts, "attempts")},
-            "version": {"N": enc_int(self.version, "version")},
-        }
-        if self.captured_amount is not None:
-            item["capturedAmount"] = {"N": enc_decimal(self.captured_amount, "captured_amount")}
-        if self.metadata:
-            item["metadata"] = {"M": {k0: {"S": e0} for k0, e0 in self.metadata.items()}}
-        if self.risk_score is not None:
-            item["riskScore"] = {"N": enc_float(self.risk_score, "risk_score")}
-        if self.card_fingerprint is not None:
-            item["cardFingerprint"] = {"B": self.card_fingerprint}
-        if self.labels:
-            item["labels"] = {"SS": list(self.labels)}
-        if self.created_at is not None:
-            item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
-        if self.updated_at is not None:
-            item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
-        if self.expires_at is not None:
-            item["expiresAt"] = {"N": format_epoch(self.expires_at, "expires_at")}
+        try:
+            item: dict[str, AttributeValue] = {
+                "PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id")},
+                "SK": {"S": "PAYMENT#" + key_part(self.payment_id, "payment_id")},
+                "GSI1PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id") + "#CUSTOMER#" + str(self.customer_id)},
+                "GSI1SK": {"S": "PAYMENT#" + self.created_on.isoformat() + "#" + key_part(self.payment_id, "payment_id")},
+                "GSI2PK": {"S": "STATUS#" + self.status.value},
+                "GSI2SK": {"S": self.created_on.isoformat() + "#" + key_part(self.partner_id, "partner_id") + "#" + key_part(self.payment_id, "payment_id")},
+                "entity": {"S": "PAYMENT"},
+                "partnerId": {"S": key_part(self.partner_id, "partner_id")},
+                "paymentId": {"S": key_part(self.payment_id, "payment_id")},
+                "customerId": {"S": str(self.customer_id)},
+                "amount": {"N": enc_decimal(self.amount, "amount")},
+                "currency": {"S": self.currency.value},
+                "status": {"S": self.status.value},
+                "createdOn": {"S": self.created_on.isoformat()},
+                "refundedAmount": {"N": enc_decimal(self.refunded_amount, "refunded_amount")},
+                "lineItems": {"L": [{"M": e0.to_item()} for e0 in self.line_items]},
+                "attempts": {"N": enc_int(self.attempts, "attempts")},
+                "version": {"N": enc_int(self.version, "version")},
+            }
+            if self.captured_amount is not None:
+                item["capturedAmount"] = {"N": enc_decimal(self.captured_amount, "captured_amount")}
+            if self.metadata:
+                item["metadata"] = {"M": {k0: {"S": e0} for k0, e0 in self.metadata.items()}}
+            if self.risk_score is not None:
+                item["riskScore"] = {"N": enc_float(self.risk_score, "risk_score")}
+            if self.card_fingerprint is not None:
+                item["cardFingerprint"] = {"B": self.card_fingerprint}
+            if self.labels:
+                item["labels"] = {"SS": list(self.labels)}
+            if self.created_at is not None:
+                item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
+            if self.updated_at is not None:
+                item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
+            if self.expires_at is not None:
+                item["expiresAt"] = {"N": format_epoch(self.expires_at, "expires_at")}
+        except AttributeError:
+            # The failure path only: name the enum field that holds something else than a member.
+            if not isinstance(self.currency, Currency):
+                raise enum_error("currency", Currency, self.currency) from None
+            if not isinstance(self.status, PaymentStatus):
+                raise enum_error("status", PaymentStatus, self.status) from None
+            raise
         return item
 
     @classmethod
@@ -773,7 +796,7 @@ class PaymentRepository(Repository[Payment]):
         return self._query(
             index=None,
             partition=("PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id")}),
-            sort=key_range("SK", "PAYMENT#", None, None),
+            sort=key_range("SK", "PAYMENT#"),
             filter=filter,
             limit=limit,
             cursor=cursor,
@@ -787,15 +810,19 @@ class PaymentRepository(Repository[Payment]):
         partner_id: str,
         filter: Condition | None = None,
         descending: bool = True,
+        consistent: bool = False,
+        page_size: int | None = None,
     ) -> Iterator[Payment]:
-        """Every item of ``payments_of_partner``, page after page."""
+        """Every item of ``payments_of_partner``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.payments_of_partner(
                 partner_id=partner_id,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
+                consistent=consistent,
             )
             yield from page.items
             if page.cursor is None:
@@ -807,8 +834,12 @@ class PaymentRepository(Repository[Payment]):
         *,
         partner_id: str,
         customer_id: UUID,
+        created_on_eq: date | None = None,
         created_on_from: date | None = None,
         created_on_to: date | None = None,
+        created_on_after: date | None = None,
+        created_on_before: date | None = None,
+        created_on_prefix: str | None = None,
         filter: Condition | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -821,9 +852,16 @@ class PaymentRepository(Repository[Payment]):
             sort=key_range(
                 "GSI1SK",
                 "PAYMENT#",
-                None if created_on_from is None else created_on_from.isoformat(),
-                None if created_on_to is None else created_on_to.isoformat(),
+                field="created_on",
+                encode=lambda v: v.isoformat(),
                 tail="#",
+                more=True,
+                eq=created_on_eq,
+                ge=created_on_from,
+                le=created_on_to,
+                gt=created_on_after,
+                lt=created_on_before,
+                begins_with=created_on_prefix,
             ),
             filter=filter,
             limit=limit,
@@ -837,20 +875,30 @@ class PaymentRepository(Repository[Payment]):
         *,
         partner_id: str,
         customer_id: UUID,
+        created_on_eq: date | None = None,
         created_on_from: date | None = None,
         created_on_to: date | None = None,
+        created_on_after: date | None = None,
+        created_on_before: date | None = None,
+        created_on_prefix: str | None = None,
         filter: Condition | None = None,
         descending: bool = True,
+        page_size: int | None = None,
     ) -> Iterator[Payment]:
-        """Every item of ``payments_of_customer``, page after page."""
+        """Every item of ``payments_of_customer``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.payments_of_customer(
                 partner_id=partner_id,
                 customer_id=customer_id,
+                created_on_eq=created_on_eq,
                 created_on_from=created_on_from,
                 created_on_to=created_on_to,
+                created_on_after=created_on_after,
+                created_on_before=created_on_before,
+                created_on_prefix=created_on_prefix,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
             )
@@ -863,8 +911,12 @@ class PaymentRepository(Repository[Payment]):
         self,
         *,
         status: PaymentStatus,
+        created_on_eq: date | None = None,
         created_on_from: date | None = None,
         created_on_to: date | None = None,
+        created_on_after: date | None = None,
+        created_on_before: date | None = None,
+        created_on_prefix: str | None = None,
         filter: Condition | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -877,9 +929,16 @@ class PaymentRepository(Repository[Payment]):
             sort=key_range(
                 "GSI2SK",
                 "",
-                None if created_on_from is None else created_on_from.isoformat(),
-                None if created_on_to is None else created_on_to.isoformat(),
+                field="created_on",
+                encode=lambda v: v.isoformat(),
                 tail="#",
+                more=True,
+                eq=created_on_eq,
+                ge=created_on_from,
+                le=created_on_to,
+                gt=created_on_after,
+                lt=created_on_before,
+                begins_with=created_on_prefix,
             ),
             filter=filter,
             limit=limit,
@@ -892,19 +951,29 @@ class PaymentRepository(Repository[Payment]):
         self,
         *,
         status: PaymentStatus,
+        created_on_eq: date | None = None,
         created_on_from: date | None = None,
         created_on_to: date | None = None,
+        created_on_after: date | None = None,
+        created_on_before: date | None = None,
+        created_on_prefix: str | None = None,
         filter: Condition | None = None,
         descending: bool = False,
+        page_size: int | None = None,
     ) -> Iterator[Payment]:
-        """Every item of ``payments_by_status``, page after page."""
+        """Every item of ``payments_by_status``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.payments_by_status(
                 status=status,
+                created_on_eq=created_on_eq,
                 created_on_from=created_on_from,
                 created_on_to=created_on_to,
+                created_on_after=created_on_after,
+                created_on_before=created_on_before,
+                created_on_prefix=created_on_prefix,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
             )
@@ -1098,8 +1167,12 @@ class RefundRepository(Repository[Refund]):
         *,
         partner_id: str,
         payment_id: str,
+        refund_id_eq: str | None = None,
         refund_id_from: str | None = None,
         refund_id_to: str | None = None,
+        refund_id_after: str | None = None,
+        refund_id_before: str | None = None,
+        refund_id_prefix: str | None = None,
         filter: Condition | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -1113,9 +1186,14 @@ class RefundRepository(Repository[Refund]):
             sort=key_range(
                 "SK",
                 "REFUND#" + key_part(payment_id, "payment_id") + "#",
-                None if refund_id_from is None else key_part(refund_id_from, "refund_id"),
-                None if refund_id_to is None else key_part(refund_id_to, "refund_id"),
-                tail="",
+                field="refund_id",
+                encode=lambda v: key_part(v, "refund_id"),
+                eq=refund_id_eq,
+                ge=refund_id_from,
+                le=refund_id_to,
+                gt=refund_id_after,
+                lt=refund_id_before,
+                begins_with=refund_id_prefix,
             ),
             filter=filter,
             limit=limit,
@@ -1129,22 +1207,34 @@ class RefundRepository(Repository[Refund]):
         *,
         partner_id: str,
         payment_id: str,
+        refund_id_eq: str | None = None,
         refund_id_from: str | None = None,
         refund_id_to: str | None = None,
+        refund_id_after: str | None = None,
+        refund_id_before: str | None = None,
+        refund_id_prefix: str | None = None,
         filter: Condition | None = None,
         descending: bool = False,
+        consistent: bool = False,
+        page_size: int | None = None,
     ) -> Iterator[Refund]:
-        """Every item of ``refunds_of_payment``, page after page."""
+        """Every item of ``refunds_of_payment``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.refunds_of_payment(
                 partner_id=partner_id,
                 payment_id=payment_id,
+                refund_id_eq=refund_id_eq,
                 refund_id_from=refund_id_from,
                 refund_id_to=refund_id_to,
+                refund_id_after=refund_id_after,
+                refund_id_before=refund_id_before,
+                refund_id_prefix=refund_id_prefix,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
+                consistent=consistent,
             )
             yield from page.items
             if page.cursor is None:
@@ -1237,3 +1327,23 @@ TABLES: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+
+# The model of each entity type, per table: what the entity attribute of an item (or a stream image) holds.
+ENTITIES: dict[str, dict[str, type[Partner | Customer | Payment | Refund]]] = {
+    "payments": {
+        "CUSTOMER": Customer,
+        "PARTNER": Partner,
+        "PAYMENT": Payment,
+        "REFUND": Refund,
+    },
+}
+
+
+def decode_payments_record(record: Mapping[str, Any], *, strict: bool = False) -> StreamChange:
+    """One DynamoDB Streams record of table "payments": ``old``/``new`` as Partner, Customer, Payment, Refund (or None).
+
+    The item's "entity" attribute picks the model; other entities decode to None
+    (``InvalidValueError`` with ``strict=True``).
+    """
+    return decode_stream_record(record, ENTITIES["payments"], entity_attribute="entity", strict=strict)

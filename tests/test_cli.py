@@ -127,6 +127,24 @@ def test_tables_json_cloudformation_terraform(project: Path, capsys: pytest.Capt
     assert main(["tables", "--format", "cloudformation"]) == ExitCode.OK
     template = json.loads(capsys.readouterr().out)
     assert template["Resources"]["PaymentsTable"]["Type"] == "AWS::DynamoDB::Table"
+    # Exactly the properties AWS::DynamoDB::Table takes, in their CloudFormation shapes (not CreateTable's).
+    props = template["Resources"]["PaymentsTable"]["Properties"]
+    assert set(props) == {
+        "TableName",
+        "AttributeDefinitions",
+        "KeySchema",
+        "BillingMode",
+        "GlobalSecondaryIndexes",
+        "StreamSpecification",
+        "TimeToLiveSpecification",
+        "PointInTimeRecoverySpecification",
+    }
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert all(set(i) == {"IndexName", "KeySchema", "Projection"} for i in props["GlobalSecondaryIndexes"])
+    assert tables[0]["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert main(["tables", "--format", "terraform"]) == ExitCode.OK
     assert 'resource "aws_dynamodb_table" "payments"' in capsys.readouterr().out
 

@@ -351,3 +351,40 @@ def test_stream_records_decode_into_models(transport: Transport, pay_table: str,
     with pytest.raises(InvalidValueError):
         decode_stream_record({"eventName": "INSERT"}, models)
     assert decode_stream_record(event["Records"][0], models, strict=True).new == after
+
+
+def test_generated_entities_and_stream_decoder(transport: Transport, pay_table: str, ddb_client: Any) -> None:
+    """``ENTITIES`` and ``decode_payments_record`` come with the module: no hand-written entity map."""
+    entities = pay.ENTITIES
+    assert entities == {
+        "payments": {"CUSTOMER": pay.Customer, "PARTNER": Partner, "PAYMENT": Payment, "REFUND": Refund}
+    }
+    partner = unique("partner-")
+    payments = PaymentRepository(transport, table_name=pay_table)
+    partners = PartnerRepository(transport, table_name=pay_table)
+    before = payments.create(payment(partner, "p1", card_fingerprint=b"\x00\xff"))
+    after = payments.update(replace(before, status=PaymentStatus.CAPTURED), ["status"])
+    profile = partners.create(Partner(partner_id=partner, name="Acme", fee_rate=Decimal("0.01")))
+    raw_after = ddb_client.get_item(TableName=pay_table, Key=after.key())["Item"]
+    raw_profile = ddb_client.get_item(TableName=pay_table, Key=profile.key())["Item"]
+    change = pay.decode_payments_record(
+        {
+            "eventName": "MODIFY",
+            "dynamodb": {
+                "Keys": lambda_image(after.key()),
+                "OldImage": lambda_image(before.to_item()),
+                "NewImage": lambda_image(raw_after),
+            },
+        }
+    )
+    assert change.event_name == "MODIFY" and change.old == before and change.new == after
+    inserted = pay.decode_payments_record({"eventName": "INSERT", "dynamodb": {"NewImage": lambda_image(raw_profile)}})
+    assert inserted.new == profile and inserted.old is None
+    foreign = dict(raw_profile, entity={"S": "INVOICE"})
+    record = {"eventName": "INSERT", "dynamodb": {"NewImage": lambda_image(foreign)}}
+    assert pay.decode_payments_record(record).new is None  # another service's entity
+    with pytest.raises(InvalidValueError):
+        pay.decode_payments_record(record, strict=True)
+    # The map also serves the runtime's event-level helper.
+    event = {"Records": [{"eventName": "REMOVE", "dynamodb": {"OldImage": lambda_image(raw_after)}}]}
+    assert [c.old for c in decode_stream_records(event, pay.ENTITIES["payments"])] == [after]

@@ -20,8 +20,8 @@ import pytest
 from test_repository_support import FIXED_NOW, FIXED_NOW_TEXT, make_table, transport_fixture, unique
 
 from dynagen.compiler import compile_schemas, write_output
-from dynagen.errors import ConditionFailedError, InvalidValueError, VersionConflictError
-from dynagen.runtime import Field, decode_cursor, encode_cursor
+from dynagen.errors import ConditionFailedError, InvalidValueError, TransactionCanceledError, VersionConflictError
+from dynagen.runtime import Field, decode_cursor, encode_cursor, transact_write
 from dynagen.runtime._transport import Transport
 
 pytestmark = pytest.mark.ddb
@@ -53,6 +53,7 @@ def dms(tmp_path_factory: pytest.TempPathFactory, ddb_client: Any) -> Iterator[S
             UserRepository=user.UserRepository,
             Order=order.Order,
             OrderRepository=order.OrderRepository,
+            user_module=user,
             users_table=make_table(ddb_client, user.TABLES["users_contract"], "users"),
             orders_table=make_table(ddb_client, order.TABLES["orders_contract"], "orders"),
         )
@@ -270,3 +271,78 @@ def test_dms_version_conflict_and_versioned_delete(dms: SimpleNamespace, orders:
         orders.update(order, ["pk"])
     with pytest.raises(InvalidValueError):
         orders.update(order, ["created_at"])
+
+
+def test_create_if_not_exists_on_an_existing_item(
+    dms: SimpleNamespace, users: Any, clock: Clock, ddb_client: Any
+) -> None:
+    pk = unique("USER#")
+    users.create(dms.User(pk=pk, sk="PROFILE", nickname="first"), if_not_exists=True)
+    with pytest.raises(ConditionFailedError) as caught:
+        users.create(dms.User(pk=pk, sk="PROFILE", nickname="second"), if_not_exists=True)
+    assert not isinstance(caught.value, VersionConflictError)
+    assert raw(ddb_client, dms.users_table, {"PK": {"S": pk}, "SK": {"S": "PROFILE"}})["nickname"] == {"S": "first"}
+    # Another sort key under the same partition is another item: created.
+    users.create(dms.User(pk=pk, sk="SETTINGS"), if_not_exists=True)
+    assert users.get(pk=pk, sk="SETTINGS").version == 0
+
+
+def test_transaction_across_the_users_and_orders_tables(
+    dms: SimpleNamespace, users: Any, orders: Any, clock: Clock, ddb_client: Any
+) -> None:
+    pk = unique("USER#")
+    user = users.create(dms.User(pk=pk, sk="PROFILE", nickname="neo"))
+    order = dms.Order(pk=unique("ORDER#"), sk="META", status="open", amount=Decimal("12.5"))
+    user.nickname = "trinity"
+    transact_write(
+        users.transport,
+        [users.transact_update(user, ["nickname"]), orders.transact_create(order)],
+        client_token=unique("token-"),
+    )
+    assert users.get(pk=pk, sk="PROFILE").nickname == "trinity"
+    stored = orders.get(pk=order.pk, sk="META")
+    assert (stored.status, stored.amount, stored.version, stored.created_at) == ("open", Decimal("12.5"), 0, FIXED_NOW)
+
+    # One failed condition in one table cancels the writes in the other.
+    user = users.get(pk=pk, sk="PROFILE")
+    user.nickname = "morpheus"
+    with pytest.raises(TransactionCanceledError) as caught:
+        users.transact_write([users.transact_update(user, ["nickname"]), orders.transact_create(order)])
+    assert [r.code for r in caught.value.reasons] == ["None", "ConditionalCheckFailed"]
+    assert users.get(pk=pk, sk="PROFILE").nickname == "trinity"
+    assert raw(ddb_client, dms.users_table, user.key())["version"] == {"N": "1"}
+
+
+def test_replaying_a_client_request_token_applies_once(
+    dms: SimpleNamespace, users: Any, orders: Any, clock: Clock, ddb_client: Any
+) -> None:
+    user = users.create(dms.User(pk=unique("USER#"), sk="PROFILE"))
+    order = orders.create(dms.Order(pk=unique("ORDER#"), sk="META", status="open", amount=Decimal(1)))
+    # Built once, sent twice (a retry after a lost response): the same request under the same token.
+    actions = [
+        users.transact_update(user, [], add={"tags": {"vip"}}),
+        orders.transact_update(order, [], add={"amount": 5}),
+    ]
+    token = unique("token-")
+    transact_write(users.transport, actions, client_token=token)
+    transact_write(users.transport, actions, client_token=token)  # success, not a version conflict
+    assert raw(ddb_client, dms.users_table, user.key())["version"] == {"N": "1"}
+    item = raw(ddb_client, dms.orders_table, order.key())
+    assert item["amount"] == {"N": "6"} and item["version"] == {"N": "1"}  # added once
+    # The same actions under a new token are a new transaction: the version condition refuses them.
+    with pytest.raises(TransactionCanceledError):
+        transact_write(users.transport, actions, client_token=unique("token-"))
+    assert raw(ddb_client, dms.orders_table, order.key())["amount"] == {"N": "6"}
+
+
+def test_dms_entities_and_stream_decoder(dms: SimpleNamespace, users: Any, clock: Clock, ddb_client: Any) -> None:
+    """A DMS table has no entity attribute: its one model is listed under its name, and every image is one."""
+    module = dms.user_module
+    entities = module.ENTITIES
+    assert entities == {"users_contract": {"User": dms.User}}
+    user = users.create(dms.User(pk=unique("USER#"), sk="PROFILE", tags={"a"}))
+    image = raw(ddb_client, dms.users_table, user.key())
+    change = module.decode_users_contract_record(
+        {"eventName": "INSERT", "dynamodb": {"Keys": user.key(), "NewImage": image}}
+    )
+    assert change.new == user and change.old is None and change.keys == user.key()

@@ -32,6 +32,7 @@ GENERATED_NAMES = frozenset(
     {
         "Any", "ClassVar", "Condition", "Decimal", "Field", "Iterable", "Iterator", "Mapping", "ModelInfo", "Page",
         "Repository", "StrEnum", "StreamRecord", "UUID", "AttributeValue", "TransactAction", "BatchGetResult",
+        "ENTITIES", "StreamChange", "TABLES", "decode_stream_record", "enum_error", "key_range",
     }
 )  # fmt: skip
 
@@ -97,12 +98,25 @@ class PatternView:
     sort_attr: str | None
     sort_prefix: str | None  # expression; None when no sort condition applies
     range_param: str | None
-    range_annotation: str
-    range_encode: str  # expression template with {v}
-    range_numeric: bool
+    range_encode: str  # expression over ``v``: the key text (or, N/B sort keys, the attribute value) of a value
     range_tail: str  # literal that follows the range field in the template ("" when it is last)
+    range_more: bool  # more key parts follow the tail
+    # (parameter, annotation, key_range keyword) of each sort-key condition the method offers
+    range_conditions: list[tuple[str, str, str]]
     descending: bool
     consistent_allowed: bool
+
+
+@dataclass
+class EntitiesView:
+    """One table's entity -> model map, and its stream-record decoder (when the models can be told apart)."""
+
+    table_id: str
+    table_name: str
+    models: list[tuple[str, str]]  # (entity value, model class)
+    union: str  # "Partner | Customer | ..."
+    decoder: str | None  # function name, e.g. decode_payments_record
+    entity_attribute: str | None
 
 
 @dataclass
@@ -136,6 +150,9 @@ class ModelView:
     table_name: str = ""
     entity_attribute: str | None = None
     entity: str | None = None
+    table_id: str = ""
+    # (condition, field, enum class, value) per enum-holding field: to_item's failure path names the culprit
+    enum_checks: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -145,8 +162,10 @@ class ModuleView:
     enums: list[EnumDef]
     models: list[ModelView]
     tables: list[tuple[str, str]]  # (table id, repr of the CreateTable definition)
+    entities: list[EntitiesView]
     imports: list[str]
     runtime_imports: list[str]
+    private_imports: list[str]
     all_names: list[str]
     type_checking: list[str]
 
@@ -408,10 +427,12 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
         for name in ("Condition", "Page"):
             imp.rt(name)
         imp.std("collections.abc", "Iterator")
-    if any(p.range_param for m in bound for p in m.patterns):
+    if any(p.sort_prefix is not None for m in bound for p in m.patterns):
         imp.rt("key_range")
     if bound:
         imp.rt("Condition")
+    # Not exported by dynagen.runtime (yet): imported from its module, inside the runtime package.
+    private = ["from dynagen.runtime._repository import enum_error"] if any(m.enum_checks for m in models) else []
     names = [e.name for e in module.enums]
     for m in models:
         names.append(m.name)
@@ -420,11 +441,43 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
     if tables:
         names.append("TABLES")
         imp.std("typing", "Any")
+    entities = _entities_views(module, bound, set(names))
+    if entities:
+        names.append("ENTITIES")
+        names += [e.decoder for e in entities if e.decoder]
+    if any(e.decoder for e in entities):
+        imp.std("collections.abc", "Mapping")
+        imp.std("typing", "Any")
+        imp.rt("StreamChange")
+        imp.rt("decode_stream_record")
     return ModuleView(
         header=header, doc=f"Typed DynamoDB access generated from {module.source}.", enums=list(module.enums),
-        models=models, tables=[(k, _pretty(v)) for k, v in sorted(tables.items())], imports=imp.lines(),
-        runtime_imports=sorted(imp.runtime), all_names=sorted(names), type_checking=[],
+        models=models, tables=[(k, _pretty(v)) for k, v in sorted(tables.items())], entities=entities,
+        imports=imp.lines(), runtime_imports=sorted(imp.runtime), private_imports=private, all_names=sorted(names),
+        type_checking=[],
     )  # fmt: skip
+
+
+def _entities_views(module: Module, bound: list[ModelView], taken: set[str]) -> list[EntitiesView]:
+    """Per table of this module's models: entity -> model, and ``decode_<table>_record`` where it can decide."""
+    views: list[EntitiesView] = []
+    for table in sorted(module.tables, key=lambda t: t.id):
+        mine = [m for m in bound if m.table_id == table.id]
+        if not mine:
+            continue
+        # Without an entity attribute, nothing in an item tells models apart: the map holds model names,
+        # and a decoder exists only for a table of one model.
+        pairs = [(m.entity if table.entity_attribute and m.entity else m.name, m.name) for m in mine]
+        name = "decode_" + "".join(c if c.isalnum() else "_" for c in snake_case(table.id)) + "_record"
+        decoder: str | None = None
+        if (table.entity_attribute or len(mine) == 1) and name.isidentifier() and name not in taken:
+            decoder = name
+            taken.add(name)
+        views.append(EntitiesView(
+            table_id=table.id, table_name=table.name, models=sorted(pairs), union=" | ".join(m.name for m in mine),
+            decoder=decoder, entity_attribute=table.entity_attribute,
+        ))  # fmt: skip
+    return views
 
 
 def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelView:
@@ -440,10 +493,12 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
             view.always.append((f.attribute, fv.encode))
         else:
             view.conditional.append((fv.guard, f.attribute, fv.encode))
+    view.enum_checks = [check for f in model.fields if (check := _enum_check(f)) is not None]
     if model.table is None:
         return view
     table = model.table
     view.table_name = table.name
+    view.table_id = table.id
     # Key attributes that are not plain fields, written from their templates: primary key first, then
     # index keys in the table's order, then the entity type, then the fields.
     order = [table.partition_key, table.sort_key]
@@ -507,6 +562,21 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
     return view
 
 
+def _enum_check(f: Field) -> tuple[str, str, str, str] | None:
+    """When ``f`` holds enums (itself, or a list or map of them): the test that it holds something else."""
+    t, v = f.type, f"self.{f.name}"
+    nullable = f.optional or f.role in ("created_at", "updated_at", "ttl")
+    if t.kind == "enum" and t.ref:
+        test = f"not isinstance({v}, {t.ref})"
+    elif t.kind in ("list", "map") and t.item is not None and t.item.kind == "enum" and t.item.ref:
+        items = f"{v}.values()" if t.kind == "map" else v
+        test = f"not all(isinstance(e, {t.item.ref}) for e in {items})"
+        return (f"{v} is not None and " + test if nullable else test), f.name, t.item.ref, v
+    else:
+        return None
+    return (f"{v} is not None and " + test if nullable else test), f.name, t.ref, v
+
+
 def _key_part_decode(f: Field, text: str, imp: Imports) -> str:
     """The expression turning one key part's text back into the field's value."""
     k = f.type.kind
@@ -564,10 +634,10 @@ def _pattern_view(p: AccessPattern, model: Model, imp: Imports) -> PatternView:
     params: list[str] = list(pk.fields)
     sort_prefix: str | None = None
     range_param = None
-    range_annotation = ""
     range_encode = ""
-    range_numeric = False
     range_tail = ""
+    range_more = False
+    conditions: list[tuple[str, str, str]] = []
     if sk is not None:
         parts = sk.template
         stop = len(parts)
@@ -575,14 +645,19 @@ def _pattern_view(p: AccessPattern, model: Model, imp: Imports) -> PatternView:
             stop = next(i for i, part in enumerate(parts) if isinstance(part, Placeholder) and part.field == p.range_field)
             rf = fields[p.range_field]
             range_param = rf.name
-            range_annotation = _annotation(rf.type, imp)
-            range_numeric = sk.type == "N"
-            if range_numeric:
-                range_encode = _encode(rf.type, "{v}", rf.name, imp)
-            else:
-                range_encode = _key_text(rf, "{v}", imp)
+            annotation = _annotation(rf.type, imp)
+            # A numeric or binary sort key holds the field itself: compared as a number (or bytes), no prefix.
+            direct = sk.type != "S"
+            range_encode = _encode(rf.type, "v", rf.name, imp) if direct else _key_text(rf, "v", imp)
             rest = parts[stop + 1 :]
             range_tail = rest[0] if rest and isinstance(rest[0], str) else ""
+            range_more = any(isinstance(part, Placeholder) for part in rest)
+            conditions = [
+                (f"{rf.name}_{suffix}", annotation, keyword)
+                for suffix, keyword in (("eq", "eq"), ("from", "ge"), ("to", "le"), ("after", "gt"), ("before", "lt"))
+            ]
+            if not direct:
+                conditions.append((f"{rf.name}_prefix", "str", "begins_with"))
         else:
             # Without a range: everything up to the first placeholder not given as an argument.
             stop = next((i for i, part in enumerate(parts) if isinstance(part, Placeholder)), len(parts))
@@ -598,9 +673,8 @@ def _pattern_view(p: AccessPattern, model: Model, imp: Imports) -> PatternView:
         name=p.name, doc=p.doc or f"Query {model.name} items" + (f" through index {p.index}." if p.index else "."),
         index=p.index, params=[(n, _annotation(fields[n].type, imp)) for n in params], partition_attr=pk.attribute,
         partition_value=_key_value(pk, model, "", imp), sort_attr=sk.attribute if sk else None, sort_prefix=sort_prefix,
-        range_param=range_param, range_annotation=range_annotation, range_encode=range_encode,
-        range_numeric=range_numeric, range_tail=range_tail, descending=p.descending,
-        consistent_allowed=index is None or index.kind == "LSI",
+        range_param=range_param, range_encode=range_encode, range_tail=range_tail, range_more=range_more,
+        range_conditions=conditions, descending=p.descending, consistent_allowed=index is None or index.kind == "LSI",
     )  # fmt: skip
 
 

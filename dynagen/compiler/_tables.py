@@ -71,6 +71,9 @@ def cloudformation(tables: list[Table]) -> str:
         ttl = props.pop("TimeToLiveSpecification", None)
         if ttl:
             props["TimeToLiveSpecification"] = ttl
+        if table.stream:
+            # AWS::DynamoDB::Table takes only the view type (no StreamEnabled, unlike CreateTable).
+            props["StreamSpecification"] = {"StreamViewType": table.stream}
         props["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
         resources[_logical_id(table.name)] = {"Type": "AWS::DynamoDB::Table", "Properties": props}
     return json.dumps({"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}, indent=2) + "\n"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
@@ -173,6 +173,10 @@ class Condition(ABC):
     def render(self, placeholders: Placeholders) -> str:
         """The expression text, registering names and values with ``placeholders``."""
 
+    def attribute_paths(self) -> Iterator[Segments]:
+        """Every attribute path the condition reads, in order (repositories check them against the model)."""
+        return iter(())
+
     def __and__(self, other: Condition) -> Condition:
         return _And((*_parts(self, _And), *_parts(other, _And)))
 
@@ -209,6 +213,9 @@ class _Compare(Condition):
     def render(self, placeholders: Placeholders) -> str:
         return f"{self.operand.render(placeholders)} {self.operator} {placeholders.value(self.value)}"
 
+    def attribute_paths(self) -> Iterator[Segments]:
+        yield self.operand.segments
+
 
 @dataclass(frozen=True, slots=True)
 class _Between(Condition):
@@ -220,6 +227,9 @@ class _Between(Condition):
         operand = self.operand.render(placeholders)
         return f"{operand} BETWEEN {placeholders.value(self.low)} AND {placeholders.value(self.high)}"
 
+    def attribute_paths(self) -> Iterator[Segments]:
+        yield self.operand.segments
+
 
 @dataclass(frozen=True, slots=True)
 class _In(Condition):
@@ -229,6 +239,9 @@ class _In(Condition):
     def render(self, placeholders: Placeholders) -> str:
         operand = self.operand.render(placeholders)
         return f"{operand} IN ({', '.join(placeholders.value(v) for v in self.values)})"
+
+    def attribute_paths(self) -> Iterator[Segments]:
+        yield self.operand.segments
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +256,9 @@ class _Function(Condition):
             return f"{self.function}({path})"
         return f"{self.function}({path}, {placeholders.value(self.value)})"
 
+    def attribute_paths(self) -> Iterator[Segments]:
+        yield self.segments
+
 
 @dataclass(frozen=True, slots=True)
 class _And(Condition):
@@ -250,6 +266,10 @@ class _And(Condition):
 
     def render(self, placeholders: Placeholders) -> str:
         return "(" + " AND ".join(p.render(placeholders) for p in self.parts) + ")"
+
+    def attribute_paths(self) -> Iterator[Segments]:
+        for part in self.parts:
+            yield from part.attribute_paths()
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +279,10 @@ class _Or(Condition):
     def render(self, placeholders: Placeholders) -> str:
         return "(" + " OR ".join(p.render(placeholders) for p in self.parts) + ")"
 
+    def attribute_paths(self) -> Iterator[Segments]:
+        for part in self.parts:
+            yield from part.attribute_paths()
+
 
 @dataclass(frozen=True, slots=True)
 class _Not(Condition):
@@ -267,12 +291,17 @@ class _Not(Condition):
     def render(self, placeholders: Placeholders) -> str:
         return f"(NOT {self.inner.render(placeholders)})"
 
+    def attribute_paths(self) -> Iterator[Segments]:
+        return self.inner.attribute_paths()
+
 
 class Field(Generic[T]):
     """One attribute (or nested path) to build conditions on.
 
     ``Field("status")`` takes wire values (``{"S": "open"}``); ``Field("count", encode=enc)`` takes
-    Python values and encodes them with ``enc`` when the condition is built.
+    Python values and encodes them with ``enc`` when the condition is built. The name is the
+    attribute as stored (``Field("partnerId")``, not the Python field ``partner_id``); a repository
+    refuses a condition or filter on an attribute its model does not have, before any request.
     """
 
     __slots__ = ("_encode", "segments")

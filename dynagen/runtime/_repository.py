@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from dynagen.errors import (
@@ -25,7 +27,7 @@ from dynagen.runtime import _batch, _ops, _transact
 from dynagen.runtime._codec import format_datetime
 from dynagen.runtime._cursor import wire_to_json
 from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._expressions import AttributePath, Condition, Field, SortCondition, Update
+from dynagen.runtime._expressions import AttributePath, Condition, Field, SortCondition, Update, format_path
 from dynagen.runtime._ops import Page
 from dynagen.runtime._transact import (
     TransactAction,
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
 
     from dynagen.runtime._types import AttributeValue
 
-__all__ = ["ModelInfo", "Repository", "key_range", "utc_now"]
+__all__ = ["ModelInfo", "Repository", "enum_error", "key_range", "utc_now"]
 
 
 class _Model(Protocol):
@@ -56,6 +58,7 @@ class _Model(Protocol):
 
 
 M = TypeVar("M", bound=_Model)
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -101,38 +104,169 @@ class ModelInfo(Generic[M]):
             raise InvalidValueError(field, f"{self.name} has no {what} {field!r}{hint}") from None
 
 
-def key_range(
-    attribute: str, prefix: str, low: str | AttributeValue | None, high: str | AttributeValue | None, *, tail: str = ""
-) -> tuple[str, SortCondition] | None:
-    """The sort-key condition of an access pattern: the template prefix, narrowed to [low, high].
+# U+10FFFF sorts after every character a key can hold (DynamoDB compares UTF-8 bytes, which order
+# like code points); the bounds below rely on no key holding it.
+_TOP = "\U0010ffff"
+# User-facing suffix of each sort-key condition, for error messages.
+_SUFFIX = {"eq": "_eq", "begins_with": "_prefix", "ge": "_from", "gt": "_after", "le": "_to", "lt": "_before"}
 
-    ``low``/``high`` are encoded key parts (strings), or attribute values for numeric sort keys.
-    ``tail`` is the literal that follows the range field in the template: an upper bound must admit
-    every key that continues after it (``PAYMENT#2024-05-01#p-9`` is within ``high=2024-05-01``).
+
+def _following(text: str) -> str:
+    """The least string greater than every string that starts with ``text``."""
+    while text:
+        code = ord(text[-1]) + 1
+        if code <= 0x10FFFF:
+            return text[:-1] + chr(0xE000 if 0xD800 <= code <= 0xDFFF else code)
+        text = text[:-1]
+    return _TOP
+
+
+def _preceding(text: str) -> str:
+    """The greatest string below ``text`` (up to strings holding U+10FFFF after it)."""
+    if not text:
+        return text
+    code = ord(text[-1]) - 1
+    if code < 0:
+        return text[:-1]
+    return text[:-1] + chr(0xD7FF if 0xD800 <= code <= 0xDFFF else code) + _TOP
+
+
+def key_range(
+    attribute: str,
+    prefix: str,
+    *,
+    field: str = "",
+    encode: Callable[[T], str | AttributeValue] | None = None,
+    tail: str = "",
+    more: bool = False,
+    eq: T | None = None,
+    gt: T | None = None,
+    ge: T | None = None,
+    lt: T | None = None,
+    le: T | None = None,
+    begins_with: str | None = None,
+) -> tuple[str, SortCondition] | None:
+    """The sort-key condition of an access pattern: the template's fixed ``prefix``, narrowed on one field.
+
+    Keys of the pattern are ``prefix + <field text> + tail`` and, with ``more``, further key parts
+    (``PAYMENT#{created_on}#{payment_id}``: prefix ``PAYMENT#``, tail ``#``, more). ``encode`` turns a
+    field value into its key text, or (a numeric or binary sort key holding the field itself) into
+    its attribute value. ``eq``/``gt``/``ge``/``lt``/``le`` compare the field, ``begins_with`` its
+    text; they are exact for keys that continue after the field (``gt=2024-05-01`` skips every
+    ``PAYMENT#2024-05-01#...``). DynamoDB takes one sort-key condition per query: ``eq`` or
+    ``begins_with`` alone, or a lower (``ge``/``gt``) and an upper (``le``/``lt``) bound, which
+    become one ``BETWEEN``. Anything else is an ``InvalidValueError`` naming the method's parameters
+    (``<field>_eq``, ``_prefix``, ``_from``, ``_after``, ``_to``, ``_before``), before any request.
     """
-    if isinstance(low, Mapping) or isinstance(high, Mapping):  # a numeric sort key holding the field itself
-        if low is not None and high is not None:
-            return attribute, SortCondition.between(cast("Mapping[str, Any]", low), cast("Mapping[str, Any]", high))
-        if low is not None:
-            return attribute, SortCondition.ge(cast("Mapping[str, Any]", low))
-        return attribute, SortCondition.le(cast("Mapping[str, Any]", high))
-    if low is None and high is None:
+    given = {
+        name: value
+        for name, value in (("eq", eq), ("begins_with", begins_with), ("ge", ge), ("gt", gt), ("le", le), ("lt", lt))
+        if value is not None
+    }
+    if not given:
         return (attribute, SortCondition.begins_with({"S": prefix})) if prefix else None
-    # U+10FFFF sorts after every character a key can hold (DynamoDB compares UTF-8 bytes).
-    top = "\U0010ffff"
-    lower = prefix + low if low is not None else prefix
-    upper = prefix + high + (tail + top if tail else "") if high is not None else prefix + top
-    if not prefix and low is not None and high is None:
-        return attribute, SortCondition.ge({"S": lower})
-    if not lower:
-        # DynamoDB refuses an empty string in a key condition: no lower bound is "<= upper".
-        return attribute, SortCondition.le({"S": upper})
+    _one_condition(field, given)
+    if encode is None:
+        raise InvalidValueError(field, "this access pattern has no range field")
+    if begins_with is not None:
+        if not isinstance(begins_with, str) or not (prefix or begins_with):
+            raise InvalidValueError(field + "_prefix", f"expected a non-empty str, got {begins_with!r}")
+        return attribute, SortCondition.begins_with({"S": prefix + begins_with})
+    wire = {name: encode(cast("T", value)) for name, value in given.items()}
+    if any(isinstance(value, Mapping) for value in wire.values()):
+        return attribute, _direct(field, cast("dict[str, AttributeValue]", wire))
+    text = cast("dict[str, str]", wire)
+    if "eq" in text:
+        key = prefix + text["eq"] + tail
+        return attribute, (SortCondition.begins_with({"S": key}) if more else SortCondition.eq({"S": key}))
+    # Bounds: every key of a field value v lies in [prefix + v, prefix + v + tail (+ anything, with more)].
+    lower: str | None = None
+    upper: str | None = None
+    strict = ""
+    if "ge" in text:
+        lower = prefix + text["ge"]
+    elif "gt" in text:
+        last = prefix + text["gt"] + tail
+        lower, strict = (_following(last), "") if more else (last + "\x00", last)
+    if "le" in text:
+        upper = prefix + text["le"] + tail + (_TOP if more else "")
+    elif "lt" in text:
+        upper = prefix + text["lt"] + tail
+        if prefix or lower is not None:
+            upper = _preceding(upper)
+        else:
+            return attribute, SortCondition.lt({"S": upper})
+    if upper is None:
+        if not prefix:
+            assert lower is not None
+            return attribute, (SortCondition.gt({"S": strict}) if strict else SortCondition.ge({"S": lower}))
+        upper = prefix + _TOP
+    if lower is None:
+        if not prefix:
+            # DynamoDB refuses an empty string in a key condition: no lower bound is "<= upper".
+            return attribute, SortCondition.le({"S": upper})
+        lower = prefix
+    if lower > upper:
+        names = " and ".join(field + _SUFFIX[n] for n in given)
+        raise InvalidValueError(field + _SUFFIX[next(iter(given))], f"{names} leave no key between them")
     return attribute, SortCondition.between({"S": lower}, {"S": upper})
+
+
+def _one_condition(field: str, given: Mapping[str, object]) -> None:
+    """Refuse combinations DynamoDB cannot express as one sort-key condition."""
+    names = [field + _SUFFIX[n] for n in given]
+    alone = [n for n in ("eq", "begins_with") if n in given]
+    if (alone and len(given) > 1) or ("ge" in given and "gt" in given) or ("le" in given and "lt" in given):
+        raise InvalidValueError(
+            names[0],
+            f"{' and '.join(names)} cannot be combined: a query takes one sort-key condition "
+            f"({field}_eq, or {field}_prefix, or at most one lower bound ({field}_from/{field}_after) "
+            f"and one upper bound ({field}_to/{field}_before))",
+        )
+
+
+def _direct(field: str, wire: dict[str, AttributeValue]) -> SortCondition:
+    """The condition on a numeric (or binary) sort key holding the field itself: plain comparisons."""
+    if len(wire) == 1:
+        ((name, value),) = wire.items()
+        make = {"eq": SortCondition.eq, "gt": SortCondition.gt, "ge": SortCondition.ge}
+        make |= {"lt": SortCondition.lt, "le": SortCondition.le}
+        return make[name](value)
+    if set(wire) == {"ge", "le"}:
+        low, high = wire["ge"], wire["le"]
+        if "N" in low and "N" in high and Decimal(low["N"]) > Decimal(high["N"]):
+            raise InvalidValueError(field + "_from", f"{field}_from is greater than {field}_to")
+        return SortCondition.between(low, high)
+    names = " and ".join(field + _SUFFIX[n] for n in wire)
+    raise InvalidValueError(
+        field + _SUFFIX[next(iter(wire))],
+        f"{names} cannot be combined: this sort key holds {field} itself, and a query takes one comparison "
+        f"on it (a range is {field}_from with {field}_to)",
+    )
+
+
+def enum_error(field: str, enum: type[Enum], value: object) -> InvalidValueError:
+    """The error of an enum field that holds something else than one of its enum's members.
+
+    Generated ``to_item`` methods raise it on their failure path only (an ``AttributeError`` on
+    ``.value``); for a list or map of enums, ``value`` is the container and names its first stray.
+    """
+    if isinstance(value, list | tuple | set | frozenset | dict):
+        items = value.values() if isinstance(value, dict) else value
+        value = next((v for v in items if not isinstance(v, enum)), value)
+    allowed = ", ".join(repr(member.value) for member in enum)
+    hint = ""
+    if isinstance(value, str) and value in {member.value for member in enum}:
+        hint = f" (a plain {type(value).__name__}: use {enum.__name__}({value!r}))"
+    return InvalidValueError(field, f"expected a {enum.__name__}, one of {allowed}; got {value!r}{hint}")
 
 
 # Per model (by identity; the model is kept alive with its entry): attribute -> field names, and every
 # key attribute of the table and its indexes. Computed once, on the first write.
 _CHECKS: dict[int, tuple[ModelInfo[Any], dict[str, str], frozenset[str]]] = {}
+# Per model, likewise: every attribute a condition or filter may name (the model's, the key attributes
+# of the table and its indexes, the entity attribute).
+_KNOWN: dict[int, tuple[ModelInfo[Any], frozenset[str]]] = {}
 
 
 def _check_info(info: ModelInfo[Any]) -> tuple[dict[str, str], frozenset[str]]:
@@ -145,6 +279,27 @@ def _check_info(info: ModelInfo[Any]) -> tuple[dict[str, str], frozenset[str]]:
         entry = (info, names, frozenset(keys))
         _CHECKS[id(info)] = entry
     return entry[1], entry[2]
+
+
+def _known_attributes(info: ModelInfo[Any]) -> frozenset[str]:
+    entry = _KNOWN.get(id(info))
+    if entry is None or entry[0] is not info:
+        names, keys = _check_info(info)
+        known = set(names) | keys | ({info.entity_attribute} if info.entity_attribute else set())
+        entry = (info, frozenset(known))
+        _KNOWN[id(info)] = entry
+    return entry[1]
+
+
+def _unknown_attribute(info: ModelInfo[Any], name: str, known: frozenset[str]) -> str:
+    """Why ``name`` is not an attribute of the model, with the nearest ones."""
+    mapped = info.attributes.get(name)
+    if mapped is not None:
+        return f"{name!r} is the Python field of attribute {mapped!r}: Field takes stored names, use Field({mapped!r})"
+    # Match Python field names too (``partnerid`` -> ``partner_id`` -> ``partnerId``).
+    candidates = {a: a for a in sorted(known)} | dict(info.attributes)
+    close = difflib.get_close_matches(name, list(candidates), n=1)
+    return f"did you mean {candidates[close[0]]!r}?" if close else f"its attributes are {sorted(known)}"
 
 
 class Repository(Generic[M]):
@@ -198,8 +353,29 @@ class Repository(Generic[M]):
             raise ItemNotFoundError(self.table_name, key)
         return found
 
+    def _known(self, condition: Condition | None, what: str) -> Condition | None:
+        """``condition``, once every attribute it names is one of this model's (else ``InvalidValueError``).
+
+        Only the first segment of a path is checked (``address.city``: ``address``); nested names are data.
+        """
+        if condition is None:
+            return None
+        if not isinstance(condition, Condition):
+            raise InvalidValueError(what, f"expected a Condition, got {type(condition).__name__}")
+        info = self.model
+        known = _known_attributes(info)
+        for segments in condition.attribute_paths():
+            name = segments[0]
+            if name not in known:
+                raise InvalidValueError(
+                    format_path(segments),
+                    f"{what} names {name!r}, which {info.name} does not have: {_unknown_attribute(info, str(name), known)}",
+                )
+        return condition
+
     def _entity_filter(self, condition: Condition | None) -> Condition | None:
         info = self.model
+        condition = self._known(condition, "filter")
         if info.entity_attribute is None:
             return condition
         mine = Field(info.entity_attribute).eq({"S": info.entity})
@@ -325,6 +501,7 @@ class Repository(Generic[M]):
         With ``if_not_exists``, ``ConditionFailedError`` when an item with this key exists.
         Returns the stamped model.
         """
+        condition = self._known(condition, "condition")
         stamped = self._stamp_new(m)
         if if_not_exists:
             condition = self._not_exists() if condition is None else self._not_exists() & condition
@@ -378,6 +555,7 @@ class Repository(Generic[M]):
         condition: Condition | None,
     ) -> tuple[Update, Condition]:
         info = self.model
+        condition = self._known(condition, "condition")
         owned = {info.created_at, info.updated_at, info.version} - {None}
         if isinstance(fields, str):
             raise InvalidValueError("fields", "give a list of field names, not one string")
@@ -478,6 +656,7 @@ class Repository(Generic[M]):
 
     def _delete_condition(self, expected_version: int | None, condition: Condition | None) -> Condition | None:
         info = self.model
+        condition = self._known(condition, "condition")
         if expected_version is None:
             return condition
         if not info.version:
@@ -646,10 +825,12 @@ class Repository(Generic[M]):
 
     def transact_put(self, m: M, *, condition: Condition | None = None) -> TransactPut:
         """Put ``m`` whole, stamped like ``put`` (``M.from_item(action.item)`` is the stamped model)."""
+        condition = self._known(condition, "condition")
         return TransactPut(self.table_name, self._checked(self._stamp_new(m).to_item()), condition)
 
     def transact_create(self, m: M, *, condition: Condition | None = None) -> TransactPut:
         """Put ``m`` stamped like ``create``, only if no item has its key (and ``condition`` holds)."""
+        condition = self._known(condition, "condition")
         cond = self._not_exists() if condition is None else self._not_exists() & condition
         return TransactPut(self.table_name, self._checked(self._stamp_new(m).to_item()), cond)
 
@@ -687,8 +868,9 @@ class Repository(Generic[M]):
     def transact_check(self, key: Mapping[str, AttributeValue], condition: Condition) -> TransactConditionCheck:
         """Write nothing, but cancel the transaction unless ``condition`` holds on the item under ``key``."""
         self._identity(key, "key")
-        if not isinstance(condition, Condition):
-            raise InvalidValueError("condition", f"expected a Condition, got {type(condition).__name__}")
+        if condition is None:
+            raise InvalidValueError("condition", "a condition check needs a Condition")
+        self._known(condition, "condition")
         return TransactConditionCheck(self.table_name, dict(key), condition)
 
     def transact_get(

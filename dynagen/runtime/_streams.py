@@ -5,12 +5,17 @@ that went through JSON: binary values (``B``, members of ``BS``) are standard ba
 ``stream_image_to_item`` turns them back into the low-level client's shapes (``bytes``), so the
 generated ``from_item`` reads them like items from a request.
 
-    MODELS = {"PAYMENT": Payment, "REFUND": Refund}
+Generated modules carry the mapping of each table (``ENTITIES[table_id]``: entity -> model) and a
+``decode_<table>_record(record)`` built on ``decode_stream_record``, so handlers write neither:
+
+    from generated_example.payments import ENTITIES, Payment, decode_payments_record
 
     def handler(event, context):
-        for change in decode_stream_records(event, MODELS):
+        for record in event["Records"]:
+            change = decode_payments_record(record)  # .old / .new: Partner, Customer, Payment, Refund or None
             if change.event_name == "INSERT" and isinstance(change.new, Payment):
                 ...
+        # or, for a whole event: decode_stream_records(event, ENTITIES["payments"])
 
 ``models_by_entity`` maps the value of the table's entity attribute (``entity`` in the native
 dialect) to a generated model class (anything with ``from_item``), a ``from_item``-like callable, or
@@ -126,7 +131,10 @@ def decode_stream_image(
 
 @dataclass(frozen=True)
 class StreamChange:
-    """One decoded stream record: what happened (``INSERT``/``MODIFY``/``REMOVE``), the key, both images."""
+    """One decoded stream record: what happened (``INSERT``/``MODIFY``/``REMOVE``), the key, both images.
+
+    ``old``/``new`` are models, or None for a missing image or an entity not asked for.
+    """
 
     event_name: str
     keys: dict[str, Any]

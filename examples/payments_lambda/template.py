@@ -68,6 +68,9 @@ def build_template(
         raise ValueError(f"the table has no index {missing}: regenerate the template after changing the schema")
     if "StreamSpecification" not in table:
         raise ValueError("the table has no stream: the stream consumer needs `stream:` in the schema")
+    # CloudFormation's StreamSpecification is the view type alone (CreateTable's StreamEnabled is refused).
+    if table["StreamSpecification"].get("StreamViewType") != "NEW_AND_OLD_IMAGES":
+        raise ValueError("the stream consumer compares old and new images: `stream: new_and_old_images`")
     table_arn = {"Fn::GetAtt": [table_logical_id, "Arn"]}
     stream_arn = {"Fn::GetAtt": [table_logical_id, "StreamArn"]}
     index_arns = [{"Fn::Sub": f"${{{table_logical_id}.Arn}}/index/{name}"} for name in indexes]

@@ -17,7 +17,9 @@ from dynagen.runtime import (
     ModelInfo,
     Page,
     Repository,
+    StreamChange,
     decode_error,
+    decode_stream_record,
     dump_json,
     enc_decimal,
     enc_float,
@@ -32,13 +34,16 @@ from dynagen.runtime import (
     parse_epoch,
     split_key,
 )
+from dynagen.runtime._repository import enum_error
 
 __all__ = [
     "Color",
+    "ENTITIES",
     "Inner",
     "TABLES",
     "Thing",
     "ThingRepository",
+    "decode_things_record",
 ]
 
 
@@ -175,53 +180,59 @@ class Thing:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Thing in DynamoDB's wire format."""
-        item: dict[str, AttributeValue] = {
-            "PK": {"S": "THING#" + key_part(self.thing_id, "thing_id")},
-            "SK": {"S": "REV#" + enc_int(self.revision, "revision")},
-            "GSI1PK": {"S": "COLOR#" + self.color.value},
-            "GSI1SK": {"S": format_datetime(self.when, "when") + "#" + key_part(self.thing_id, "thing_id")},
-            "LSI1SK": {"S": self.day.isoformat()},
-            "kind": {"S": "Thing"},
-            "thingId": {"S": key_part(self.thing_id, "thing_id")},
-            "revision": {"N": enc_int(self.revision, "revision")},
-            "s": {"S": self.s},
-            "i": {"N": enc_int(self.i, "i")},
-            "d": {"N": enc_decimal(self.d, "d")},
-            "f": {"N": enc_float(self.f, "f")},
-            "b": {"BOOL": self.b},
-            "raw": {"B": self.raw},
-            "when": {"S": format_datetime(self.when, "when")},
-            "day": {"S": self.day.isoformat()},
-            "uid": {"S": str(self.uid)},
-            "color": {"S": self.color.value},
-            "doc": {"S": dump_json(self.doc, "doc")},
-            "tags": {"L": [{"S": e0} for e0 in self.tags]},
-            "scores": {"M": {k0: {"N": enc_int(e0, "scores")} for k0, e0 in self.scores.items()}},
-            "inner": {"M": self.inner.to_item()},
-            "inners": {"L": [{"M": e0.to_item()} for e0 in self.inners]},
-            "nested": {"M": {k0: {"L": [{"N": enc_decimal(e1, "nested")} for e1 in e0]} for k0, e0 in self.nested.items()}},
-            "version": {"N": enc_int(self.version, "version")},
-        }
-        if self.ss:
-            item["ss"] = {"SS": list(self.ss)}
-        if self.ns:
-            item["ns"] = {"NS": [enc_int(e0, "ns") for e0 in self.ns]}
-        if self.ds:
-            item["ds"] = {"NS": [enc_decimal(e0, "ds") for e0 in self.ds]}
-        if self.bs:
-            item["bs"] = {"BS": list(self.bs)}
-        if self.maybe is not None:
-            item["maybe"] = {"S": self.maybe}
-        if self.empty_ok:
-            item["emptyOk"] = {"S": self.empty_ok}
-        if self.note is not None:
-            item["noteText"] = {"S": self.note}
-        if self.expires is not None:
-            item["expires"] = {"N": format_epoch(self.expires, "expires")}
-        if self.created_at is not None:
-            item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
-        if self.updated_at is not None:
-            item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
+        try:
+            item: dict[str, AttributeValue] = {
+                "PK": {"S": "THING#" + key_part(self.thing_id, "thing_id")},
+                "SK": {"S": "REV#" + enc_int(self.revision, "revision")},
+                "GSI1PK": {"S": "COLOR#" + self.color.value},
+                "GSI1SK": {"S": format_datetime(self.when, "when") + "#" + key_part(self.thing_id, "thing_id")},
+                "LSI1SK": {"S": self.day.isoformat()},
+                "kind": {"S": "Thing"},
+                "thingId": {"S": key_part(self.thing_id, "thing_id")},
+                "revision": {"N": enc_int(self.revision, "revision")},
+                "s": {"S": self.s},
+                "i": {"N": enc_int(self.i, "i")},
+                "d": {"N": enc_decimal(self.d, "d")},
+                "f": {"N": enc_float(self.f, "f")},
+                "b": {"BOOL": self.b},
+                "raw": {"B": self.raw},
+                "when": {"S": format_datetime(self.when, "when")},
+                "day": {"S": self.day.isoformat()},
+                "uid": {"S": str(self.uid)},
+                "color": {"S": self.color.value},
+                "doc": {"S": dump_json(self.doc, "doc")},
+                "tags": {"L": [{"S": e0} for e0 in self.tags]},
+                "scores": {"M": {k0: {"N": enc_int(e0, "scores")} for k0, e0 in self.scores.items()}},
+                "inner": {"M": self.inner.to_item()},
+                "inners": {"L": [{"M": e0.to_item()} for e0 in self.inners]},
+                "nested": {"M": {k0: {"L": [{"N": enc_decimal(e1, "nested")} for e1 in e0]} for k0, e0 in self.nested.items()}},
+                "version": {"N": enc_int(self.version, "version")},
+            }
+            if self.ss:
+                item["ss"] = {"SS": list(self.ss)}
+            if self.ns:
+                item["ns"] = {"NS": [enc_int(e0, "ns") for e0 in self.ns]}
+            if self.ds:
+                item["ds"] = {"NS": [enc_decimal(e0, "ds") for e0 in self.ds]}
+            if self.bs:
+                item["bs"] = {"BS": list(self.bs)}
+            if self.maybe is not None:
+                item["maybe"] = {"S": self.maybe}
+            if self.empty_ok:
+                item["emptyOk"] = {"S": self.empty_ok}
+            if self.note is not None:
+                item["noteText"] = {"S": self.note}
+            if self.expires is not None:
+                item["expires"] = {"N": format_epoch(self.expires, "expires")}
+            if self.created_at is not None:
+                item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
+            if self.updated_at is not None:
+                item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
+        except AttributeError:
+            # The failure path only: name the enum field that holds something else than a member.
+            if not isinstance(self.color, Color):
+                raise enum_error("color", Color, self.color) from None
+            raise
         return item
 
     @classmethod
@@ -399,8 +410,12 @@ class ThingRepository(Repository[Thing]):
         self,
         *,
         thing_id: str,
+        revision_eq: int | None = None,
         revision_from: int | None = None,
         revision_to: int | None = None,
+        revision_after: int | None = None,
+        revision_before: int | None = None,
+        revision_prefix: str | None = None,
         filter: Condition | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -414,9 +429,14 @@ class ThingRepository(Repository[Thing]):
             sort=key_range(
                 "SK",
                 "REV#",
-                None if revision_from is None else enc_int(revision_from, "revision"),
-                None if revision_to is None else enc_int(revision_to, "revision"),
-                tail="",
+                field="revision",
+                encode=lambda v: enc_int(v, "revision"),
+                eq=revision_eq,
+                ge=revision_from,
+                le=revision_to,
+                gt=revision_after,
+                lt=revision_before,
+                begins_with=revision_prefix,
             ),
             filter=filter,
             limit=limit,
@@ -429,21 +449,33 @@ class ThingRepository(Repository[Thing]):
         self,
         *,
         thing_id: str,
+        revision_eq: int | None = None,
         revision_from: int | None = None,
         revision_to: int | None = None,
+        revision_after: int | None = None,
+        revision_before: int | None = None,
+        revision_prefix: str | None = None,
         filter: Condition | None = None,
         descending: bool = False,
+        consistent: bool = False,
+        page_size: int | None = None,
     ) -> Iterator[Thing]:
-        """Every item of ``revisions``, page after page."""
+        """Every item of ``revisions``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.revisions(
                 thing_id=thing_id,
+                revision_eq=revision_eq,
                 revision_from=revision_from,
                 revision_to=revision_to,
+                revision_after=revision_after,
+                revision_before=revision_before,
+                revision_prefix=revision_prefix,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
+                consistent=consistent,
             )
             yield from page.items
             if page.cursor is None:
@@ -454,8 +486,12 @@ class ThingRepository(Repository[Thing]):
         self,
         *,
         color: Color,
+        when_eq: datetime | None = None,
         when_from: datetime | None = None,
         when_to: datetime | None = None,
+        when_after: datetime | None = None,
+        when_before: datetime | None = None,
+        when_prefix: str | None = None,
         filter: Condition | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -468,9 +504,16 @@ class ThingRepository(Repository[Thing]):
             sort=key_range(
                 "GSI1SK",
                 "",
-                None if when_from is None else format_datetime(when_from, "when"),
-                None if when_to is None else format_datetime(when_to, "when"),
+                field="when",
+                encode=lambda v: format_datetime(v, "when"),
                 tail="#",
+                more=True,
+                eq=when_eq,
+                ge=when_from,
+                le=when_to,
+                gt=when_after,
+                lt=when_before,
+                begins_with=when_prefix,
             ),
             filter=filter,
             limit=limit,
@@ -483,19 +526,29 @@ class ThingRepository(Repository[Thing]):
         self,
         *,
         color: Color,
+        when_eq: datetime | None = None,
         when_from: datetime | None = None,
         when_to: datetime | None = None,
+        when_after: datetime | None = None,
+        when_before: datetime | None = None,
+        when_prefix: str | None = None,
         filter: Condition | None = None,
         descending: bool = True,
+        page_size: int | None = None,
     ) -> Iterator[Thing]:
-        """Every item of ``by_color``, page after page."""
+        """Every item of ``by_color``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.by_color(
                 color=color,
+                when_eq=when_eq,
                 when_from=when_from,
                 when_to=when_to,
+                when_after=when_after,
+                when_before=when_before,
+                when_prefix=when_prefix,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
             )
@@ -508,8 +561,12 @@ class ThingRepository(Repository[Thing]):
         self,
         *,
         thing_id: str,
+        day_eq: date | None = None,
         day_from: date | None = None,
         day_to: date | None = None,
+        day_after: date | None = None,
+        day_before: date | None = None,
+        day_prefix: str | None = None,
         filter: Condition | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -523,9 +580,14 @@ class ThingRepository(Repository[Thing]):
             sort=key_range(
                 "LSI1SK",
                 "",
-                None if day_from is None else day_from.isoformat(),
-                None if day_to is None else day_to.isoformat(),
-                tail="",
+                field="day",
+                encode=lambda v: v.isoformat(),
+                eq=day_eq,
+                ge=day_from,
+                le=day_to,
+                gt=day_after,
+                lt=day_before,
+                begins_with=day_prefix,
             ),
             filter=filter,
             limit=limit,
@@ -538,21 +600,33 @@ class ThingRepository(Repository[Thing]):
         self,
         *,
         thing_id: str,
+        day_eq: date | None = None,
         day_from: date | None = None,
         day_to: date | None = None,
+        day_after: date | None = None,
+        day_before: date | None = None,
+        day_prefix: str | None = None,
         filter: Condition | None = None,
         descending: bool = False,
+        consistent: bool = False,
+        page_size: int | None = None,
     ) -> Iterator[Thing]:
-        """Every item of ``by_day``, page after page."""
+        """Every item of ``by_day``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.by_day(
                 thing_id=thing_id,
+                day_eq=day_eq,
                 day_from=day_from,
                 day_to=day_to,
+                day_after=day_after,
+                day_before=day_before,
+                day_prefix=day_prefix,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
+                consistent=consistent,
             )
             yield from page.items
             if page.cursor is None:
@@ -643,3 +717,20 @@ TABLES: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+
+# The model of each entity type, per table: what the entity attribute of an item (or a stream image) holds.
+ENTITIES: dict[str, dict[str, type[Thing]]] = {
+    "things": {
+        "Thing": Thing,
+    },
+}
+
+
+def decode_things_record(record: Mapping[str, Any], *, strict: bool = False) -> StreamChange:
+    """One DynamoDB Streams record of table "things": ``old``/``new`` as Thing (or None).
+
+    The item's "kind" attribute picks the model; other entities decode to None
+    (``InvalidValueError`` with ``strict=True``).
+    """
+    return decode_stream_record(record, ENTITIES["things"], entity_attribute="kind", strict=strict)

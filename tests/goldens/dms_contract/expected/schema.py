@@ -14,7 +14,9 @@ from dynagen.runtime import (
     ModelInfo,
     Page,
     Repository,
+    StreamChange,
     decode_error,
+    decode_stream_record,
     enc_int,
     format_datetime,
     format_epoch,
@@ -25,9 +27,11 @@ from dynagen.runtime import (
 )
 
 __all__ = [
+    "ENTITIES",
     "TABLES",
     "User",
     "UserRepository",
+    "decode_users_contract_record",
 ]
 
 
@@ -179,8 +183,12 @@ class UserRepository(Repository[User]):
         self,
         *,
         pk: str,
+        sk_eq: str | None = None,
         sk_from: str | None = None,
         sk_to: str | None = None,
+        sk_after: str | None = None,
+        sk_before: str | None = None,
+        sk_prefix: str | None = None,
         filter: Condition | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -194,9 +202,14 @@ class UserRepository(Repository[User]):
             sort=key_range(
                 "SK",
                 "",
-                None if sk_from is None else key_part(sk_from, "sk"),
-                None if sk_to is None else key_part(sk_to, "sk"),
-                tail="",
+                field="sk",
+                encode=lambda v: key_part(v, "sk"),
+                eq=sk_eq,
+                ge=sk_from,
+                le=sk_to,
+                gt=sk_after,
+                lt=sk_before,
+                begins_with=sk_prefix,
             ),
             filter=filter,
             limit=limit,
@@ -209,21 +222,33 @@ class UserRepository(Repository[User]):
         self,
         *,
         pk: str,
+        sk_eq: str | None = None,
         sk_from: str | None = None,
         sk_to: str | None = None,
+        sk_after: str | None = None,
+        sk_before: str | None = None,
+        sk_prefix: str | None = None,
         filter: Condition | None = None,
         descending: bool = False,
+        consistent: bool = False,
+        page_size: int | None = None,
     ) -> Iterator[User]:
-        """Every item of ``query_partition``, page after page."""
+        """Every item of ``query_partition``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.query_partition(
                 pk=pk,
+                sk_eq=sk_eq,
                 sk_from=sk_from,
                 sk_to=sk_to,
+                sk_after=sk_after,
+                sk_before=sk_before,
+                sk_prefix=sk_prefix,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
+                consistent=consistent,
             )
             yield from page.items
             if page.cursor is None:
@@ -257,13 +282,15 @@ class UserRepository(Repository[User]):
         email_hash: str,
         filter: Condition | None = None,
         descending: bool = False,
+        page_size: int | None = None,
     ) -> Iterator[User]:
-        """Every item of ``query_gsi_email``, page after page."""
+        """Every item of ``query_gsi_email``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.query_gsi_email(
                 email_hash=email_hash,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
             )
@@ -322,3 +349,20 @@ TABLES: dict[str, dict[str, Any]] = {
         },
     },
 }
+
+
+# The model of each entity type, per table: what the entity attribute of an item (or a stream image) holds.
+# A table without an entity attribute is listed under its model's name (nothing in its items names it).
+ENTITIES: dict[str, dict[str, type[User]]] = {
+    "users_contract": {
+        "User": User,
+    },
+}
+
+
+def decode_users_contract_record(record: Mapping[str, Any], *, strict: bool = False) -> StreamChange:
+    """One DynamoDB Streams record of table "users_contract": ``old``/``new`` as User (or None).
+
+    The table has no entity attribute: every image is read as User.
+    """
+    return decode_stream_record(record, ENTITIES["users_contract"], entity_attribute=None, strict=strict)

@@ -15,7 +15,9 @@ from dynagen.runtime import (
     ModelInfo,
     Page,
     Repository,
+    StreamChange,
     decode_error,
+    decode_stream_record,
     dump_json,
     enc_decimal,
     enc_int,
@@ -29,9 +31,11 @@ from dynagen.runtime import (
 )
 
 __all__ = [
+    "ENTITIES",
     "Event",
     "EventRepository",
     "TABLES",
+    "decode_events_record",
 ]
 
 
@@ -195,8 +199,11 @@ class EventRepository(Repository[Event]):
         self,
         *,
         stream_id: str,
+        seq_eq: int | None = None,
         seq_from: int | None = None,
         seq_to: int | None = None,
+        seq_after: int | None = None,
+        seq_before: int | None = None,
         filter: Condition | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -210,9 +217,13 @@ class EventRepository(Repository[Event]):
             sort=key_range(
                 "seq",
                 "",
-                None if seq_from is None else {"N": enc_int(seq_from, "seq")},
-                None if seq_to is None else {"N": enc_int(seq_to, "seq")},
-                tail="",
+                field="seq",
+                encode=lambda v: {"N": enc_int(v, "seq")},
+                eq=seq_eq,
+                ge=seq_from,
+                le=seq_to,
+                gt=seq_after,
+                lt=seq_before,
             ),
             filter=filter,
             limit=limit,
@@ -225,21 +236,31 @@ class EventRepository(Repository[Event]):
         self,
         *,
         stream_id: str,
+        seq_eq: int | None = None,
         seq_from: int | None = None,
         seq_to: int | None = None,
+        seq_after: int | None = None,
+        seq_before: int | None = None,
         filter: Condition | None = None,
         descending: bool = False,
+        consistent: bool = False,
+        page_size: int | None = None,
     ) -> Iterator[Event]:
-        """Every item of ``query_partition``, page after page."""
+        """Every item of ``query_partition``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.query_partition(
                 stream_id=stream_id,
+                seq_eq=seq_eq,
                 seq_from=seq_from,
                 seq_to=seq_to,
+                seq_after=seq_after,
+                seq_before=seq_before,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
+                consistent=consistent,
             )
             yield from page.items
             if page.cursor is None:
@@ -250,8 +271,12 @@ class EventRepository(Repository[Event]):
         self,
         *,
         stream_id: str,
+        created_at_eq: datetime | None = None,
         created_at_from: datetime | None = None,
         created_at_to: datetime | None = None,
+        created_at_after: datetime | None = None,
+        created_at_before: datetime | None = None,
+        created_at_prefix: str | None = None,
         filter: Condition | None = None,
         limit: int | None = None,
         cursor: str | None = None,
@@ -264,9 +289,14 @@ class EventRepository(Repository[Event]):
             sort=key_range(
                 "created_at",
                 "",
-                None if created_at_from is None else format_datetime(created_at_from, "created_at"),
-                None if created_at_to is None else format_datetime(created_at_to, "created_at"),
-                tail="",
+                field="created_at",
+                encode=lambda v: format_datetime(v, "created_at"),
+                eq=created_at_eq,
+                ge=created_at_from,
+                le=created_at_to,
+                gt=created_at_after,
+                lt=created_at_before,
+                begins_with=created_at_prefix,
             ),
             filter=filter,
             limit=limit,
@@ -279,19 +309,29 @@ class EventRepository(Repository[Event]):
         self,
         *,
         stream_id: str,
+        created_at_eq: datetime | None = None,
         created_at_from: datetime | None = None,
         created_at_to: datetime | None = None,
+        created_at_after: datetime | None = None,
+        created_at_before: datetime | None = None,
+        created_at_prefix: str | None = None,
         filter: Condition | None = None,
         descending: bool = False,
+        page_size: int | None = None,
     ) -> Iterator[Event]:
-        """Every item of ``query_by_active``, page after page."""
+        """Every item of ``query_by_active``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.query_by_active(
                 stream_id=stream_id,
+                created_at_eq=created_at_eq,
                 created_at_from=created_at_from,
                 created_at_to=created_at_to,
+                created_at_after=created_at_after,
+                created_at_before=created_at_before,
+                created_at_prefix=created_at_prefix,
                 filter=filter,
+                limit=page_size,
                 cursor=cursor,
                 descending=descending,
             )
@@ -353,3 +393,20 @@ TABLES: dict[str, dict[str, Any]] = {
         ],
     },
 }
+
+
+# The model of each entity type, per table: what the entity attribute of an item (or a stream image) holds.
+# A table without an entity attribute is listed under its model's name (nothing in its items names it).
+ENTITIES: dict[str, dict[str, type[Event]]] = {
+    "events": {
+        "Event": Event,
+    },
+}
+
+
+def decode_events_record(record: Mapping[str, Any], *, strict: bool = False) -> StreamChange:
+    """One DynamoDB Streams record of table "events": ``old``/``new`` as Event (or None).
+
+    The table has no entity attribute: every image is read as Event.
+    """
+    return decode_stream_record(record, ENTITIES["events"], entity_attribute=None, strict=strict)
