@@ -10,10 +10,12 @@ Benchmarks (each prints a table of medians and the ratio of every peer to dynage
   TypeDeserializer, an equivalent PynamoDB model and hand-written code (the floor).
 - ``operations``: repository get / create / 100-item query on both transports vs the same call on a
   botocore client, boto3's Table resource and PynamoDB, against an instant stub server and DynamoDB Local.
-- ``cold_start``: fresh processes: import, first client, first response, peak RSS; warm start.
+- ``lean_transport``: the two transports alone (no repository) per GetItem / PutItem against the stub,
+  and the lean transport's JSON codec next to bare ``json``.
+- ``cold_start``: fresh processes: import (runtime alone, generated module alone, both), first client,
+  first response (whole process and in-process), peak RSS; warm start.
 - ``compile``: compile + check of a generated 50-model schema set.
 
 Numbers are noisy on shared machines: every benchmark interleaves its contenders within each round
 and reports medians over rounds. Targets are reported as PASS/MISS; nothing fails on a miss.
-(``benchmarks/lean_transport.py`` is a separate, older script comparing the two transports only.)
 """

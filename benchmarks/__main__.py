@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from benchmarks._util import Report
 
-NAMES = ("serialization", "operations", "cold_start", "compile")
+NAMES = ("serialization", "operations", "lean_transport", "cold_start", "compile")
 
 
 def _runner(name: str, args: argparse.Namespace) -> Callable[[], Report]:
@@ -23,6 +23,10 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], Report]:
         from benchmarks import operations
 
         return lambda: operations.run(quick=args.quick, local=args.local)
+    if name == "lean_transport":
+        from benchmarks import lean_transport
+
+        return lambda: lean_transport.run(quick=args.quick)
     if name == "cold_start":
         from benchmarks import cold_start
 

@@ -5,7 +5,9 @@ round, against the instant stub server (so the first response costs the client, 
 Wall time is measured by the parent around the whole process (interpreter start to exit); the child
 reports when its client was ready and when the first response arrived (from its first line of code),
 and its peak RSS (``VmHWM`` from /proc/self/status: ``ru_maxrss`` of a child would carry over the
-forking parent's peak).
+forking parent's peak). "Start to first response" is the whole process up to the first answer: from
+just before the parent spawns the child to the child's first response, on one monotonic clock
+(``time.perf_counter`` is system-wide on Linux and macOS), interpreter start-up included.
 """
 
 from __future__ import annotations
@@ -29,29 +31,37 @@ _rss = 0.0
 for _line in open("/proc/self/status"):
     if _line.startswith("VmHWM"):
         _rss = int(_line.split()[1]) / 1024
-print("RESULT", (_ready - _t0) * 1000, (_first - _t0) * 1000, _rss)
+print("RESULT", (_ready - _t0) * 1000, (_first - _t0) * 1000, _rss, repr(_first))
 """
 
+BASELINE = "python -c pass (baseline)"
+RUNTIME_ONLY = "(a1) import dynagen.runtime alone"
+GENERATED_ONLY = "(a2) import the generated module alone"
+IMPORTS = "(a) import runtime + generated module"
+LEAN = "(b) (a) + lean transport, first GetItem"
+BOTOCORE = "(c) (a) + botocore transport, first GetItem"
+BOTO3 = "(d) boto3.client('dynamodb'), first GetItem"
+
 SCENARIOS: dict[str, str] = {
-    "python -c pass (baseline)": "_ready = _first = time.perf_counter()",
-    "(a) import runtime + generated module": (
-        "import dynagen.runtime\nimport generated_example.payments\n_ready = _first = time.perf_counter()"
-    ),
-    "(b) (a) + lean transport, first GetItem": (
+    BASELINE: "_ready = _first = time.perf_counter()",
+    RUNTIME_ONLY: "import dynagen.runtime\n_ready = _first = time.perf_counter()",
+    GENERATED_ONLY: "import generated_example.payments\n_ready = _first = time.perf_counter()",
+    IMPORTS: "import dynagen.runtime\nimport generated_example.payments\n_ready = _first = time.perf_counter()",
+    LEAN: (
         "import os\nfrom generated_example.payments import PaymentRepository\n"
-        "from dynagen.runtime._lean import LeanTransport\n"
+        "from dynagen.runtime import LeanTransport\n"
         "repo = PaymentRepository(LeanTransport(endpoint_url=os.environ['BENCH_ENDPOINT']))\n"
         "_ready = time.perf_counter()\n"
         "repo.get(partner_id='p-0001', payment_id='pay-00000000')\n_first = time.perf_counter()"
     ),
-    "(c) (a) + botocore transport, first GetItem": (
+    BOTOCORE: (
         "import os\nfrom generated_example.payments import PaymentRepository\n"
         "from dynagen.runtime._clients import get_transport\n"
         "repo = PaymentRepository(get_transport(endpoint_url=os.environ['BENCH_ENDPOINT']))\n"
         "_ready = time.perf_counter()\n"
         "repo.get(partner_id='p-0001', payment_id='pay-00000000')\n_first = time.perf_counter()"
     ),
-    "(d) boto3.client('dynamodb'), first GetItem": (
+    BOTO3: (
         "import os\nimport boto3\nclient = boto3.client('dynamodb', endpoint_url=os.environ['BENCH_ENDPOINT'])\n"
         "_ready = time.perf_counter()\n"
         "client.get_item(TableName='payments', Key={'PK': {'S': 'PARTNER#p-0001'}, "
@@ -81,6 +91,10 @@ def _env(endpoint: str, pyn_endpoint: str) -> dict[str, str]:
     return env
 
 
+def _sink() -> dict[str, list[Any]]:
+    return {"wall": [], "to_first": [], "ready": [], "first": [], "rss": []}
+
+
 def _run_child(script: str, env: dict[str, str], sink: dict[str, list[Any]]) -> None:
     start = time.perf_counter()
     out = subprocess.run(
@@ -95,8 +109,9 @@ def _run_child(script: str, env: dict[str, str], sink: dict[str, list[Any]]) -> 
     if out.returncode != 0:
         raise RuntimeError(f"cold-start child failed:\n{out.stderr[-3000:]}")
     line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
-    _, ready, first, rss = line.split()
+    _, ready, first, rss, first_at = line.split()
     sink["wall"].append(wall)
+    sink["to_first"].append(float(first_at) - start)
     sink["ready"].append(float(ready) / 1000)
     sink["first"].append(float(first) / 1000)
     sink["rss"].append(float(rss))
@@ -111,19 +126,17 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
     PynPayment, PynLineItem = pynamodb_models()
     ours = {"GetItem": {"Item": json_safe(payment.to_item())}}
     theirs = {"GetItem": {"Item": json_safe(to_pynamodb(payment, PynPayment, PynLineItem).serialize())}}
-    results: dict[str, dict[str, list[Any]]] = {
-        name: {"wall": [], "ready": [], "first": [], "rss": []} for name in SCENARIOS
-    }
+    results: dict[str, dict[str, list[Any]]] = {name: _sink() for name in SCENARIOS}
     with InstantStub(ours) as stub, InstantStub(theirs) as pyn_stub:
         env = _env(stub.endpoint, pyn_stub.endpoint)
         names = list(SCENARIOS)
         for name in names if not quick else ():  # warm the OS page cache and .pyc files; not recorded
-            _run_child(SCENARIOS[name], env, {"wall": [], "ready": [], "first": [], "rss": []})
+            _run_child(SCENARIOS[name], env, _sink())
         for r in range(runs):
             for name in names[r % len(names) :] + names[: r % len(names)]:
                 _run_child(SCENARIOS[name], env, results[name])
 
-    base_wall = median(results["python -c pass (baseline)"]["wall"])
+    base_wall = median(results[BASELINE]["wall"])
     rows = []
     for name, s in results.items():
         wall = median(s["wall"])
@@ -131,7 +144,8 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
             [
                 name,
                 fmt_time(wall),
-                f"+{fmt_time(wall - base_wall)}" if name != "python -c pass (baseline)" else "-",
+                f"+{fmt_time(wall - base_wall)}" if name != BASELINE else "-",
+                fmt_time(median(s["to_first"])),
                 fmt_time(median(s["ready"])),
                 fmt_time(median(s["first"])),
                 f"{median(s['rss']):.1f} MB",
@@ -143,21 +157,27 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
                 "scenario",
                 "process wall",
                 "over python",
+                "start to first response",
                 "client ready (in-process)",
                 "first response (in-process)",
                 "peak RSS",
             ],
             rows,
-            "Cold start: process start to exit; in-process times count from the script's first line",
+            "Cold start: process wall is start to exit; start to first response includes interpreter "
+            "start-up; in-process times count from the script's first line",
         )
     )
-    a = median(results["(a) import runtime + generated module"]["wall"]) - base_wall
-    report.target(Target("import runtime + generated module on top of Python", a * 1000, 30.0, unit=" ms"))
-    boto_ready = median(results["(d) boto3.client('dynamodb'), first GetItem"]["ready"])
-    for label, key in (
-        ("lean", "(b) (a) + lean transport, first GetItem"),
-        ("botocore", "(c) (a) + botocore transport, first GetItem"),
-    ):
+    runtime_only = median(results[RUNTIME_ONLY]["wall"]) - base_wall
+    generated_only = median(results[GENERATED_ONLY]["wall"]) - base_wall
+    imports = median(results[IMPORTS]["wall"]) - base_wall
+    report.note(
+        f"  import cost over python: dynagen.runtime alone +{fmt_time(runtime_only)}, the generated module alone "
+        f"+{fmt_time(generated_only)} (it imports what it needs of the runtime), both +{fmt_time(imports)}; "
+        f"the generated module's own share is about {fmt_time(max(0.0, imports - runtime_only))}"
+    )
+    report.target(Target("import runtime + generated module on top of Python", imports * 1000, 30.0, unit=" ms"))
+    boto_ready = median(results[BOTO3]["ready"])
+    for label, key in (("lean", LEAN), ("botocore", BOTOCORE)):
         ready = median(results[key]["ready"])
         report.target(
             Target(
@@ -166,13 +186,31 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
                 1.0,
             )
         )
+    lean_first = median(results[LEAN]["to_first"])
+    report.target(
+        Target("lean transport: whole process, start to first response", lean_first * 1000, 100.0, unit=" ms")
+    )
+    report.target(
+        Target(
+            "lean transport vs boto3.client('dynamodb'): whole process, start to first response (time ratio)",
+            lean_first / median(results[BOTO3]["to_first"]),
+            0.5,
+        )
+    )
+    report.target(
+        Target(
+            "lean transport vs boto3.client('dynamodb'): peak RSS after the first request (ratio)",
+            median(results[LEAN]["rss"]) / median(results[BOTO3]["rss"]),
+            0.5,
+        )
+    )
     _warm(report, quick=quick, calls=warm_calls)
     return report
 
 
 def _warm(report: Report, *, quick: bool, calls: int | None) -> None:
     """A warm invocation: get the cached transport, build the repository."""
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     from dynagen.runtime import _clients
     from generated_example.payments import PaymentRepository

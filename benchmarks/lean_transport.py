@@ -1,24 +1,32 @@
-"""Measure the lean transport against botocore: cold start and per-call cost. Run by hand:
+"""Benchmark: the two transports alone (no repository), and the lean transport's JSON codec.
 
-    .venv/bin/python benchmarks/lean_transport.py            # needs DynamoDB Local for the cold-start part
+``python -m benchmarks --only lean_transport``
 
-Prints numbers; asserts nothing (the machine is shared and noisy).
+- Per call against the instant stub (``benchmarks._stub``), GetItem and PutItem of a small item,
+  plain and with a 64-byte ``B`` attribute: ``LeanTransport.call`` vs ``BotocoreTransport.call``
+  (dynagen's wrapper, error mapping included) vs the botocore client called directly, interleaved
+  round by round. This is the client cost per request without any repository work (request
+  building, ``to_item`` / ``from_item``), which ``operations`` includes.
+- The lean codec: ``encode_request`` / ``decode_response`` next to bare ``json.dumps`` /
+  ``json.loads`` of the same body (the floor).
+
+Cold start and peak memory of the lean transport are measured by ``cold_start`` (fresh processes).
 """
 
 from __future__ import annotations
 
+import base64
 import json
-import os
-import socket
-import statistics
-import subprocess
-import sys
-import threading
-import time
-import zlib
+from collections.abc import Callable
 from typing import Any
 
-ITEM = {
+from benchmarks._stub import InstantStub
+from benchmarks._util import Report, Target, fmt_time, interleaved, median, render_table, timing_table
+
+REGION = "us-east-1"
+CREDS = ("AKIDBENCH", "bench-secret")
+TABLE = "bench"
+ITEM: dict[str, Any] = {
     "PK": {"S": "USER#123"},
     "SK": {"S": "PROFILE"},
     "name": {"S": "Ada Lovelace"},
@@ -28,159 +36,142 @@ ITEM = {
     "address": {"M": {"city": {"S": "London"}, "zip": {"S": "W1"}}},
     "version": {"N": "7"},
 }
-BIN_ITEM = {**ITEM, "avatar": {"B": bytes(range(64))}}
+BIN_ITEM: dict[str, Any] = {**ITEM, "avatar": {"B": bytes(range(64))}}
+KEY = {"PK": ITEM["PK"], "SK": ITEM["SK"]}
+BASELINE = "botocore client (direct)"
 
 
-def instant_stub(payload: dict[str, Any]) -> tuple[str, threading.Thread]:
-    """A raw-socket HTTP/1.1 keep-alive server answering every request with the same canned response."""
-    body = json.dumps(payload).encode()
-    head = (
-        "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
-        f"Content-Length: {len(body)}\r\nx-amz-crc32: {zlib.crc32(body)}\r\nx-amzn-RequestId: bench\r\n\r\n"
-    ).encode()
-    response = head + body
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-
-    def serve(conn: socket.socket) -> None:
-        buffer = b""
-        with conn:
-            while True:
-                while b"\r\n\r\n" not in buffer:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buffer += chunk
-                header, _, rest = buffer.partition(b"\r\n\r\n")
-                length = 0
-                for line in header.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                while len(rest) < length:
-                    rest += conn.recv(65536)
-                buffer = rest[length:]
-                conn.sendall(response)
-
-    def accept() -> None:
-        while True:
-            conn, _ = server.accept()
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    return f"http://127.0.0.1:{server.getsockname()[1]}", thread
+def _wire_json(value: Any) -> Any:
+    """An item as DynamoDB's JSON carries it (bytes as base64 text)."""
+    return json.loads(json.dumps(value, default=lambda b: base64.b64encode(b).decode()))
 
 
-def per_call(n: int = 3000) -> None:
-    import boto3
+def _repeat(fn: Callable[[], object], n: int) -> Callable[[], None]:
+    def run() -> None:
+        for _ in range(n):
+            fn()
 
+    return run
+
+
+def _clients(session: Any, endpoint: str) -> tuple[Any, Any, Any]:
+    from dynagen.runtime import BotocoreTransport
     from dynagen.runtime._lean import LeanTransport
-    from dynagen.runtime._transport import BotocoreTransport
 
-    for label, item in (("plain item", ITEM), ("item with B", BIN_ITEM)):
-        wire_item = json.loads(json.dumps(item, default=lambda b: __import__("base64").b64encode(b).decode()))
-        endpoint, _ = instant_stub({"Item": wire_item})
-        lean = LeanTransport("us-east-1", endpoint_url=endpoint, credentials=("AKID", "SECRET"))
-        boto = BotocoreTransport(
-            boto3.client(
-                "dynamodb",
-                endpoint_url=endpoint,
-                region_name="us-east-1",
-                aws_access_key_id="AKID",
-                aws_secret_access_key="SECRET",
+    def client() -> Any:
+        return session.client(
+            "dynamodb", endpoint_url=endpoint, aws_access_key_id=CREDS[0], aws_secret_access_key=CREDS[1]
+        )
+
+    lean = LeanTransport(REGION, endpoint_url=endpoint, credentials=CREDS)
+    return client(), BotocoreTransport(client()), lean
+
+
+def _per_call(report: Report, *, calls: int, rounds: int) -> None:
+    import boto3  # type: ignore[import-untyped]
+
+    session = boto3.session.Session(region_name=REGION)  # one session: the service model is loaded once
+    for label, item in (("plain item", ITEM), ("item with a 64-byte B", BIN_ITEM)):
+        with InstantStub({"GetItem": {"Item": _wire_json(item)}, "PutItem": {}}) as stub:
+            _per_call_item(report, session, stub.endpoint, label, item, calls=calls, rounds=rounds)
+
+
+def _per_call_item(
+    report: Report, session: Any, endpoint: str, label: str, item: dict[str, Any], *, calls: int, rounds: int
+) -> None:
+    direct, boto, lean = _clients(session, endpoint)
+    get_req = {"TableName": TABLE, "Key": KEY}
+    put_req = {"TableName": TABLE, "Item": item}
+    # Same answer from every contender before anything is timed.
+    assert direct.get_item(**get_req)["Item"] == item
+    assert boto.call("GetItem", get_req)["Item"] == item
+    assert lean.call("GetItem", get_req)["Item"] == item
+    ops: dict[str, dict[str, Callable[[], object]]] = {
+        "GetItem": {
+            BASELINE: lambda: direct.get_item(**get_req),
+            "BotocoreTransport.call": lambda: boto.call("GetItem", get_req),
+            "LeanTransport.call": lambda: lean.call("GetItem", get_req),
+        },
+        "PutItem": {
+            BASELINE: lambda: direct.put_item(**put_req),
+            "BotocoreTransport.call": lambda: boto.call("PutItem", put_req),
+            "LeanTransport.call": lambda: lean.call("PutItem", put_req),
+        },
+    }
+    for op, contenders in ops.items():
+        samples = interleaved({name: _repeat(fn, calls) for name, fn in contenders.items()}, rounds=rounds, per=calls)
+        text, med = timing_table(
+            f"{op}, {label} — stub, transport only (per call, {calls} calls x {rounds} rounds)", samples, BASELINE
+        )
+        report.table(text)
+        report.target(
+            Target(
+                f"{op} ({label}): LeanTransport.call vs a botocore client call (time ratio, stub)",
+                med["LeanTransport.call"] / med[BASELINE],
+                0.5,
             )
         )
-        request = {"TableName": "bench", "Key": {"PK": ITEM["PK"], "SK": ITEM["SK"]}}
-        put = {"TableName": "bench", "Item": item}
-        for name, transport in (("lean", lean), ("botocore", boto)):
-            assert transport.call("GetItem", request)["Item"] == item
-            for operation, req in (("GetItem", request), ("PutItem", put)):
-                runs = []
-                for _ in range(3):
-                    start_wall, start_cpu = time.perf_counter(), time.process_time()
-                    for _ in range(n):
-                        transport.call(operation, req)
-                    runs.append(((time.perf_counter() - start_wall) / n, (time.process_time() - start_cpu) / n))
-                wall = min(r[0] for r in runs) * 1000
-                cpu = min(r[1] for r in runs) * 1000
-                print(f"  {label:12} {operation:8} {name:9} {wall:.3f} ms/call wall, {cpu:.3f} ms/call CPU (both ends)")
+    lean.close()
 
 
-def codec(n: int = 20000) -> None:
+def _codec(report: Report, *, n: int, rounds: int) -> None:
+    rows: list[list[str]] = []
+    for label, item in (("plain item", ITEM), ("item with a 64-byte B", BIN_ITEM)):
+        rows.extend(_codec_rows(label, item, n=n, rounds=rounds))
+    report.table(
+        render_table(
+            ["lean codec step", "median", "best", "floor (median)", "time vs floor"],
+            rows,
+            f"The lean codec against bare json (per call, {n:,} calls x {rounds} rounds)",
+        )
+    )
+
+
+def _codec_rows(label: str, item: dict[str, Any], *, n: int, rounds: int) -> list[list[str]]:
     from dynagen.runtime._lean._wire import decode_response, encode_request
 
-    for label, item in (("plain item", ITEM), ("item with B", BIN_ITEM)):
-        body = encode_request({"Item": item})
-        start = time.perf_counter()
-        for _ in range(n):
-            encode_request({"TableName": "bench", "Item": item})
-        enc = (time.perf_counter() - start) / n * 1e6
-        start = time.perf_counter()
-        for _ in range(n):
-            decode_response("GetItem", body)
-        dec = (time.perf_counter() - start) / n * 1e6
-        start = time.perf_counter()
-        for _ in range(n):
-            json.loads(body)
-        raw = (time.perf_counter() - start) / n * 1e6
-        print(f"  {label:12} encode {enc:.1f} us, decode {dec:.1f} us (bare json.loads {raw:.1f} us)")
+    compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+    request = {"TableName": TABLE, "Item": item}
+    body = encode_request({"Item": item})
+    plain_request = _wire_json(request)
+    assert decode_response("GetItem", body) == {"Item": item}
+    assert json.loads(encode_request(request)) == plain_request
+    samples = interleaved(
+        {
+            "encode": _repeat(lambda: encode_request(request), n),
+            "encode floor": _repeat(lambda: compact(plain_request).encode(), n),
+            "decode": _repeat(lambda: decode_response("GetItem", body), n),
+            "decode floor": _repeat(lambda: json.loads(body), n),
+        },
+        rounds=rounds,
+        per=n,
+    )
+    rows = []
+    for step, ours, floor in (
+        ("encode_request (PutItem body)", "encode", "bare compact json encode, bytes pre-encoded"),
+        ("decode_response (GetItem body)", "decode", "bare json.loads"),
+    ):
+        ours_median, floor_median = median(samples[ours]), median(samples[ours + " floor"])
+        rows.append(
+            [
+                f"{step}, {label}",
+                fmt_time(ours_median),
+                fmt_time(min(samples[ours])),
+                f"{floor}: {fmt_time(floor_median)}",
+                f"{ours_median / floor_median:.2f}x",
+            ]
+        )
+    return rows
 
 
-COLD = r"""
-import sys, time
-t0 = time.perf_counter()
-if sys.argv[1] == "lean":
-    from dynagen.runtime._lean import LeanTransport
-    t = LeanTransport("us-east-1", endpoint_url=sys.argv[2])
-    get = lambda: t.call("ListTables", {})
-else:
-    import boto3
-    c = boto3.client("dynamodb", endpoint_url=sys.argv[2], region_name="us-east-1")
-    get = lambda: c.list_tables()
-t1 = time.perf_counter()
-get()
-t2 = time.perf_counter()
-# VmHWM (peak RSS of this process image); ru_maxrss would carry over the forking parent's peak.
-rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")) / 1024
-print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.1f} {rss:.1f}")
-"""
-
-
-def cold_start(runs: int = 7) -> None:
-    from dynagen.local import DynamoDBLocal
-
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    with DynamoDBLocal.start() as ddb:
-        for name in ("lean", "boto3"):
-            totals, imports, firsts, rss = [], [], [], []
-            for _ in range(runs):
-                start = time.perf_counter()
-                out = subprocess.run(
-                    [sys.executable, "-c", COLD, name, ddb.endpoint],
-                    capture_output=True,
-                    text=True,
-                    env=env,
-                    check=True,
-                ).stdout.split()
-                totals.append((time.perf_counter() - start) * 1000)
-                imports.append(float(out[0]))
-                firsts.append(float(out[1]))
-                rss.append(float(out[2]))
-            print(
-                f"  {name:6} process start -> first response: {statistics.median(totals):.0f} ms "
-                f"(import+client {statistics.median(imports):.0f} ms, first call {statistics.median(firsts):.1f} ms), "
-                f"max RSS {statistics.median(rss):.0f} MB  [median of {runs}]"
-            )
-
-
-if __name__ == "__main__":
-    print(f"python {sys.version.split()[0]}")
-    print("codec (per call):")
-    codec()
-    print("per call against an instant loopback stub:")
-    per_call()
-    if "--no-cold" not in sys.argv:
-        print("cold start against DynamoDB Local (ListTables):")
-        cold_start()
+def run(
+    *, quick: bool = False, calls: int | None = None, rounds: int | None = None, codec_calls: int | None = None
+) -> Report:
+    report = Report("lean_transport")
+    calls = calls if calls is not None else (20 if quick else 200)
+    rounds = rounds if rounds is not None else (2 if quick else 7)
+    codec_calls = codec_calls if codec_calls is not None else (500 if quick else 20_000)
+    report.note("\n## Transports alone: lean vs botocore per call, and the lean codec")
+    _per_call(report, calls=calls, rounds=rounds)
+    _codec(report, n=codec_calls, rounds=rounds)
+    return report

@@ -174,6 +174,15 @@ def _measure(
                     unit="%",
                 )
             )
+            # The lean transport's whole per-request client cost (repository work included) against
+            # a botocore client's bare call: at most half.
+            report.target(
+                Target(
+                    f"{op}: per-request client time, repository on the lean transport vs a botocore client (stub)",
+                    med["dynagen repo / lean"] / base,
+                    0.5,
+                )
+            )
 
 
 def _stub_data(payments: list[Payment], pyn: list[Any]) -> tuple[dict[str, Any], dict[str, Any]]:

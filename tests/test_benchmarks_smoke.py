@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import cold_start, compile, operations, serialization
+from benchmarks import cold_start, compile, lean_transport, operations, serialization
 from benchmarks._util import Report
 
 
@@ -26,11 +26,19 @@ def test_operations_against_stub(capsys: pytest.CaptureFixture[str]) -> None:
     report = operations.run(quick=True, local=False, calls=2, rounds=1)
     _produced_tables(report, capsys)
     assert len(report.tables) == 3  # get, create, query
+    lean = [t for t in report.targets if "lean transport" in t.name]
+    assert len(lean) == 3 and all(t.goal == 0.5 and t.value > 0 for t in lean), lean
 
 
 def test_cold_start(capsys: pytest.CaptureFixture[str]) -> None:
     report = cold_start.run(quick=True, runs=1, warm_calls=50)
     _produced_tables(report, capsys)
+    assert "(a1) import dynagen.runtime alone" in report.tables[0]
+    assert "(a2) import the generated module alone" in report.tables[0]
+    names = [t.name for t in report.targets]
+    assert "lean transport: whole process, start to first response" in names, names
+    assert any("peak RSS" in n for n in names), names
+    assert all(t.value == t.value and t.value > 0 for t in report.targets), "every target measured (no NaN)"
 
 
 def test_compile(capsys: pytest.CaptureFixture[str]) -> None:
@@ -39,7 +47,15 @@ def test_compile(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_main_only_and_quick(capsys: pytest.CaptureFixture[str]) -> None:
-    from benchmarks.__main__ import main
+    from benchmarks.__main__ import NAMES, main
 
+    assert "lean_transport" in NAMES
     assert main(["--quick", "--only", "compile"]) == 0
     assert "## Targets" in capsys.readouterr().out
+
+
+def test_lean_transport(capsys: pytest.CaptureFixture[str]) -> None:
+    report = lean_transport.run(quick=True, calls=2, rounds=1, codec_calls=5)
+    _produced_tables(report, capsys)
+    assert len(report.tables) == 5  # GetItem / PutItem x 2 items, then the codec
+    assert {t.name.split(":")[0] for t in report.targets} >= {"GetItem (plain item)", "PutItem (plain item)"}

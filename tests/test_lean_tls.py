@@ -1,0 +1,387 @@
+"""The lean transport over TLS, and its connect timeout, against servers on 127.0.0.1 only.
+
+A self-signed certificate is made in the test (``cryptography``, else the ``openssl`` binary) and a
+small HTTPS server answers DynamoDB-shaped JSON. Shown: verification is on by default and a refused
+certificate is a ``TransportError`` after at most ``max_attempts`` handshakes in bounded time; a CA
+bundle (``verify=<path>`` or OpenSSL's ``SSL_CERT_FILE``) makes it succeed, but never for a
+certificate naming another host; ``verify=False`` succeeds. A listening socket whose accept queue is
+full (the kernel drops further SYNs) and a server that accepts but never speaks TLS show the connect
+timeout firing within its bound, and a deadline cutting it shorter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import ipaddress
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from dynagen.errors import DeadlineExceededError, TransportError
+from dynagen.runtime import Deadline
+from dynagen.runtime._lean import LeanTransport
+
+LIST_TABLES = {"TableNames": ["payments"]}
+CREDS = ("AKIDTLS", "tls-secret")
+
+
+# -- certificates --------------------------------------------------------------------------------
+
+
+def _cryptography_available() -> bool:
+    try:
+        import cryptography.x509  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _make_cert_cryptography(directory: Path, names: list[str], ips: list[str]) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dynagen test CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    alt: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
+    alt += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
+    public = key.public_key()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+def _make_cert_openssl(directory: Path, names: list[str], ips: list[str]) -> tuple[Path, Path]:
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    san = ",".join([f"DNS:{n}" for n in names] + [f"IP:{ip}" for ip in ips])
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+            "-nodes", "-days", "1", "-subj", "/CN=dynagen test CA",
+            "-addext", f"subjectAltName={san}",
+            "-keyout", str(key_path), "-out", str(cert_path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )  # fmt: skip
+    return cert_path, key_path
+
+
+def make_cert(directory: Path, *, names: list[str], ips: list[str]) -> tuple[Path, Path]:
+    """A self-signed certificate (its own CA) for ``names`` / ``ips``: (cert.pem, key.pem)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    if _cryptography_available():
+        return _make_cert_cryptography(directory, names, ips)
+    if shutil.which("openssl"):
+        return _make_cert_openssl(directory, names, ips)
+    pytest.skip("neither the 'cryptography' package nor the 'openssl' binary is available to make a certificate")
+
+
+# -- an HTTPS server answering DynamoDB JSON -----------------------------------------------------
+
+
+class TLSServer:
+    """HTTPS on 127.0.0.1: counts TCP accepts and failed handshakes, answers every request with JSON."""
+
+    def __init__(self, cert: Path, key: Path, payload: object = LIST_TABLES) -> None:
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.context.load_cert_chain(cert, key)
+        body = json.dumps(payload).encode()
+        self.response = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            f"Content-Length: {len(body)}\r\nx-amz-crc32: {zlib.crc32(body)}\r\nx-amzn-RequestId: tls\r\n\r\n"
+        ).encode() + body
+        self.accepts = 0
+        self.handshake_errors: list[str] = []
+        self.targets: list[str] = []
+        self._lock = threading.Lock()
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self.port = self._sock.getsockname()[1]
+        self.endpoint = f"https://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.accepts += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, raw: socket.socket) -> None:
+        raw.settimeout(10)
+        try:
+            conn = self.context.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError) as exc:
+            with self._lock:
+                self.handshake_errors.append(repr(exc))
+            raw.close()
+            return
+        with conn:
+            buffer = b""
+            while True:
+                try:
+                    while b"\r\n\r\n" not in buffer:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            return
+                        buffer += chunk
+                    head, _, rest = buffer.partition(b"\r\n\r\n")
+                    length = 0
+                    for line in head.split(b"\r\n"):
+                        name, _, value = line.partition(b":")
+                        if name.strip().lower() == b"content-length":
+                            length = int(value)
+                        elif name.strip().lower() == b"x-amz-target":
+                            with self._lock:
+                                self.targets.append(value.strip().decode())
+                    while len(rest) < length:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            return
+                        rest += chunk
+                    buffer = rest[length:]
+                    conn.sendall(self.response)
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No proxy, no CA override from the environment: the test decides.
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR", "AWS_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@pytest.fixture
+def cert(tmp_path: Path) -> tuple[Path, Path]:
+    return make_cert(tmp_path / "good", names=["localhost"], ips=["127.0.0.1"])
+
+
+@pytest.fixture
+def server(cert: tuple[Path, Path]) -> Iterator[TLSServer]:
+    srv = TLSServer(*cert)
+    yield srv
+    srv.close()
+
+
+def _lean(endpoint: str, **kwargs: object) -> LeanTransport:
+    return LeanTransport("us-east-1", endpoint_url=endpoint, credentials=CREDS, **kwargs)  # type: ignore[arg-type]
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float = 2.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not predicate():
+        time.sleep(0.01)
+
+
+# -- verification --------------------------------------------------------------------------------
+
+
+def test_self_signed_certificate_is_refused_by_default(server: TLSServer) -> None:
+    transport = _lean(server.endpoint, connect_timeout=2.0)
+    started = time.monotonic()
+    with pytest.raises(TransportError) as caught:
+        transport.call("ListTables", {})
+    elapsed = time.monotonic() - started
+    message = str(caught.value)
+    assert "CERTIFICATE_VERIFY_FAILED" in message or "certificate verify failed" in message, message
+    assert server.endpoint in message
+    assert isinstance(caught.value.__cause__.__cause__, ssl.SSLCertVerificationError)  # type: ignore[union-attr]
+    # Bounded: at most max_attempts handshakes (no retry storm), a few tens of ms of backoff.
+    _wait_for(lambda: server.accepts >= 1 and len(server.handshake_errors) >= server.accepts)
+    assert 1 <= server.accepts <= transport.retry_policy.max_attempts
+    assert len(server.handshake_errors) == server.accepts, "every handshake failed"
+    assert server.targets == [], "no request was sent over an unverified connection"
+    assert elapsed < 3.0, f"refusing the certificate took {elapsed:.2f} s"
+
+
+def test_ca_bundle_path_makes_it_succeed(server: TLSServer, cert: tuple[Path, Path]) -> None:
+    with _lean(server.endpoint, verify=str(cert[0])) as transport:
+        assert transport.call("ListTables", {}) == LIST_TABLES
+        assert transport.call("ListTables", {}) == LIST_TABLES
+    assert server.targets == ["DynamoDB_20120810.ListTables"] * 2
+    assert server.accepts == 1, "the verified connection is kept alive and reused"
+    assert server.handshake_errors == []
+
+
+def test_ssl_cert_file_is_honoured_with_default_verification(
+    server: TLSServer, cert: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The context is built on first https use with ssl.create_default_context(), which reads
+    # OpenSSL's SSL_CERT_FILE: the way to add a CA without code changes.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))
+    assert _lean(server.endpoint).call("ListTables", {}) == LIST_TABLES
+
+
+def test_ca_bundle_does_not_excuse_a_certificate_for_another_host(tmp_path: Path) -> None:
+    other_cert, other_key = make_cert(tmp_path / "other", names=["dynagen.invalid"], ips=[])
+    srv = TLSServer(other_cert, other_key)
+    try:
+        with pytest.raises(TransportError) as caught:
+            _lean(srv.endpoint, verify=str(other_cert), max_attempts=1).call("ListTables", {})
+        message = str(caught.value)
+        assert "mismatch" in message.lower() or "not valid for" in message.lower(), message
+        assert srv.targets == []
+    finally:
+        srv.close()
+
+
+def test_verification_disabled_succeeds(server: TLSServer) -> None:
+    assert _lean(server.endpoint, verify=False).call("ListTables", {}) == LIST_TABLES
+    assert server.targets == ["DynamoDB_20120810.ListTables"]
+
+
+def test_a_missing_ca_bundle_path_is_an_error_not_unverified(server: TLSServer, tmp_path: Path) -> None:
+    # A CA bundle that does not exist is a configuration error found before any connection is made:
+    # never a silent fallback to the system store or to no verification.
+    with pytest.raises((TransportError, OSError, ValueError)):
+        _lean(server.endpoint, verify=str(tmp_path / "no-such-bundle.pem"), max_attempts=1).call("ListTables", {})
+    _wait_for(lambda: server.accepts > 0, timeout=0.3)  # give a (wrong) connection time to show up
+    assert server.accepts == 0 and server.targets == []
+
+
+# -- connect timeout -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def full_backlog() -> Iterator[tuple[str, int]]:
+    """A listening socket that never accepts, its accept queue filled: further connects hang (SYN dropped)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    address = listener.getsockname()
+    fillers: list[socket.socket] = []
+    try:
+        for _ in range(64):
+            probe = socket.socket()
+            probe.settimeout(0.1)
+            try:
+                probe.connect(address)
+            except TimeoutError:
+                probe.close()
+                break
+            fillers.append(probe)
+        else:
+            pytest.skip("this kernel keeps accepting connections on a full backlog; cannot stall a connect")
+        yield address
+    finally:
+        for sock in fillers:
+            sock.close()
+        listener.close()
+
+
+def test_connect_timeout_fires_within_its_bound() -> None:
+    with full_backlog() as (host, port):
+        transport = _lean(f"http://{host}:{port}", connect_timeout=0.3, max_attempts=1)
+        started = time.monotonic()
+        with pytest.raises(TransportError) as caught:
+            transport.call("GetItem", {"TableName": "t", "Key": {"PK": {"S": "a"}}})
+        elapsed = time.monotonic() - started
+    assert "cannot connect" in str(caught.value), str(caught.value)
+    assert 0.25 <= elapsed < 1.5, f"connect timeout of 0.3 s took {elapsed:.2f} s"
+
+
+def test_connect_timeout_bounds_every_attempt() -> None:
+    with full_backlog() as (host, port):
+        transport = _lean(f"http://{host}:{port}", connect_timeout=0.2, max_attempts=3)
+        started = time.monotonic()
+        with pytest.raises(TransportError):
+            transport.call("GetItem", {"TableName": "t", "Key": {"PK": {"S": "a"}}})
+        elapsed = time.monotonic() - started
+    # 3 attempts x 0.2 s plus two backoffs of at most 25 ms and 50 ms.
+    assert 0.55 <= elapsed < 2.0, f"3 attempts of 0.2 s took {elapsed:.2f} s"
+
+
+def test_deadline_caps_the_connect_timeout() -> None:
+    with full_backlog() as (host, port):
+        transport = _lean(f"http://{host}:{port}", connect_timeout=30.0)
+        deadline = Deadline.from_seconds(0.6, margin=0.1)
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceededError):
+            transport.call("GetItem", {"TableName": "t", "Key": {"PK": {"S": "a"}}}, deadline=deadline)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.5, f"a 30 s connect timeout under a 0.6 s deadline took {elapsed:.2f} s"
+
+
+def test_a_server_that_never_speaks_tls_is_cut_by_the_connect_timeout() -> None:
+    # TCP accepted, no ServerHello ever: the handshake is part of connecting and must be bounded too.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        transport = _lean(f"https://127.0.0.1:{listener.getsockname()[1]}", connect_timeout=0.3, max_attempts=1)
+        started = time.monotonic()
+        with pytest.raises(TransportError) as caught:
+            transport.call("ListTables", {})
+        elapsed = time.monotonic() - started
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    assert "cannot connect" in str(caught.value), str(caught.value)
+    assert 0.25 <= elapsed < 1.5, f"TLS handshake stall with a 0.3 s connect timeout took {elapsed:.2f} s"
