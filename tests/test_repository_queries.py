@@ -391,3 +391,30 @@ def test_bad_enum_values_are_invalid_values_naming_the_field(transport: Transpor
     real = PaymentRepository(transport, table_name=pay_table)
     good = real.create(a_payment(unique("partner-"), "p1", uuid4(), date(2024, 5, 1), status=PaymentStatus.FAILED))
     assert real.get(partner_id=good.partner_id, payment_id="p1").status is PaymentStatus.FAILED
+
+
+def test_key_range_bounds() -> None:
+    """The bounds behind the DynamoDB Local tests above, including the edges of the code-point space."""
+    from dynagen.runtime import SortCondition, key_range
+    from dynagen.runtime._repository import _following, _preceding
+
+    top = "\U0010ffff"
+    assert _following("a#") == "a$" and _following("a\ud7ff") == "a\ue000" and _following("a" + top) == "b"
+    assert _preceding("a#") == 'a"' + top and _preceding("a\ue000") == "a\ud7ff" + top and _preceding("a\x00") == "a"
+
+    def sort(**kw: Any) -> SortCondition | None:
+        got = key_range("SK", kw.pop("prefix", "P#"), field="d", encode=lambda v: str(v), **kw)
+        return None if got is None else got[1]
+
+    s = SortCondition
+    assert sort() == s.begins_with({"S": "P#"}) and sort(prefix="") is None
+    assert sort(eq="a", tail="#", more=True) == s.begins_with({"S": "P#a#"})
+    assert sort(eq="a") == s.eq({"S": "P#a"})
+    assert sort(gt="a", tail="#", more=True) == s.between({"S": "P#a$"}, {"S": "P#" + top})
+    assert sort(gt="a") == s.between({"S": "P#a\x00"}, {"S": "P#" + top})
+    assert sort(gt="a", prefix="") == s.gt({"S": "a"})
+    assert sort(lt="b", prefix="", tail="#", more=True) == s.lt({"S": "b#"})
+    assert sort(lt="b", tail="#", more=True) == s.between({"S": "P#"}, {"S": 'P#b"' + top})
+    assert sort(le="b", tail="#", more=True) == s.between({"S": "P#"}, {"S": "P#b#" + top})
+    assert sort(ge="a", le="b") == s.between({"S": "P#a"}, {"S": "P#b"})
+    assert sort(begins_with="20") == s.begins_with({"S": "P#20"})
