@@ -20,6 +20,11 @@ BAD = {
     "unclosed flow": ("dynagen: 1\nmodels: [\n", ["s.yaml:3:1: YAML syntax error: expected the node content"]),
     "bad indentation": ("dynagen: 1\nmodels:\n  A: 1\n B: 2\n", ["s.yaml:4:2: YAML syntax error:"]),
     "tab": ("dynagen: 1\n\tmodels: {}\n", ["s.yaml:2:1: YAML syntax error:"]),
+    "control character": (
+        "dynagen: 1\nmodels:\n  A\x1f: {}\n",
+        ["s.yaml:3:4: YAML syntax error: unacceptable character #x001f: special characters are not allowed"],
+    ),
+    "NUL": ("dynagen: 1\x00\n", ["s.yaml:1:11: YAML syntax error: unacceptable character #x0000"]),
     "duplicate key": ("dynagen: 1\ndynagen: 2\n", ["s.yaml:2:1: duplicate key 'dynagen'"]),
 }
 

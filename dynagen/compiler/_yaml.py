@@ -101,6 +101,11 @@ def load_yaml(text: str, path: str, diags: Diagnostics, *, allow_aliases: bool =
             return root
     try:
         return _load(text, path, diags, allow_aliases, yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: it has no mark, only an offset
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        diags.error(path, line, col, f"YAML syntax error: unacceptable character #x{exc.character:04x}: {exc.reason}")
+        return None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
