@@ -162,7 +162,7 @@ class LeanTransport:
                 if exc.timeout and capped:
                     raise DeadlineExceededError("deadline reached while connecting", operation=operation) from exc
                 error: DynagenError = TransportError(str(exc))
-                retryable, cause = True, exc
+                retryable, cause = exc.retryable, exc
             except NoResponseError as exc:
                 if exc.timeout and capped:
                     raise DeadlineExceededError(

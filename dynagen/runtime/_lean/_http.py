@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from dynagen.errors import InvalidValueError
+
 if TYPE_CHECKING:
     import ssl
 
@@ -32,11 +34,21 @@ __all__ = ["ConnectionPool", "NoResponseError", "NotSentError", "Proxy", "Respon
 
 
 class NotSentError(Exception):
-    """The request surely did not reach the server; ``timeout`` tells a connect timeout apart."""
+    """The request surely did not reach the server; ``timeout`` tells a connect timeout apart.
 
-    def __init__(self, message: str, *, timeout: bool = False) -> None:
+    ``retryable`` is False when another attempt cannot succeed (a certificate that does not verify).
+    """
+
+    def __init__(self, message: str, *, timeout: bool = False, retryable: bool = True) -> None:
         super().__init__(message)
         self.timeout = timeout
+        self.retryable = retryable
+
+
+def _certificate_refused(exc: BaseException) -> bool:
+    import ssl  # already loaded: only https connections get here
+
+    return isinstance(exc, ssl.SSLCertVerificationError)
 
 
 class NoResponseError(Exception):
@@ -149,6 +161,8 @@ class ConnectionPool:
     ) -> None:
         if max_size < 1:
             raise ValueError("max_pool_connections must be >= 1")
+        if isinstance(verify, str) and not os.path.isfile(verify):
+            raise InvalidValueError("verify", f"CA bundle {verify!r} is not a file")
         self.endpoint = endpoint
         self.max_size = max_size
         self.proxy = proxy
@@ -202,7 +216,9 @@ class ConnectionPool:
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
             raise NotSentError(
-                f"cannot connect to {endpoint.url}: {exc!r}", timeout=isinstance(exc, TimeoutError)
+                f"cannot connect to {endpoint.url}: {exc!r}",
+                timeout=isinstance(exc, TimeoutError),
+                retryable=not (endpoint.secure and _certificate_refused(exc)),
             ) from exc
         if conn.sock is not None:
             # Requests are small and latency-bound: do not let Nagle hold back the body.
