@@ -21,9 +21,12 @@ from dynagen.runtime import (
     decode_error,
     decode_stream_record,
     dump_json,
+    enc_date,
     enc_decimal,
     enc_float,
     enc_int,
+    enc_uuid,
+    enum_error,
     format_datetime,
     format_epoch,
     key_error,
@@ -34,7 +37,6 @@ from dynagen.runtime import (
     parse_epoch,
     split_key,
 )
-from dynagen.runtime._repository import enum_error
 
 __all__ = [
     "Address",
@@ -309,7 +311,7 @@ class Customer:
         """The primary key of the item with these key fields."""
         return {
             "PK": {"S": "PARTNER#" + key_part(partner_id, "partner_id")},
-            "SK": {"S": "CUSTOMER#" + str(customer_id)},
+            "SK": {"S": "CUSTOMER#" + enc_uuid(customer_id, "customer_id")},
         }
 
     def key(self) -> dict[str, AttributeValue]:
@@ -335,10 +337,10 @@ class Customer:
         """This Customer in DynamoDB's wire format."""
         item: dict[str, AttributeValue] = {
             "PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id")},
-            "SK": {"S": "CUSTOMER#" + str(self.customer_id)},
+            "SK": {"S": "CUSTOMER#" + enc_uuid(self.customer_id, "customer_id")},
             "entity": {"S": "CUSTOMER"},
             "partnerId": {"S": key_part(self.partner_id, "partner_id")},
-            "customerId": {"S": str(self.customer_id)},
+            "customerId": {"S": enc_uuid(self.customer_id, "customer_id")},
             "email": {"S": self.email},
             "name": {"S": self.name},
             "marketingOptIn": {"BOOL": self.marketing_opt_in},
@@ -423,7 +425,7 @@ class CustomerRepository(Repository[Customer]):
         from_item=Customer.from_item,
         encoders={
             "partner_id": lambda v: {"S": v},
-            "customer_id": lambda v: {"S": str(v)},
+            "customer_id": lambda v: {"S": enc_uuid(v, "customer_id")},
             "email": lambda v: {"S": v},
             "name": lambda v: {"S": v},
             "address": lambda v: {"M": v.to_item()},
@@ -594,18 +596,18 @@ class Payment:
             item: dict[str, AttributeValue] = {
                 "PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id")},
                 "SK": {"S": "PAYMENT#" + key_part(self.payment_id, "payment_id")},
-                "GSI1PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id") + "#CUSTOMER#" + str(self.customer_id)},
-                "GSI1SK": {"S": "PAYMENT#" + self.created_on.isoformat() + "#" + key_part(self.payment_id, "payment_id")},
+                "GSI1PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id") + "#CUSTOMER#" + enc_uuid(self.customer_id, "customer_id")},
+                "GSI1SK": {"S": "PAYMENT#" + enc_date(self.created_on, "created_on") + "#" + key_part(self.payment_id, "payment_id")},
                 "GSI2PK": {"S": "STATUS#" + self.status.value},
-                "GSI2SK": {"S": self.created_on.isoformat() + "#" + key_part(self.partner_id, "partner_id") + "#" + key_part(self.payment_id, "payment_id")},
+                "GSI2SK": {"S": enc_date(self.created_on, "created_on") + "#" + key_part(self.partner_id, "partner_id") + "#" + key_part(self.payment_id, "payment_id")},
                 "entity": {"S": "PAYMENT"},
                 "partnerId": {"S": key_part(self.partner_id, "partner_id")},
                 "paymentId": {"S": key_part(self.payment_id, "payment_id")},
-                "customerId": {"S": str(self.customer_id)},
+                "customerId": {"S": enc_uuid(self.customer_id, "customer_id")},
                 "amount": {"N": enc_decimal(self.amount, "amount")},
                 "currency": {"S": self.currency.value},
                 "status": {"S": self.status.value},
-                "createdOn": {"S": self.created_on.isoformat()},
+                "createdOn": {"S": enc_date(self.created_on, "created_on")},
                 "refundedAmount": {"N": enc_decimal(self.refunded_amount, "refunded_amount")},
                 "lineItems": {"L": [{"M": e0.to_item()} for e0 in self.line_items]},
                 "attempts": {"N": enc_int(self.attempts, "attempts")},
@@ -743,11 +745,11 @@ class PaymentRepository(Repository[Payment]):
         encoders={
             "partner_id": lambda v: {"S": v},
             "payment_id": lambda v: {"S": v},
-            "customer_id": lambda v: {"S": str(v)},
+            "customer_id": lambda v: {"S": enc_uuid(v, "customer_id")},
             "amount": lambda v: {"N": enc_decimal(v, "amount")},
             "currency": lambda v: {"S": v.value},
             "status": lambda v: {"S": v.value},
-            "created_on": lambda v: {"S": v.isoformat()},
+            "created_on": lambda v: {"S": enc_date(v, "created_on")},
             "captured_amount": lambda v: {"N": enc_decimal(v, "captured_amount")},
             "refunded_amount": lambda v: {"N": enc_decimal(v, "refunded_amount")},
             "line_items": lambda v: {"L": [{"M": e0.to_item()} for e0 in v]},
@@ -848,12 +850,12 @@ class PaymentRepository(Repository[Payment]):
         """A customer's payments, newest business day first, optionally within a date range."""
         return self._query(
             index="GSI1",
-            partition=("GSI1PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id") + "#CUSTOMER#" + str(customer_id)}),
+            partition=("GSI1PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id") + "#CUSTOMER#" + enc_uuid(customer_id, "customer_id")}),
             sort=key_range(
                 "GSI1SK",
                 "PAYMENT#",
                 field="created_on",
-                encode=lambda v: v.isoformat(),
+                encode=lambda v: enc_date(v, "created_on"),
                 tail="#",
                 more=True,
                 eq=created_on_eq,
@@ -930,7 +932,7 @@ class PaymentRepository(Repository[Payment]):
                 "GSI2SK",
                 "",
                 field="created_on",
-                encode=lambda v: v.isoformat(),
+                encode=lambda v: enc_date(v, "created_on"),
                 tail="#",
                 more=True,
                 eq=created_on_eq,

@@ -105,6 +105,41 @@ def test_wrong_types_are_refused_on_create_and_put(
     refused(wire, field_name, repo.create, model, if_not_exists=True)
 
 
+@pytest.mark.parametrize(
+    ("model", "field_name", "message"),
+    [
+        # str(None) would have written the key "CUSTOMER#None" and customerId "None".
+        (a_customer(customer_id=None), "customer_id", "expected UUID, got NoneType"),
+        (a_customer(customer_id=str(uuid4())), "customer_id", "expected UUID, got str"),
+        (a_payment(customer_id=None), "customer_id", "expected UUID, got NoneType"),
+        (a_payment(created_on=None), "created_on", "expected date, got NoneType"),
+        (a_payment(created_on="2024-05-01"), "created_on", "expected date, got str"),
+        # A datetime is a date subclass: its time would be written into a date key.
+        (a_payment(created_on=datetime(2024, 5, 1, 10, tzinfo=UTC)), "created_on", "expected date, got datetime"),
+        (a_payment(currency="EUR"), "currency", "use Currency('EUR')"),
+        (a_payment(status="bogus"), "status", "expected a PaymentStatus, one of"),
+    ],
+    ids=["none-uuid", "str-uuid", "none-uuid-in-index-key", "none-date", "str-date", "datetime-date", "str-enum", "bad-enum"],
+)
+def test_uuid_date_and_enum_fields_and_key_parts_are_checked(
+    wire: NoRequests, model: Customer | Payment, field_name: str, message: str
+) -> None:
+    repo: CustomerRepository | PaymentRepository = (
+        CustomerRepository(wire) if isinstance(model, Customer) else PaymentRepository(wire)
+    )
+    error = refused(wire, field_name, repo.create, model)  # type: ignore[arg-type]
+    assert message in str(error)
+    refused(wire, field_name, repo.put, model)  # type: ignore[arg-type]
+
+
+def test_uuid_key_arguments_are_checked(wire: NoRequests) -> None:
+    repo = CustomerRepository(wire)
+    for bad in (None, "", "not-a-uuid-object"):
+        error = refused(wire, "customer_id", repo.get, partner_id="partner-1", customer_id=bad)
+        assert "expected UUID" in str(error)
+        refused(wire, "customer_id", repo.delete, partner_id="partner-1", customer_id=bad)
+
+
 def test_wrong_types_inside_nested_records_name_the_top_field(wire: NoRequests) -> None:
     repo = PaymentRepository(wire)
     bad_line = LineItem(sku=7, quantity=1, unit_price=Decimal("1"))  # type: ignore[arg-type]

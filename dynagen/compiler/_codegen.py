@@ -165,7 +165,6 @@ class ModuleView:
     entities: list[EntitiesView]
     imports: list[str]
     runtime_imports: list[str]
-    private_imports: list[str]
     all_names: list[str]
     type_checking: list[str]
 
@@ -221,9 +220,9 @@ def _encode(t: FieldType, v: str, name: str, imp: Imports, depth: int = 0) -> st
             return f'{{"N": {imp.rt("format_epoch")}({v}, {n})}}'
         return f'{{"S": {imp.rt("format_datetime")}({v}, {n})}}'
     if k == "date":
-        return f'{{"S": {v}.isoformat()}}'
+        return f'{{"S": {imp.rt("enc_date")}({v}, {n})}}'
     if k == "uuid":
-        return f'{{"S": str({v})}}'
+        return f'{{"S": {imp.rt("enc_uuid")}({v}, {n})}}'
     if k == "enum":
         return f'{{"S": {v}.value}}'
     if k == "json":
@@ -305,9 +304,9 @@ def _key_text(f: Field, v: str, imp: Imports) -> str:
     if k == "decimal":
         return f"{imp.rt('enc_decimal')}({v}, {n})"
     if k == "uuid":
-        return f"str({v})"
+        return f"{imp.rt('enc_uuid')}({v}, {n})"
     if k == "date":
-        return f"{v}.isoformat()"
+        return f"{imp.rt('enc_date')}({v}, {n})"
     if k == "datetime":
         return f"{imp.rt('format_datetime')}({v}, {n})"
     return f"{v}.value"  # enum
@@ -431,8 +430,8 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
         imp.rt("key_range")
     if bound:
         imp.rt("Condition")
-    # Not exported by dynagen.runtime (yet): imported from its module, inside the runtime package.
-    private = ["from dynagen.runtime._repository import enum_error"] if any(m.enum_checks for m in models) else []
+    if any(m.enum_checks for m in models):
+        imp.rt("enum_error")
     names = [e.name for e in module.enums]
     for m in models:
         names.append(m.name)
@@ -453,7 +452,7 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
     return ModuleView(
         header=header, doc=f"Typed DynamoDB access generated from {module.source}.", enums=list(module.enums),
         models=models, tables=[(k, _pretty(v)) for k, v in sorted(tables.items())], entities=entities,
-        imports=imp.lines(), runtime_imports=sorted(imp.runtime), private_imports=private, all_names=sorted(names),
+        imports=imp.lines(), runtime_imports=sorted(imp.runtime), all_names=sorted(names),
         type_checking=[],
     )  # fmt: skip
 

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 from dynagen.runtime._codec import (
     decode_error,
     dump_json,
+    enc_date,
     enc_decimal,
     enc_float,
     enc_int,
+    enc_uuid,
     format_datetime,
     format_epoch,
     from_wire,
@@ -28,7 +30,7 @@ from dynagen.runtime._cursor import Cursor, decode_cursor, encode_cursor
 from dynagen.runtime._deadline import DEFAULT_MARGIN, Deadline
 from dynagen.runtime._expressions import Condition, Field, SortCondition, Update
 from dynagen.runtime._ops import Page, create_table, delete_table, ensure_table
-from dynagen.runtime._repository import ModelInfo, Repository, key_range, utc_now
+from dynagen.runtime._repository import ModelInfo, Repository, enum_error, key_range, utc_now
 from dynagen.runtime._transport import BotocoreTransport, Transport, as_transport
 from dynagen.runtime._types import AttributeValue
 
@@ -238,11 +240,14 @@ __all__ = [
     "delete_table",
     "detect_lambda",
     "dump_json",
+    "enc_date",
     "enc_decimal",
     "enc_float",
     "enc_int",
+    "enc_uuid",
     "encode_cursor",
     "ensure_table",
+    "enum_error",
     "format_datetime",
     "format_epoch",
     "from_wire",

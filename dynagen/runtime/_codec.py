@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import json
 import math
+import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,9 +21,11 @@ from dynagen.runtime._types import AttributeValue
 __all__ = [
     "decode_error",
     "dump_json",
+    "enc_date",
     "enc_decimal",
     "enc_float",
     "enc_int",
+    "enc_uuid",
     "format_datetime",
     "format_epoch",
     "from_wire",
@@ -53,6 +56,22 @@ def key_part(value: object, field: str) -> str:
     if not value:
         raise InvalidValueError(field, "key part must not be empty")
     return value
+
+
+def enc_uuid(value: object, field: str) -> str:
+    """The text of a UUID (``str()`` alone would write ``"None"`` for a missing one)."""
+    # A UUID instance means the uuid module is loaded: no import (and its ~3 ms) on the runtime's account.
+    uuid = sys.modules.get("uuid")
+    if uuid is None or not isinstance(value, uuid.UUID):
+        raise InvalidValueError(field, f"expected UUID, got {type(value).__name__}")
+    return str(value)
+
+
+def enc_date(value: object, field: str) -> str:
+    """ISO 8601 ``YYYY-MM-DD``; a datetime is refused (its time and zone would be written or lost)."""
+    if type(value) is not date and (not isinstance(value, date) or isinstance(value, datetime)):
+        raise InvalidValueError(field, f"expected date, got {type(value).__name__}")
+    return value.isoformat()
 
 
 def enc_int(value: object, field: str) -> str:
