@@ -91,14 +91,17 @@ CASES: list[tuple[str, str, list[str]]] = [
         "key template on a missing and a non-scalar field",
         "dynagen: 1\ntables:\n  ttt: {partition_key: PK}\nmodels:\n  A:\n    table: ttt\n"
         '    keys: {PK: "A#{nope}#{tags}"}\n    fields: {tags: list<string>}\n',
-        ["key template PK uses {nope}, which is not a field", "tags (list) cannot be part of key PK"],
+        [  # both at the template's own line:col, not the model's
+            "s.yaml:7:16: A: key template PK uses {nope}, which is not a field",
+            "s.yaml:7:16: A: tags (list) cannot be part of key PK",
+        ],
     ),
     (
         "keys and indexes on undeclared attributes",
         "dynagen: 1\ntables:\n  ttt: {partition_key: PK}\nmodels:\n  A:\n    table: ttt\n"
         '    keys: {PK: "A#{a}", GSIX: "{a}"}\n    fields: {a: string}\n'
         "    access_patterns:\n      by_x: {index: GSIX}\n",
-        ["'GSIX' is not a key of table 'ttt'", "table 'ttt' has no index 'GSIX'"],
+        ["s.yaml:7:31: A: 'GSIX' is not a key of table 'ttt'", "s.yaml:10:13: A.by_x: table 'ttt' has no index 'GSIX'"],
     ),
     (
         "roles on the wrong type",

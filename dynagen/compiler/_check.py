@@ -208,13 +208,14 @@ def _keys(model: Model, ctx: _Ctx) -> Model:
     resolved: list[KeyAttr] = []
     defined = {k.attribute for k in model.keys}
     for key in model.keys:
+        at = key.loc if key.loc.line else model.loc  # the template's own line:col
         if key.attribute not in key_types:
-            ctx.error(model.loc, f"{model.name}: {key.attribute!r} is not a key of table {table.id!r} "
-                                 f"(its keys: {', '.join(key_types)}){did_you_mean(key.attribute, tuple(key_types))}")  # fmt: skip
+            ctx.error(at, f"{model.name}: {key.attribute!r} is not a key of table {table.id!r} "
+                      f"(its keys: {', '.join(key_types)}){did_you_mean(key.attribute, tuple(key_types))}")  # fmt: skip
             continue
         if key.attribute in by_attr:
-            ctx.error(model.loc, f"{model.name}: key {key.attribute!r} is also a field's attribute; drop the template "
-                                 "or rename the field's attribute")  # fmt: skip
+            ctx.error(at, f"{model.name}: key {key.attribute!r} is also a field's attribute; drop the template "
+                      "or rename the field's attribute")  # fmt: skip
             continue
         key_type = key_types[key.attribute]
         ok = True
@@ -222,19 +223,19 @@ def _keys(model: Model, ctx: _Ctx) -> Model:
             f = model.field(name)
             if f is None:
                 choices = tuple(x.name for x in model.fields)
-                ctx.error(model.loc, f"{model.name}: key template {key.attribute} uses {{{name}}}, which is not a "
-                                     f"field{did_you_mean(name, choices)}")  # fmt: skip
+                ctx.error(at, f"{model.name}: key template {key.attribute} uses {{{name}}}, which is not a "
+                          f"field{did_you_mean(name, choices)}")  # fmt: skip
                 ok = False
             elif f.type.kind not in _KEY_FIELD_KINDS or f.type.epoch:
-                ctx.error(f.loc, f"{model.name}: {name} ({f.type.kind}) cannot be part of key {key.attribute}; key "
-                                 f"parts are {', '.join(_KEY_FIELD_KINDS)}")  # fmt: skip
+                ctx.error(at, f"{model.name}: {name} ({f.type.kind}) cannot be part of key {key.attribute}; key "
+                          f"parts are {', '.join(_KEY_FIELD_KINDS)}")  # fmt: skip
                 ok = False
             elif key.attribute in primary and f.optional:
-                ctx.error(f.loc, f"{model.name}: {name} is part of the primary key {key.attribute}, so it cannot be "
-                                 "optional")  # fmt: skip
+                ctx.error(at, f"{model.name}: {name} is part of the primary key {key.attribute}, so it cannot be "
+                          "optional")  # fmt: skip
                 ok = False
             elif f.role == "version":
-                ctx.error(f.loc, f"{model.name}: the version field cannot be part of a key")
+                ctx.error(at, f"{model.name}: the version field cannot be part of a key")
                 ok = False
         if key_type != "S":
             direct = model.field(key.direct_field or "")
@@ -243,8 +244,8 @@ def _keys(model: Model, ctx: _Ctx) -> Model:
                 or (key_type == "B" and direct.type.kind == "bytes")
             )
             if not fits:
-                ctx.error(model.loc, f"{model.name}: key {key.attribute} has type {key_type}, so its template must be "
-                                     "a single {field} of a matching type")  # fmt: skip
+                ctx.error(at, f"{model.name}: key {key.attribute} has type {key_type}, so its template must be "
+                          "a single {field} of a matching type")  # fmt: skip
                 ok = False
         if ok:
             resolved.append(dataclasses.replace(key, type=key_type))

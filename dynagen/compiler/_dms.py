@@ -48,8 +48,9 @@ def load_dms(root: Node, r: Reader, source: str, module_name: str) -> Module | N
         return None
     tables: dict[str, Table] = {}
     models: list[Model] = []
+    names: dict[str, Node] = {}  # model name -> its first name node
     for item in r.sequence(top["models"], "models") or []:
-        model = _model(item, r, tables)
+        model = _model(item, r, tables, names)
         if model is not None:
             models.append(model)
     return Module(source, module_name, "dms", tuple(tables.values()), tuple(models))
@@ -67,7 +68,7 @@ def _key(node: Node, r: Reader, what: str) -> tuple[str, KeyType] | None:
     return (name, cast(KeyType, kind)) if name and kind else None
 
 
-def _model(node: Node, r: Reader, tables: dict[str, Table]) -> Model | None:
+def _model(node: Node, r: Reader, tables: dict[str, Table], names: dict[str, Node]) -> Model | None:
     spec = r.mapping(node, "a model", MODEL_KEYS)
     if spec is None:
         return None
@@ -81,6 +82,11 @@ def _model(node: Node, r: Reader, tables: dict[str, Table]) -> Model | None:
     if not is_class_name(name):
         r.error(spec["name"], f"model name {name!r} must be a CapitalizedName (letters and digits)")
         return None
+    # A second model of the same name is read for its own errors, then dropped: no clash cascade.
+    first = names.setdefault(name, spec["name"])
+    duplicate = first is not spec["name"]
+    if duplicate:
+        r.error(spec["name"], f"duplicate model name {name!r} (first at {first.line}:{first.col})")
     table_spec = r.mapping(spec["table"], "table", TABLE_KEYS) or {}
     table_name = r.string(table_spec["name"], "table name") if "name" in table_spec else None
     if "name" not in table_spec:
@@ -111,11 +117,13 @@ def _model(node: Node, r: Reader, tables: dict[str, Table]) -> Model | None:
             r.error(keys[what], f"model {name}: key attribute {key[0]!r} is not declared in attributes")
 
     indexes: list[Index] = []
-    for index_node in r.sequence(spec["indexes"], "indexes") or [] if "indexes" in spec else []:
+    index_nodes = (r.sequence(spec["indexes"], "indexes") or []) if "indexes" in spec else []
+    for index_node in index_nodes:
         index = _index(index_node, r, name, by_attr, pk)
         if index is not None:
             indexes.append(index)
-    if pk is None or table_name is None:
+    _check_index_roles(spec["attributes"], index_nodes, indexes, r, name)
+    if pk is None or table_name is None or duplicate:
         return None
     ttl = next((f.attribute for f in fields if f.role == "ttl"), None)
     table = Table(
@@ -141,6 +149,38 @@ def _model(node: Node, r: Reader, tables: dict[str, Table]) -> Model | None:
                  loc=r.loc(node))  # fmt: skip
 
 
+def _check_index_roles(attributes: Node, index_nodes: list[Node], indexes: list[Index], r: Reader, model: str) -> None:
+    """``index_pk:<index>`` / ``index_sk:<index>`` name an index of ``indexes[]`` whose key is that attribute."""
+    declared = [n.value["name"].value for n in index_nodes
+                if n.is_map and "name" in n.value and isinstance(n.value["name"].value, str)]  # fmt: skip
+    by_name = {i.name: i for i in indexes}
+    for attr_node in attributes.value if attributes.is_list else ():
+        if not attr_node.is_map or not isinstance(attr_node.value.get("attribute"), Node):
+            continue
+        attribute, roles = attr_node.value["attribute"].value, attr_node.value.get("roles")
+        if roles is None or not roles.is_list:
+            continue
+        for role_node in roles.value:
+            role = role_node.value
+            if not isinstance(role, str) or not role.startswith(("index_pk:", "index_sk:")):
+                continue
+            kind, _, index_name = role.partition(":")
+            if index_name not in declared:
+                known = f"; its indexes: {', '.join(declared)}" if declared else "; it declares no indexes"
+                hint = did_you_mean(index_name, tuple(declared))
+                r.error(role_node, f"{model}.{attribute}: role {role!r} names no index of this model{hint or known}")
+                continue
+            index = by_name.get(index_name)
+            if index is None:  # declared but invalid: already reported
+                continue
+            key, what = (index.partition_key, "partition") if kind == "index_pk" else (index.sort_key, "sort")
+            if key is None:
+                r.error(role_node, f"{model}.{attribute}: role {role!r}, but index {index_name} has no sort key")
+            elif key != attribute:
+                r.error(role_node, f"{model}.{attribute}: role {role!r}, but the {what} key of index {index_name} "
+                                   f"is {key!r}")  # fmt: skip
+
+
 def _attribute(node: Node, r: Reader, model: str, convention: str | None) -> Field | None:
     spec = r.mapping(node, "an attribute", ATTR_KEYS)
     if spec is None:
@@ -149,7 +189,11 @@ def _attribute(node: Node, r: Reader, model: str, convention: str | None) -> Fie
         r.error(node, "attribute needs 'attribute' and 'type'")
         return None
     attribute = r.string(spec["attribute"], "attribute")
-    dtype = r.choice(spec["type"], "type", TYPES)
+    if spec["type"].value is None:  # YAML reads a bare NULL (and Null, null, ~) as null, not as the DMS type
+        r.error(spec["type"], 'type must be a string, got null (for the DMS NULL type write it quoted: "NULL")')
+        dtype = None
+    else:
+        dtype = r.choice(spec["type"], "type", TYPES)
     if attribute is None or dtype is None:
         return None
     where = f"{model}.{attribute}"
@@ -170,7 +214,7 @@ def _attribute(node: Node, r: Reader, model: str, convention: str | None) -> Fie
     role = None
     for role_name in roles or []:
         if role_name.startswith(("index_pk:", "index_sk:")):
-            continue  # informative in DMS; dynagen derives index membership from indexes[]
+            continue  # index membership comes from indexes[]; these are checked against it by the model
         if role_name not in ROLES:
             r.error(spec["roles"], f"{where}: unknown role {role_name!r}; roles are {', '.join(ROLES)}")
         elif role_name in ("created_at", "updated_at", "version", "ttl"):

@@ -75,6 +75,7 @@ class KeyAttr:
     attribute: str
     type: KeyType
     template: tuple[str | Placeholder, ...]
+    loc: Loc = Loc("", 0, 0)  # the template's own position; unset for a key that is a field itself
 
     @property
     def fields(self) -> tuple[str, ...]:

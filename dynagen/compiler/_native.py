@@ -68,6 +68,8 @@ def load_native(root: Node, r: Reader, source: str, default_module: str) -> Modu
         if not is_identifier(name) or name != name.lower():
             r.error(top["module"], f"module {name!r} must be a lower-case Python identifier")
         module_name = name
+    if "doc" in top:
+        r.string(top["doc"], "doc", non_empty=False)
     naming = "camelCase"
     if "naming" in top:
         naming = r.choice(top["naming"], "naming", ("camelCase", "snake_case")) or naming
@@ -92,11 +94,11 @@ def _enums(node: Node, r: Reader) -> list[EnumDef]:
         values_node = spec
         if spec.is_map:
             fields = r.mapping(spec, f"enum {name}", ENUM_KEYS) or {}
+            doc = (r.string(fields["doc"], "doc", non_empty=False) or "") if "doc" in fields else ""
             if "values" not in fields:
                 r.error(spec, f"enum {name} needs 'values'")
                 continue
             values_node = fields["values"]
-            doc = r.string(fields["doc"], "doc", non_empty=False) or "" if "doc" in fields else ""
         values = r.strings(values_node, f"values of enum {name}")
         if values is None:
             continue
@@ -165,6 +167,8 @@ def _tables(node: Node, r: Reader, projected: list[_Projected]) -> dict[str, Tab
         spec = r.mapping(spec_node, f"table {table_id}", TABLE_KEYS)
         if spec is None:
             continue
+        if "doc" in spec:  # free text for readers of the schema; not carried into the code
+            r.string(spec["doc"], "doc", non_empty=False)
         name = r.string(spec["name"], "table name") if "name" in spec else table_id
         if name is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{3,255}", name):
             r.error(spec.get("name", spec_node), f"table name {name!r} must be 3-255 characters of A-Z a-z 0-9 _ . -")
@@ -239,6 +243,9 @@ def _index(name: str, node: Node, r: Reader, billing: str, table_pk: tuple[str, 
         p = spec["projection"]
         if p.is_list:
             projection, include = "INCLUDE", tuple(r.strings(p, "projection") or ())
+            if not p.value:  # DynamoDB refuses an INCLUDE without attributes; keys_only is what it would mean
+                r.error(p, f"index {name}: an INCLUDE projection needs at least one attribute; "
+                           "for only the keys write 'projection: keys_only'")  # fmt: skip
         else:
             choice = r.choice(p, "projection", ("all", "keys_only"), fold=True)
             projection = "KEYS_ONLY" if choice == "keys_only" else "ALL"
@@ -326,8 +333,10 @@ def _fields(node: Node | None, r: Reader, model: str, known: set[str], enums: se
             r.error(pos, f"field name {name!r} must be a snake_case Python identifier")
             continue
         spec: dict[str, Node] = {"type": spec_node} if isinstance(spec_node.value, str) else {}
+        doc = ""
         if not spec:
             spec = r.mapping(spec_node, f"field {model}.{name}", FIELD_KEYS) or {}
+            doc = (r.string(spec["doc"], "doc", non_empty=False) or "") if "doc" in spec else ""
             if "type" not in spec:
                 r.error(spec_node, f"field {model}.{name} needs a 'type'")
                 continue
@@ -346,7 +355,6 @@ def _fields(node: Node | None, r: Reader, model: str, known: set[str], enums: se
         if "optional" in spec:
             optional = bool(r.boolean(spec["optional"], "optional"))
         omit_empty = bool(r.boolean(spec["omit_empty"], "omit_empty")) if "omit_empty" in spec else False
-        doc = (r.string(spec["doc"], "doc", non_empty=False) or "") if "doc" in spec else ""
         role = r.choice(spec["role"], "role", ROLES) if "role" in spec else None
         has_default = "default" in spec
         default = spec["default"].plain() if has_default else None
@@ -401,7 +409,7 @@ def _keys(node: Node, r: Reader, model: str) -> tuple[KeyAttr, ...]:
         if isinstance(template, str):
             r.error(value, f"model {model}, key {attribute}: {template}")
             continue
-        out.append(KeyAttr(attribute, "S", template))
+        out.append(KeyAttr(attribute, "S", template, r.loc(value)))
     return tuple(out)
 
 
