@@ -12,22 +12,24 @@
     ├── UnprocessedItemsError     a batch still had unprocessed keys/items after its bounded retries
     │   └── BatchInterruptedError another error (timeout, connection, service) stopped a batch part-way;
     │                             ``.completed`` / ``.unprocessed`` as above, the error is ``__cause__``
-    ├── ServiceError              an AWS error without a better mapping (lean transport);
+    ├── ServiceError              an AWS error without a better mapping (either transport);
     │   │                         ``.code``, ``.message``, ``.status``, ``.retryable``
     │   └── ThrottlingError       throttled after the retries ran out
     ├── TransportError            the request could not be sent or its response not read
     ├── UnknownPartnerError       the multi-account resolver has no such partner (also a LookupError)
     └── AssumeRoleError           STS AssumeRole failed for a partner (names partner and role, never secrets)
 
-On the botocore transport an SDK error with no better mapping is re-raised unchanged.
+Both transports raise these for the same events; on the botocore transport, botocore's exception is
+the ``__cause__``. Other SDK errors (parameter validation, missing credentials) are re-raised unchanged.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from dynagen._record import Record, init
 
 __all__ = [
     "AssumeRoleError",
@@ -54,14 +56,32 @@ class DynagenError(Exception):
     """Base class of every error dynagen raises on purpose."""
 
 
-@dataclass(frozen=True, order=True)
-class Diagnostic:
-    """One schema problem at a place in a file (lines and columns count from 1)."""
+class Diagnostic(Record):
+    """One schema problem at a place in a file (lines and columns count from 1); sorts by place."""
 
+    __slots__ = ("path", "line", "col", "message")  # noqa: RUF023 - the fields' order is the sort order
     path: str
     line: int
     col: int
     message: str
+
+    def __init__(self, path: str, line: int, col: int, message: str) -> None:
+        init(self, "path", path)
+        init(self, "line", line)
+        init(self, "col", col)
+        init(self, "message", message)
+
+    def __lt__(self, other: Diagnostic) -> bool:
+        return self._fields() < other._fields()
+
+    def __le__(self, other: Diagnostic) -> bool:
+        return self._fields() <= other._fields()
+
+    def __gt__(self, other: Diagnostic) -> bool:
+        return self._fields() > other._fields()
+
+    def __ge__(self, other: Diagnostic) -> bool:
+        return self._fields() >= other._fields()
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: {self.message}"
@@ -105,13 +125,18 @@ class VersionConflictError(ConditionFailedError):
     """Optimistic locking failed: the stored item's version is not the one the caller had."""
 
 
-@dataclass(frozen=True)
-class CancellationReason:
+class CancellationReason(Record):
     """Why one action of a cancelled transaction failed (``code`` is ``"None"`` for actions that were fine)."""
 
+    __slots__ = ("code", "message", "item")  # noqa: RUF023 - the fields' order
     code: str
-    message: str = ""
-    item: Mapping[str, Any] | None = None
+    message: str
+    item: Mapping[str, Any] | None
+
+    def __init__(self, code: str, message: str = "", item: Mapping[str, Any] | None = None) -> None:
+        init(self, "code", code)
+        init(self, "message", message)
+        init(self, "item", item)
 
 
 class TransactionCanceledError(DynagenError):

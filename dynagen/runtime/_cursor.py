@@ -17,9 +17,9 @@ import binascii
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from dynagen._record import Record, init
 from dynagen.errors import InvalidValueError
 
 __all__ = ["MAX_CURSOR_LENGTH", "SORT_ORDERS", "Cursor", "decode_cursor", "encode_cursor", "wire_to_json"]
@@ -38,13 +38,18 @@ _GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u202
 _GO_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
 
 
-@dataclass(frozen=True)
-class Cursor:
+class Cursor(Record):
     """A decoded cursor: where to resume (``last_key``, wire format), on which index, in which order."""
 
+    __slots__ = ("last_key", "index", "sort")  # noqa: RUF023 - the fields' order
     last_key: dict[str, Any]
-    index: str | None = None
-    sort: str | None = None
+    index: str | None
+    sort: str | None
+
+    def __init__(self, last_key: dict[str, Any], index: str | None = None, sort: str | None = None) -> None:
+        init(self, "last_key", last_key)
+        init(self, "index", index)
+        init(self, "sort", sort)
 
     def encode(self) -> str:
         """This cursor as text (same as ``encode_cursor``)."""

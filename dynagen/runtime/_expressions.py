@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
 
+from dynagen._record import Record, init
 from dynagen.errors import InvalidValueError
 
 __all__ = [
@@ -194,21 +194,30 @@ def _parts(condition: Condition, kind: type[_And] | type[_Or]) -> tuple[Conditio
     return condition.parts if isinstance(condition, kind) else (condition,)
 
 
-@dataclass(frozen=True, slots=True)
-class _Operand:
+class _Operand(Record):
+    __slots__ = ("segments", "size")
     segments: Segments
-    size: bool = False
+    size: bool
+
+    def __init__(self, segments: Segments, size: bool = False) -> None:
+        init(self, "segments", segments)
+        init(self, "size", size)
 
     def render(self, placeholders: Placeholders) -> str:
         path = placeholders.path(self.segments)
         return f"size({path})" if self.size else path
 
 
-@dataclass(frozen=True, slots=True)
-class _Compare(Condition):
+class _Compare(Condition, Record):
+    __slots__ = ("operand", "operator", "value")
     operand: _Operand
     operator: str
     value: AttributeValue
+
+    def __init__(self, operand: _Operand, operator: str, value: AttributeValue) -> None:
+        init(self, "operand", operand)
+        init(self, "operator", operator)
+        init(self, "value", value)
 
     def render(self, placeholders: Placeholders) -> str:
         return f"{self.operand.render(placeholders)} {self.operator} {placeholders.value(self.value)}"
@@ -217,11 +226,16 @@ class _Compare(Condition):
         yield self.operand.segments
 
 
-@dataclass(frozen=True, slots=True)
-class _Between(Condition):
+class _Between(Condition, Record):
+    __slots__ = ("operand", "low", "high")  # noqa: RUF023 - the fields' order (repr and equality follow it)
     operand: _Operand
     low: AttributeValue
     high: AttributeValue
+
+    def __init__(self, operand: _Operand, low: AttributeValue, high: AttributeValue) -> None:
+        init(self, "operand", operand)
+        init(self, "low", low)
+        init(self, "high", high)
 
     def render(self, placeholders: Placeholders) -> str:
         operand = self.operand.render(placeholders)
@@ -231,10 +245,14 @@ class _Between(Condition):
         yield self.operand.segments
 
 
-@dataclass(frozen=True, slots=True)
-class _In(Condition):
+class _In(Condition, Record):
+    __slots__ = ("operand", "values")
     operand: _Operand
     values: tuple[AttributeValue, ...]
+
+    def __init__(self, operand: _Operand, values: tuple[AttributeValue, ...]) -> None:
+        init(self, "operand", operand)
+        init(self, "values", values)
 
     def render(self, placeholders: Placeholders) -> str:
         operand = self.operand.render(placeholders)
@@ -244,11 +262,16 @@ class _In(Condition):
         yield self.operand.segments
 
 
-@dataclass(frozen=True, slots=True)
-class _Function(Condition):
+class _Function(Condition, Record):
+    __slots__ = ("function", "segments", "value")
     function: str
     segments: Segments
-    value: AttributeValue | None = None
+    value: AttributeValue | None
+
+    def __init__(self, function: str, segments: Segments, value: AttributeValue | None = None) -> None:
+        init(self, "function", function)
+        init(self, "segments", segments)
+        init(self, "value", value)
 
     def render(self, placeholders: Placeholders) -> str:
         path = placeholders.path(self.segments)
@@ -260,9 +283,12 @@ class _Function(Condition):
         yield self.segments
 
 
-@dataclass(frozen=True, slots=True)
-class _And(Condition):
+class _And(Condition, Record):
+    __slots__ = ("parts",)
     parts: tuple[Condition, ...]
+
+    def __init__(self, parts: tuple[Condition, ...]) -> None:
+        init(self, "parts", parts)
 
     def render(self, placeholders: Placeholders) -> str:
         return "(" + " AND ".join(p.render(placeholders) for p in self.parts) + ")"
@@ -272,9 +298,12 @@ class _And(Condition):
             yield from part.attribute_paths()
 
 
-@dataclass(frozen=True, slots=True)
-class _Or(Condition):
+class _Or(Condition, Record):
+    __slots__ = ("parts",)
     parts: tuple[Condition, ...]
+
+    def __init__(self, parts: tuple[Condition, ...]) -> None:
+        init(self, "parts", parts)
 
     def render(self, placeholders: Placeholders) -> str:
         return "(" + " OR ".join(p.render(placeholders) for p in self.parts) + ")"
@@ -284,9 +313,12 @@ class _Or(Condition):
             yield from part.attribute_paths()
 
 
-@dataclass(frozen=True, slots=True)
-class _Not(Condition):
+class _Not(Condition, Record):
+    __slots__ = ("inner",)
     inner: Condition
+
+    def __init__(self, inner: Condition) -> None:
+        init(self, "inner", inner)
 
     def render(self, placeholders: Placeholders) -> str:
         return f"(NOT {self.inner.render(placeholders)})"
@@ -442,12 +474,18 @@ class Size:
 # Updates
 
 
-@dataclass(frozen=True, slots=True)
-class _UpdateAction:
+class _UpdateAction(Record):
+    __slots__ = ("clause", "form", "segments", "value")
     clause: str  # SET, REMOVE, ADD or DELETE
     form: str
     segments: Segments
     value: AttributeValue | None
+
+    def __init__(self, clause: str, form: str, segments: Segments, value: AttributeValue | None) -> None:
+        init(self, "clause", clause)
+        init(self, "form", form)
+        init(self, "segments", segments)
+        init(self, "value", value)
 
     def render(self, placeholders: Placeholders) -> str:
         path = placeholders.path(self.segments)
@@ -559,12 +597,16 @@ class Update:
 # Key conditions and projections
 
 
-@dataclass(frozen=True, slots=True)
-class SortCondition:
+class SortCondition(Record):
     """A condition on the sort key of a query: ``eq lt le gt ge between begins_with`` on wire values."""
 
+    __slots__ = ("operator", "values")
     operator: str
     values: tuple[AttributeValue, ...]
+
+    def __init__(self, operator: str, values: tuple[AttributeValue, ...]) -> None:
+        init(self, "operator", operator)
+        init(self, "values", values)
 
     @classmethod
     def _make(cls, operator: str, *values: AttributeValue) -> SortCondition:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from threading import Event
 from typing import Any, Generic, TypeVar
 
+from dynagen._record import Record, init
 from dynagen.errors import DeadlineExceededError, InvalidValueError, ServiceError
 from dynagen.runtime._cursor import decode_cursor, encode_cursor
 from dynagen.runtime._deadline import Deadline
@@ -208,37 +208,56 @@ def delete_item(
 # Queries and scans
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
+class Page(Record, Generic[T]):
     """One page of a query or scan.
 
     ``cursor`` resumes after this page (None at the end); ``count`` is the number of items returned
     (for ``select="COUNT"``, the number counted) and ``scanned_count`` the number DynamoDB evaluated.
     """
 
+    __slots__ = ("items", "cursor", "count", "scanned_count")  # noqa: RUF023 - the fields' order
     items: list[T]
     cursor: str | None
     count: int
-    scanned_count: int = field(default=0)
+    scanned_count: int
+
+    def __init__(self, items: list[T], cursor: str | None, count: int, scanned_count: int = 0) -> None:
+        init(self, "items", items)
+        init(self, "cursor", cursor)
+        init(self, "count", count)
+        init(self, "scanned_count", scanned_count)
 
     def map(self, convert: Callable[[T], U]) -> Page[U]:
         """The same page with every item converted (e.g. wire item to model)."""
         return Page([convert(item) for item in self.items], self.cursor, self.count, self.scanned_count)
 
 
-@dataclass(frozen=True)
 class _Read:
-    """Everything a query or scan needs to issue its requests."""
+    """Everything a query or scan needs to issue its requests (built once per call, never changed)."""
 
-    operation: str
-    request: dict[str, Any]
-    key_attributes: tuple[str, ...]
-    index: str | None
-    sort: str | None  # "ASC"/"DESC" for queries, None for scans
-    strip: tuple[str, ...]  # key attributes added to a projection only to build cursors
-    limit: int | None
-    has_filter: bool
-    counting: bool
+    __slots__ = ("counting", "has_filter", "index", "key_attributes", "limit", "operation", "request", "sort", "strip")
+
+    def __init__(
+        self,
+        operation: str,
+        request: dict[str, Any],
+        key_attributes: tuple[str, ...],
+        index: str | None,
+        sort: str | None,  # "ASC"/"DESC" for queries, None for scans
+        strip: tuple[str, ...],  # key attributes added to a projection only to build cursors
+        limit: int | None,
+        has_filter: bool,
+        counting: bool,
+    ) -> None:
+        self.operation = operation
+        self.request = request
+        self.key_attributes = key_attributes
+        self.index = index
+        self.sort = sort
+        self.strip = strip
+        self.limit = limit
+        self.has_filter = has_filter
+        self.counting = counting
 
 
 def _prepare_read(
@@ -645,11 +664,15 @@ def scan_count(
     return _count(transport, read, cursor, deadline)
 
 
-@dataclass
 class _Segment:
-    items: list[Item] = field(default_factory=list)
-    done: bool = False
-    resume: str | None = None  # cursor to resume an unfinished segment from (None: its start)
+    """What one parallel-scan segment has read so far."""
+
+    __slots__ = ("done", "items", "resume")
+
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+        self.done = False
+        self.resume: str | None = None  # cursor to resume an unfinished segment from (None: its start)
 
 
 def parallel_scan(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
 
+from dynagen._record import Record, init
 from dynagen.errors import (
     ConditionFailedError,
     InvalidValueError,
@@ -23,21 +24,12 @@ from dynagen.errors import (
     UnprocessedItemsError,
     VersionConflictError,
 )
-from dynagen.runtime import _batch, _ops, _transact
+from dynagen.runtime import _ops
 from dynagen.runtime._codec import format_datetime
 from dynagen.runtime._cursor import wire_to_json
 from dynagen.runtime._deadline import Deadline
 from dynagen.runtime._expressions import AttributePath, Condition, Field, SortCondition, Update, format_path
 from dynagen.runtime._ops import Page
-from dynagen.runtime._transact import (
-    TransactAction,
-    TransactConditionCheck,
-    TransactDelete,
-    TransactGet,
-    TransactPut,
-    TransactUpdate,
-)
-from dynagen.runtime._transactions import ModelGet
 from dynagen.runtime._transport import Transport, as_transport
 from dynagen.runtime._validate import check_item
 
@@ -46,6 +38,14 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from dynagen.runtime._transact import (
+        TransactAction,
+        TransactConditionCheck,
+        TransactDelete,
+        TransactPut,
+        TransactUpdate,
+    )
+    from dynagen.runtime._transactions import ModelGet
     from dynagen.runtime._types import AttributeValue
 
 __all__ = ["ModelInfo", "Repository", "enum_error", "key_range", "utc_now"]
@@ -66,10 +66,27 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class ModelInfo(Generic[M]):
+class ModelInfo(Record, Generic[M]):
     """What the runtime needs to know about one generated model, computed at compile time."""
 
+    __slots__ = (
+        "attributes",
+        "created_at",
+        "derived",
+        "encoders",
+        "entity",
+        "entity_attribute",
+        "from_item",
+        "indexes",
+        "key_fields",
+        "name",
+        "partition_key",
+        "sort_key",
+        "table",
+        "ttl",
+        "updated_at",
+        "version",
+    )
     name: str
     table: str
     partition_key: str
@@ -86,6 +103,43 @@ class ModelInfo(Generic[M]):
     ttl: str | None
     from_item: Callable[[Mapping[str, AttributeValue]], M]
     encoders: Mapping[str, Callable[[Any], AttributeValue]]
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        table: str,
+        partition_key: str,
+        sort_key: str | None,
+        indexes: Mapping[str, tuple[str, str | None]],
+        attributes: Mapping[str, str],
+        key_fields: tuple[str, ...],
+        derived: Mapping[str, tuple[str, ...]],
+        entity_attribute: str | None,
+        entity: str | None,
+        created_at: str | None,
+        updated_at: str | None,
+        version: str | None,
+        ttl: str | None,
+        from_item: Callable[[Mapping[str, AttributeValue]], M],
+        encoders: Mapping[str, Callable[[Any], AttributeValue]],
+    ) -> None:
+        init(self, "name", name)
+        init(self, "table", table)
+        init(self, "partition_key", partition_key)
+        init(self, "sort_key", sort_key)
+        init(self, "indexes", indexes)
+        init(self, "attributes", attributes)
+        init(self, "key_fields", key_fields)
+        init(self, "derived", derived)
+        init(self, "entity_attribute", entity_attribute)
+        init(self, "entity", entity)
+        init(self, "created_at", created_at)
+        init(self, "updated_at", updated_at)
+        init(self, "version", version)
+        init(self, "ttl", ttl)
+        init(self, "from_item", from_item)
+        init(self, "encoders", encoders)
 
     def key_attributes(self, index: str | None = None) -> tuple[str, ...]:
         """The attributes of a LastEvaluatedKey on the table or an index."""
@@ -717,6 +771,7 @@ class Repository(Generic[M]):
                 wanted.append(dict(key))
         if not wanted:
             return []
+        from dynagen.runtime import _batch
         result = _batch.batch_get(
             self.transport,
             {self.table_name: wanted},
@@ -751,6 +806,8 @@ class Repository(Generic[M]):
         ``{table_name: [{"PutRequest": {"Item": item}}, ...]}`` and ``completed`` the stamped models
         that were written.
         """
+        from dynagen.runtime import _batch
+
         stamped = [self._stamp_new(m) for m in models]
         seen: dict[str, int] = {}
         requests: list[dict[str, Any]] = []
@@ -799,6 +856,7 @@ class Repository(Generic[M]):
             wanted.setdefault(self._identity(key, f"keys[{i}]"), dict(key))
         if not wanted:
             return
+        from dynagen.runtime import _batch
         result = _batch.batch_write(
             self.transport,
             {self.table_name: [_batch.delete_request(key) for key in wanted.values()]},
@@ -826,12 +884,14 @@ class Repository(Generic[M]):
     def transact_put(self, m: M, *, condition: Condition | None = None) -> TransactPut:
         """Put ``m`` whole, stamped like ``put`` (``M.from_item(action.item)`` is the stamped model)."""
         condition = self._known(condition, "condition")
+        from dynagen.runtime._transact import TransactPut
         return TransactPut(self.table_name, self._checked(self._stamp_new(m).to_item()), condition)
 
     def transact_create(self, m: M, *, condition: Condition | None = None) -> TransactPut:
         """Put ``m`` stamped like ``create``, only if no item has its key (and ``condition`` holds)."""
         condition = self._known(condition, "condition")
         cond = self._not_exists() if condition is None else self._not_exists() & condition
+        from dynagen.runtime._transact import TransactPut
         return TransactPut(self.table_name, self._checked(self._stamp_new(m).to_item()), cond)
 
     def transact_update(
@@ -852,6 +912,7 @@ class Repository(Generic[M]):
         is cancelled. Read the item again afterwards for its new state.
         """
         update, cond = self._update_request(m, fields, remove, add, delete, append, set_if_missing, condition)
+        from dynagen.runtime._transact import TransactUpdate
         return TransactUpdate(self.table_name, m.key(), update, cond)
 
     def transact_delete(
@@ -863,6 +924,7 @@ class Repository(Generic[M]):
     ) -> TransactDelete:
         """Delete the item under ``key`` (from ``Model.make_key``); with ``expected_version``, only if it matches."""
         self._identity(key, "key")
+        from dynagen.runtime._transact import TransactDelete
         return TransactDelete(self.table_name, dict(key), self._delete_condition(expected_version, condition))
 
     def transact_check(self, key: Mapping[str, AttributeValue], condition: Condition) -> TransactConditionCheck:
@@ -871,6 +933,7 @@ class Repository(Generic[M]):
         if condition is None:
             raise InvalidValueError("condition", "a condition check needs a Condition")
         self._known(condition, "condition")
+        from dynagen.runtime._transact import TransactConditionCheck
         return TransactConditionCheck(self.table_name, dict(key), condition)
 
     def transact_get(
@@ -881,8 +944,11 @@ class Repository(Generic[M]):
         With ``projection``, every attribute ``M.from_item`` requires must be projected.
         """
         self._identity(key, "key")
+        from dynagen.runtime._transact import TransactGet
+        from dynagen.runtime._transactions import ModelGet
         return ModelGet(TransactGet(self.table_name, dict(key), projection), self._decode)
 
     def transact_write(self, actions: Sequence[TransactAction], *, client_token: str | None = None) -> None:
         """Send ``actions`` (of any repositories) as one transaction through this repository's transport."""
+        from dynagen.runtime import _transact
         _transact.transact_write(self.transport, actions, client_token=client_token, deadline=self.deadline)

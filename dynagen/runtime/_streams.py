@@ -28,9 +28,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from dynagen._record import Record, init
 from dynagen.errors import InvalidValueError
 
 __all__ = [
@@ -129,19 +129,35 @@ def decode_stream_image(
     return _decoder(target)(item)
 
 
-@dataclass(frozen=True)
-class StreamChange:
+class StreamChange(Record):
     """One decoded stream record: what happened (``INSERT``/``MODIFY``/``REMOVE``), the key, both images.
 
     ``old``/``new`` are models, or None for a missing image or an entity not asked for.
     """
 
+    __slots__ = ("event_name", "keys", "old", "new", "sequence_number", "event_id")  # noqa: RUF023 - the fields' order
     event_name: str
     keys: dict[str, Any]
     old: Any
     new: Any
-    sequence_number: str | None = None
-    event_id: str | None = None
+    sequence_number: str | None
+    event_id: str | None
+
+    def __init__(
+        self,
+        event_name: str,
+        keys: dict[str, Any],
+        old: Any,
+        new: Any,
+        sequence_number: str | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        init(self, "event_name", event_name)
+        init(self, "keys", keys)
+        init(self, "old", old)
+        init(self, "new", new)
+        init(self, "sequence_number", sequence_number)
+        init(self, "event_id", event_id)
 
 
 def decode_stream_record(
