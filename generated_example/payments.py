@@ -157,12 +157,13 @@ class Partner:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Partner in DynamoDB's wire format."""
+        p_partner_id = key_part(self.partner_id, "partner_id")
         try:
             item: dict[str, AttributeValue] = {
-                "PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id")},
+                "PK": {"S": "PARTNER#" + p_partner_id},
                 "SK": {"S": "PROFILE"},
                 "entity": {"S": "PARTNER"},
-                "partnerId": {"S": key_part(self.partner_id, "partner_id")},
+                "partnerId": {"S": p_partner_id},
                 "name": {"S": self.name},
                 "status": {"S": self.status},
                 "settlementCurrency": {"S": self.settlement_currency.value},
@@ -335,12 +336,14 @@ class Customer:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Customer in DynamoDB's wire format."""
+        p_partner_id = key_part(self.partner_id, "partner_id")
+        p_customer_id = enc_uuid(self.customer_id, "customer_id")
         item: dict[str, AttributeValue] = {
-            "PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id")},
-            "SK": {"S": "CUSTOMER#" + enc_uuid(self.customer_id, "customer_id")},
+            "PK": {"S": "PARTNER#" + p_partner_id},
+            "SK": {"S": "CUSTOMER#" + p_customer_id},
             "entity": {"S": "CUSTOMER"},
-            "partnerId": {"S": key_part(self.partner_id, "partner_id")},
-            "customerId": {"S": enc_uuid(self.customer_id, "customer_id")},
+            "partnerId": {"S": p_partner_id},
+            "customerId": {"S": p_customer_id},
             "email": {"S": self.email},
             "name": {"S": self.name},
             "marketingOptIn": {"BOOL": self.marketing_opt_in},
@@ -592,22 +595,26 @@ class Payment:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Payment in DynamoDB's wire format."""
+        p_partner_id = key_part(self.partner_id, "partner_id")
+        p_payment_id = key_part(self.payment_id, "payment_id")
+        p_customer_id = enc_uuid(self.customer_id, "customer_id")
+        p_created_on = enc_date(self.created_on, "created_on")
         try:
             item: dict[str, AttributeValue] = {
-                "PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id")},
-                "SK": {"S": "PAYMENT#" + key_part(self.payment_id, "payment_id")},
-                "GSI1PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id") + "#CUSTOMER#" + enc_uuid(self.customer_id, "customer_id")},
-                "GSI1SK": {"S": "PAYMENT#" + enc_date(self.created_on, "created_on") + "#" + key_part(self.payment_id, "payment_id")},
+                "PK": {"S": "PARTNER#" + p_partner_id},
+                "SK": {"S": "PAYMENT#" + p_payment_id},
+                "GSI1PK": {"S": "PARTNER#" + p_partner_id + "#CUSTOMER#" + p_customer_id},
+                "GSI1SK": {"S": "PAYMENT#" + p_created_on + "#" + p_payment_id},
                 "GSI2PK": {"S": "STATUS#" + self.status.value},
-                "GSI2SK": {"S": enc_date(self.created_on, "created_on") + "#" + key_part(self.partner_id, "partner_id") + "#" + key_part(self.payment_id, "payment_id")},
+                "GSI2SK": {"S": p_created_on + "#" + p_partner_id + "#" + p_payment_id},
                 "entity": {"S": "PAYMENT"},
-                "partnerId": {"S": key_part(self.partner_id, "partner_id")},
-                "paymentId": {"S": key_part(self.payment_id, "payment_id")},
-                "customerId": {"S": enc_uuid(self.customer_id, "customer_id")},
+                "partnerId": {"S": p_partner_id},
+                "paymentId": {"S": p_payment_id},
+                "customerId": {"S": p_customer_id},
                 "amount": {"N": enc_decimal(self.amount, "amount")},
                 "currency": {"S": self.currency.value},
                 "status": {"S": self.status.value},
-                "createdOn": {"S": enc_date(self.created_on, "created_on")},
+                "createdOn": {"S": p_created_on},
                 "refundedAmount": {"N": enc_decimal(self.refunded_amount, "refunded_amount")},
                 "lineItems": {"L": [{"M": e0.to_item()} for e0 in self.line_items]},
                 "attempts": {"N": enc_int(self.attempts, "attempts")},
@@ -1063,13 +1070,16 @@ class Refund:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Refund in DynamoDB's wire format."""
+        p_partner_id = key_part(self.partner_id, "partner_id")
+        p_payment_id = key_part(self.payment_id, "payment_id")
+        p_refund_id = key_part(self.refund_id, "refund_id")
         item: dict[str, AttributeValue] = {
-            "PK": {"S": "PARTNER#" + key_part(self.partner_id, "partner_id")},
-            "SK": {"S": "REFUND#" + key_part(self.payment_id, "payment_id") + "#" + key_part(self.refund_id, "refund_id")},
+            "PK": {"S": "PARTNER#" + p_partner_id},
+            "SK": {"S": "REFUND#" + p_payment_id + "#" + p_refund_id},
             "entity": {"S": "REFUND"},
-            "partnerId": {"S": key_part(self.partner_id, "partner_id")},
-            "paymentId": {"S": key_part(self.payment_id, "payment_id")},
-            "refundId": {"S": key_part(self.refund_id, "refund_id")},
+            "partnerId": {"S": p_partner_id},
+            "paymentId": {"S": p_payment_id},
+            "refundId": {"S": p_refund_id},
             "amount": {"N": enc_decimal(self.amount, "amount")},
             "version": {"N": enc_int(self.version, "version")},
         }

@@ -139,6 +139,7 @@ class ModelView:
     fields: list[FieldView]
     always: list[tuple[str, str]] = field(default_factory=list)  # (attribute, expression) in the dict literal
     conditional: list[tuple[str, str, str]] = field(default_factory=list)  # (guard, attribute, expression)
+    shared: list[tuple[str, str]] = field(default_factory=list)  # (local, expression): key parts encoded once
     embedded: bool = True
     key_params: list[tuple[str, str]] = field(default_factory=list)
     key_values: list[tuple[str, str]] = field(default_factory=list)  # over parameter names
@@ -310,6 +311,25 @@ def _key_text(f: Field, v: str, imp: Imports) -> str:
     if k == "datetime":
         return f"{imp.rt('format_datetime')}({v}, {n})"
     return f"{v}.value"  # enum
+
+
+# Key-part encodings worth a local: checked calls (enum ``.value`` is an attribute read, left inline).
+_SHARED_KINDS = frozenset({"string", "int", "decimal", "uuid", "date", "datetime"})
+
+
+def _share_key_parts(model: Model, view: ModelView, imp: Imports) -> None:
+    """Encode a required field that several keys use (PK, GSI keys, its own attribute) once, into a local."""
+    for f in model.fields:
+        if f.optional or f.type.kind not in _SHARED_KINDS or f.type.epoch:
+            continue
+        call = _key_text(f, "self." + f.name, imp)  # e.g. key_part(self.partner_id, "partner_id")
+        uses = sum(e.count(call) for _, e in view.always) + sum(e.count(call) for _, _, e in view.conditional)
+        if uses < 2:
+            continue
+        local = "p_" + f.name  # never item, e0, k0: the other locals of to_item
+        view.always = [(a, e.replace(call, local)) for a, e in view.always]
+        view.conditional = [(g, a, e.replace(call, local)) for g, a, e in view.conditional]
+        view.shared.append((local, call))
 
 
 def _is_field_itself(key: KeyAttr, model: Model) -> bool:
@@ -519,6 +539,7 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
         head.append((table.entity_attribute, f'{{"S": {lit(model.entity)}}}'))
     view.always = head + view.always
     view.conditional = guarded + view.conditional
+    _share_key_parts(model, view, imp)
     primary_keys = [k for k in model.keys if k.attribute in primary]
     params: list[str] = []
     for k in primary_keys:

@@ -182,24 +182,28 @@ class Thing:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Thing in DynamoDB's wire format."""
+        p_thing_id = key_part(self.thing_id, "thing_id")
+        p_revision = enc_int(self.revision, "revision")
+        p_when = format_datetime(self.when, "when")
+        p_day = enc_date(self.day, "day")
         try:
             item: dict[str, AttributeValue] = {
-                "PK": {"S": "THING#" + key_part(self.thing_id, "thing_id")},
-                "SK": {"S": "REV#" + enc_int(self.revision, "revision")},
+                "PK": {"S": "THING#" + p_thing_id},
+                "SK": {"S": "REV#" + p_revision},
                 "GSI1PK": {"S": "COLOR#" + self.color.value},
-                "GSI1SK": {"S": format_datetime(self.when, "when") + "#" + key_part(self.thing_id, "thing_id")},
-                "LSI1SK": {"S": enc_date(self.day, "day")},
+                "GSI1SK": {"S": p_when + "#" + p_thing_id},
+                "LSI1SK": {"S": p_day},
                 "kind": {"S": "Thing"},
-                "thingId": {"S": key_part(self.thing_id, "thing_id")},
-                "revision": {"N": enc_int(self.revision, "revision")},
+                "thingId": {"S": p_thing_id},
+                "revision": {"N": p_revision},
                 "s": {"S": self.s},
                 "i": {"N": enc_int(self.i, "i")},
                 "d": {"N": enc_decimal(self.d, "d")},
                 "f": {"N": enc_float(self.f, "f")},
                 "b": {"BOOL": self.b},
                 "raw": {"B": self.raw},
-                "when": {"S": format_datetime(self.when, "when")},
-                "day": {"S": enc_date(self.day, "day")},
+                "when": {"S": p_when},
+                "day": {"S": p_day},
                 "uid": {"S": enc_uuid(self.uid, "uid")},
                 "color": {"S": self.color.value},
                 "doc": {"S": dump_json(self.doc, "doc")},
