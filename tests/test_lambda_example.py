@@ -214,27 +214,30 @@ def test_error_mapping(fn: LocalLambda) -> None:
     assert stored["refunded_amount"] == "5"
 
 
-def test_unknown_partner_with_partner_config(dynamodb_local: DynamoDBLocal, table: str) -> None:
+@pytest.mark.parametrize("kind", ["lean", "botocore"])
+def test_unknown_partner_with_partner_config(dynamodb_local: DynamoDBLocal, table: str, kind: str) -> None:
     partners = {"acme": {"role_arn": "arn:aws:iam::123456789012:role/payments", "external_id": "ext-acme",
                          "region": "us-east-1"}}  # fmt: skip
-    env = _env(dynamodb_local, table, "lean", DYNAGEN_PARTNERS=json.dumps(partners))
+    env = _env(dynamodb_local, table, kind, DYNAGEN_PARTNERS=json.dumps(partners))
     with LocalLambda(env=env) as function:
         state = function.module.STATE
         assert state.resolver is not None and state.resolver.partner_ids() == ["acme"]
-        assert state.base is None and state.transport_kind == "botocore"  # partner clients are botocore's
+        assert state.base is None and state.transport_kind == kind  # partners get the configured kind too
         inv = function.invoke({"action": "get_payment", "partner_id": "globex", "payment_id": "x"})
         assert inv.status == 403 and inv.body["error"] == "unknown_partner"
 
 
+@pytest.mark.parametrize("kind", ["lean", "botocore"])
 def test_logs_mask_account_ids_and_secrets_when_assume_role_fails(
-    dynamodb_local: DynamoDBLocal, table: str, capsys: pytest.CaptureFixture[str]
+    dynamodb_local: DynamoDBLocal, table: str, capsys: pytest.CaptureFixture[str], kind: str
 ) -> None:
     """A partner whose AssumeRole is denied, then allowed: no account id, external id or credential in any log.
 
     STS is a loopback stub (``AWS_ENDPOINT_URL_STS``) that denies the first call with AWS's own wording
     (caller and role ARNs in full) and then issues credentials; the root logger has a DEBUG handler as
     Lambda's runtime does, so botocore's request/response dumps (external id, secret key, session
-    token) go through the example's logging setup too.
+    token) go through the example's logging setup too. The partner's transport is of the function's
+    kind: on the lean one, its requests are signed with the issued (refreshable) credentials.
     """
     from test_runtime_sts import ACCESS_DENIED, CALLER_ACCOUNT, credentials_xml, sts_stub
 
@@ -253,12 +256,13 @@ def test_logs_mask_account_ids_and_secrets_when_assume_role_fails(
     root.setLevel(logging.DEBUG)
     try:
         with sts_stub(lambda n: ACCESS_DENIED if n == 1 else credentials_xml(secret, token)) as stub:
-            env = _env(dynamodb_local, table, "botocore", DYNAGEN_PARTNERS=json.dumps(partners),
+            env = _env(dynamodb_local, table, kind, DYNAGEN_PARTNERS=json.dumps(partners),
                        AWS_ENDPOINT_URL_STS=stub.endpoint, LOG_LEVEL="DEBUG")  # fmt: skip
             with LocalLambda(env=env) as function:
                 event = {"action": "get_payment", "partner_id": "acme", "payment_id": "x"}
                 denied = function.invoke(event)
                 allowed = function.invoke(event)
+                partner_transport = function.module.STATE.by_partner["acme"].transport
             sent = list(stub.bodies)
     finally:
         root.removeHandler(lambda_runtime_handler)
@@ -266,6 +270,7 @@ def test_logs_mask_account_ids_and_secrets_when_assume_role_fails(
     assert denied.status == 500 and denied.body == {"error": "internal", "message": "internal error (AssumeRoleError)",
                                                     "completed": []}  # fmt: skip
     assert allowed.status == 404, allowed.body  # credentials issued, the partner's (empty) table was read
+    assert type(partner_transport).__name__ == {"lean": "LeanTransport", "botocore": "BotocoreTransport"}[kind]
     assert len(sent) == 2 and all(f"ExternalId={external_id}" in body for body in sent)
     example_log = capsys.readouterr().err
     runtime_log = lambda_runtime_handler.stream.getvalue()

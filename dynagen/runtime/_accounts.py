@@ -6,18 +6,29 @@ account (botocore's default credential chain, no AssumeRole). The credentials ar
 ``RefreshableCredentials``: a warm Lambda container keeps its clients for hours, and every request
 signs with credentials refreshed ``refresh_before`` seconds (default 300) before they expire.
 
+``PartnerResolver.transport(partner, kind=...)`` returns the partner's cached transport of either
+kind: a ``BotocoreTransport`` around that client, or a ``LeanTransport`` (stdlib HTTP + SigV4) that
+signs every request with the same ``RefreshableCredentials`` object (read frozen per request, so
+botocore's refresh applies), in the partner's region and endpoint. Without ``kind``, the kind is
+``transport_kind()``'s (``DYNAGEN_TRANSPORT``; lean inside Lambda), as for ``get_default_transport``.
+Both kinds of one partner share one set of credentials (one AssumeRole) and are cached, dropped and
+isolated together.
+
 Guarantees:
 
 - at most one AssumeRole per partner is in flight at any time (a per-partner lock, also held by
   refreshes); a failed AssumeRole raises ``AssumeRoleError`` and leaves nothing cached;
-- a client is bound to one partner's credentials for its whole life: the refresh callback is tied to
-  the exact ``Partner`` it was created for and stops working once that partner is removed or
-  replaced, so no partner is ever handed another partner's client or credentials;
+- a client or transport is bound to one partner's credentials for its whole life: the refresh
+  callback is tied to the exact ``Partner`` it was created for and stops working once that partner
+  is removed or replaced, so no partner is ever handed another partner's client, transport or
+  credentials;
 - credentials are never logged, and nothing dynagen owns has a repr that shows them;
 - a deadline bounds the AssumeRole call itself, not only its start: the STS client gets the same
   per-attempt hooks as DynamoDB clients (no attempt or retry starts once the usable time is spent,
   no backoff sleeps past it), and when less usable time is left than the configured connect / read
   timeouts, the call goes through a one-off STS client whose timeouts are cut to the usable time.
+  Both transports bind their call's deadline to ``current_deadline``, so a refresh that a request
+  triggers is bounded by that request's deadline.
 
 The current partner travels in the ``current_partner`` context variable (``use_partner``), and
 ``PartnerLogFilter`` adds it to log records while masking account ids and credential values.
@@ -34,19 +45,22 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from dynagen.errors import AssumeRoleError, DeadlineExceededError, InvalidValueError, UnknownPartnerError
 from dynagen.runtime._context import current_partner
 from dynagen.runtime._partners import DEFAULT_PARTNERS_ENV, Partner, mask_account_ids, partners_from_env
-from dynagen.runtime._transport import BotocoreTransport, _refuse_late_attempt, current_deadline
+from dynagen.runtime._transport import BotocoreTransport, Transport, _refuse_late_attempt, current_deadline
 
 if TYPE_CHECKING:
     from botocore.config import Config  # type: ignore[import-untyped]
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sts import STSClient
 
+    from dynagen.runtime._clients import TransportKind
     from dynagen.runtime._deadline import Deadline
+    from dynagen.runtime._lambda_env import ClientSettings
+    from dynagen.runtime._lean import LeanTransport
 
 __all__ = [
     "DEFAULT_REFRESH_BEFORE",
@@ -65,6 +79,8 @@ DEFAULT_REFRESH_BEFORE = 300.0
 _log = logging.getLogger("dynagen.runtime.accounts")
 
 """The partner the current request/task works for ("" = the base account); read by logs and traces."""
+
+_T = TypeVar("_T")
 
 
 @contextmanager
@@ -157,15 +173,21 @@ def _utc_now() -> datetime:
 
 
 class _Entry:
-    """One cached client (and its transport) for one partner, or for the base account."""
+    """The cached credentials of one partner (or the base account) and what is built on them.
 
-    __slots__ = ("client", "credentials", "partner", "transport")
+    The botocore client (and its ``BotocoreTransport``) and the ``LeanTransport`` are each built on
+    first use, at most once (``build_lock``), from this entry's own partner and credentials only.
+    """
 
-    def __init__(self, partner: Partner | None, client: DynamoDBClient, credentials: Any) -> None:
+    __slots__ = ("botocore", "build_lock", "client", "credentials", "lean", "partner")
+
+    def __init__(self, partner: Partner | None, credentials: Any) -> None:
         self.partner = partner
-        self.client = client
         self.credentials = credentials
-        self.transport = BotocoreTransport(client)
+        self.client: DynamoDBClient | None = None
+        self.botocore: BotocoreTransport | None = None
+        self.lean: LeanTransport | None = None
+        self.build_lock = threading.Lock()
 
     def __repr__(self) -> str:
         # Deliberately no credential attribute here, not even masked.
@@ -189,6 +211,9 @@ class PartnerResolver:
     ``sts_client_factory(partner)``: the STS client to call AssumeRole with (default: one client per
     partner region from the base account's default credential chain).
     ``session_prefix``: first part of every ``RoleSessionName`` (``<prefix>-<partner>-<random>``).
+    ``settings`` (a ``ClientSettings``): pool size, timeouts and attempts of the lean transports;
+    default: those of ``config`` when one is given, else ``default_settings()`` (the Lambda tuning).
+    Their region and endpoint are the partner's (the base account's: ``region`` / ``endpoint_url``).
     """
 
     def __init__(
@@ -203,6 +228,7 @@ class PartnerResolver:
         sts_client_factory: Callable[[Partner], STSClient] | None = None,
         sts_endpoint_url: str | None = None,
         session_prefix: str = "dynagen",
+        settings: ClientSettings | None = None,
     ) -> None:
         if isinstance(refresh_before, bool) or not isinstance(refresh_before, int | float) or not refresh_before > 0:
             raise InvalidValueError("refresh_before", f"must be a positive number of seconds, got {refresh_before!r}")
@@ -211,6 +237,8 @@ class PartnerResolver:
         self._region = region
         self._endpoint_url = endpoint_url
         self._config = config
+        self._config_given = config is not None
+        self._settings = settings
         self._refresh_before = float(refresh_before)
         self._clock = clock if clock is not None else _utc_now
         self._sts_client_factory = sts_client_factory
@@ -241,7 +269,7 @@ class PartnerResolver:
 
     def add_partner(self, partner: Partner, *, replace: bool = False) -> None:
         """Register a partner. Re-adding an identical one is a no-op; a different config for a known id
-        needs ``replace=True`` and drops that partner's cached client and credentials."""
+        needs ``replace=True`` and drops that partner's cached client, transports and credentials."""
         if not isinstance(partner, Partner):
             raise TypeError(f"expected a Partner, got {type(partner).__name__}")
         if partner.duration <= self._refresh_before:
@@ -268,10 +296,10 @@ class PartnerResolver:
         )
 
     def remove_partner(self, partner_id: str) -> bool:
-        """Forget a partner and drop its cached client and credentials; False if it was not known.
+        """Forget a partner and drop its cached client, transports and credentials; False if it was not known.
 
-        Clients already handed out keep their current credentials until those expire, but can never
-        refresh them again.
+        Clients and transports already handed out keep their current credentials until those expire,
+        but can never refresh them again.
         """
         with self._lock:
             removed = self._partners.pop(partner_id, None)
@@ -298,8 +326,8 @@ class PartnerResolver:
             return partner_id in self._partners
 
     def invalidate(self, partner_id: str = "") -> None:
-        """Drop the cached client (and credentials) of one partner or the base account; the next call
-        builds a new one. Clients already handed out keep working until their credentials expire."""
+        """Drop the cached client, transports and credentials of one partner or the base account; the next
+        call builds new ones. Those already handed out keep working until their credentials expire."""
         with self._lock:
             self._entries.pop(partner_id, None)
 
@@ -314,11 +342,83 @@ class PartnerResolver:
         ``UnknownPartnerError`` for an unconfigured partner and ``AssumeRoleError`` when STS fails
         (nothing is cached then: the next call tries again).
         """
-        return self._entry(partner, deadline).client
+        return self._built(partner, deadline, self._botocore_parts)[0]
 
-    def transport(self, partner: str = "", *, deadline: Deadline | None = None) -> BotocoreTransport:
-        """The cached ``BotocoreTransport`` around ``client(partner)`` (same errors, same caching)."""
-        return self._entry(partner, deadline).transport
+    @overload
+    def transport(
+        self, partner: str = ..., *, deadline: Deadline | None = ..., kind: Literal["botocore"]
+    ) -> BotocoreTransport: ...
+
+    @overload
+    def transport(
+        self, partner: str = ..., *, deadline: Deadline | None = ..., kind: Literal["lean"]
+    ) -> LeanTransport: ...
+
+    @overload
+    def transport(
+        self, partner: str = ..., *, deadline: Deadline | None = ..., kind: TransportKind | None = ...
+    ) -> Transport: ...
+
+    def transport(
+        self, partner: str = "", *, deadline: Deadline | None = None, kind: TransportKind | None = None
+    ) -> Transport:
+        """The cached transport for ``partner`` (``""``: the base account), of ``kind``.
+
+        ``kind``: ``"botocore"`` (a ``BotocoreTransport`` around ``client(partner)``) or ``"lean"`` (a
+        ``LeanTransport`` signing with the partner's refreshable credentials, no botocore client);
+        default ``transport_kind()``: ``DYNAGEN_TRANSPORT``, else lean inside Lambda and botocore
+        elsewhere, as ``get_default_transport`` chooses. Same errors and caching as ``client()``;
+        both kinds of one partner share its credentials (one AssumeRole).
+        """
+        if kind is None:
+            from dynagen.runtime._clients import transport_kind
+
+            kind = transport_kind()
+        if kind == "lean":
+            return self._built(partner, deadline, self._lean_part)
+        if kind == "botocore":
+            return self._built(partner, deadline, self._botocore_parts)[1]
+        raise InvalidValueError("kind", f"expected 'lean' or 'botocore', got {kind!r}")
+
+    def _built(self, partner_id: str, deadline: Deadline | None, part: Callable[[_Entry], tuple[_T, bool]]) -> _T:
+        """``part(entry)`` of the partner's current entry; ``part`` builds it on first use.
+
+        ``part`` returns ``(value, built_now)``. A value built while the partner was being replaced,
+        removed or invalidated is not handed out: the loop takes the new entry (or raises
+        ``UnknownPartnerError``). Values built earlier are returned as they are, like cached clients.
+        """
+        while True:
+            entry = self._entry(partner_id, deadline)
+            value, built_now = part(entry)
+            if not built_now:
+                return value
+            with self._lock:
+                current = self._entries.get(partner_id) is entry
+            if current:
+                return value
+
+    def _botocore_parts(self, entry: _Entry) -> tuple[tuple[DynamoDBClient, BotocoreTransport], bool]:
+        client, transport = entry.client, entry.botocore
+        if client is not None and transport is not None:
+            return (client, transport), False
+        with entry.build_lock:
+            client, transport = entry.client, entry.botocore
+            if client is not None and transport is not None:
+                return (client, transport), False
+            client = self._new_client(entry.partner, entry.credentials)  # raises: nothing is kept
+            transport = BotocoreTransport(client)
+            entry.client, entry.botocore = client, transport
+            return (client, transport), True
+
+    def _lean_part(self, entry: _Entry) -> tuple[LeanTransport, bool]:
+        lean = entry.lean
+        if lean is not None:
+            return lean, False
+        with entry.build_lock:
+            if entry.lean is not None:
+                return entry.lean, False
+            lean = entry.lean = self._new_lean(entry.partner, entry.credentials)
+            return lean, True
 
     def _entry(self, partner_id: str, deadline: Deadline | None) -> _Entry:
         if not isinstance(partner_id, str):
@@ -335,16 +435,16 @@ class PartnerResolver:
                 if entry is not None:
                     return entry
                 if partner_id == "":
-                    entry = _Entry(None, self._new_client(None, None), None)
+                    entry = _Entry(None, None)
                 else:
                     partner = self.get_partner(partner_id)
                     credentials = self._new_credentials(
                         partner, deadline if deadline is not None else current_deadline.get()
                     )
-                    entry = _Entry(partner, self._new_client(partner, credentials), credentials)
+                    entry = _Entry(partner, credentials)
                 with self._lock:
                     # Removed or replaced while AssumeRole ran: never cache or hand out the stale
-                    # client; the next loop raises UnknownPartnerError or builds the new config's.
+                    # credentials; the next loop raises UnknownPartnerError or builds the new config's.
                     if not partner_id or self._partners.get(partner_id) is entry.partner:
                         self._entries[partner_id] = entry
                         return entry
@@ -516,6 +616,53 @@ class PartnerResolver:
             )
         _guard_deadline(short)
         return cast("STSClient", short)
+
+    def _lean_settings(self) -> ClientSettings:
+        """Pool size, timeouts and attempts for lean transports: ``settings``, else ``config``'s, else tuned."""
+        if self._settings is not None:
+            return self._settings
+        from dataclasses import replace
+
+        from dynagen.runtime._clients import default_settings
+
+        tuned = default_settings()
+        if not self._config_given:
+            return tuned
+        config = self._client_config()
+        retries = getattr(config, "retries", None) or {}
+        attempts = retries.get("total_max_attempts")
+        if attempts is None and retries.get("max_attempts") is not None:
+            attempts = int(retries["max_attempts"]) + 1  # botocore's max_attempts counts retries only
+        return replace(
+            tuned,
+            max_pool_connections=getattr(config, "max_pool_connections", None) or tuned.max_pool_connections,
+            connect_timeout=getattr(config, "connect_timeout", None) or tuned.connect_timeout,
+            read_timeout=getattr(config, "read_timeout", None) or tuned.read_timeout,
+            max_attempts=attempts or tuned.max_attempts,
+        )
+
+    def _new_lean(self, partner: Partner | None, credentials: Any) -> LeanTransport:
+        """A lean transport for this partner: its region, its endpoint, exactly its credentials object.
+
+        The base account's (``partner`` None) signs with the environment's credentials (botocore's
+        chain if there are none) in ``region`` (else the settings' region) at ``endpoint_url``.
+        """
+        from dynagen.runtime._lean import LeanTransport  # lazy: botocore-only users never load it
+
+        settings = self._lean_settings()
+        if partner is None:
+            region, endpoint_url = self._region or settings.region, self._endpoint_url
+        else:
+            region, endpoint_url = partner.region, partner.endpoint_url
+        return LeanTransport(
+            region,
+            endpoint_url=endpoint_url,
+            credentials=credentials,  # the RefreshableCredentials themselves: refreshed by botocore
+            max_pool_connections=settings.max_pool_connections,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            max_attempts=settings.max_attempts,
+        )
 
     def _client_config(self) -> Config:
         """The botocore config of every client: the caller's, else the runtime's tuned one."""

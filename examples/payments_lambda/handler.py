@@ -35,8 +35,9 @@ Environment:
     DYNAGEN_TRANSPORT           lean (default) | botocore
     DYNAGEN_ENDPOINT_URL        DynamoDB endpoint (DynamoDB Local); DYNAGEN_REGION / AWS_REGION region
     DYNAGEN_PARTNERS            JSON partner config: partners live in their own accounts, reached with
-                                the multi-account resolver (STS AssumeRole, botocore clients). Unset:
-                                every partner's items are in the base account's table.
+                                the multi-account resolver (STS AssumeRole per partner; each partner's
+                                transport is of the DYNAGEN_TRANSPORT kind, signing with its refreshable
+                                credentials). Unset: every partner's items are in the base account's table.
     DYNAGEN_WARM_UP             1/0: open the connection in the init phase (default 1 in Lambda)
     DYNAGEN_DEADLINE_MARGIN     seconds kept free at the end of an invocation (default 0.5)
     DYNAGEN_METRICS             1: CloudWatch EMF metrics per DynamoDB call
@@ -107,6 +108,7 @@ from generated_example.payments import (
 
 if TYPE_CHECKING:
     from dynagen.runtime import PartnerResolver
+    from dynagen.runtime._clients import TransportKind
 
 __all__ = ["STATE", "Repos", "State", "handler", "init", "to_json"]
 
@@ -158,7 +160,7 @@ class State:
     """Everything the init phase builds; warm invocations reuse it."""
 
     settings: ClientSettings
-    transport_kind: str
+    transport_kind: TransportKind
     table_name: str | None
     margin: float
     base: Repos | None  # the base account (None when partners are configured: every call names one)
@@ -173,7 +175,8 @@ class State:
         if self.resolver is None:
             assert self.base is not None
             return self.base
-        transport = self.resolver.transport(partner_id, deadline=deadline)  # AssumeRole on first use
+        # AssumeRole on first use; the partner's transport is of the same kind as the base account's.
+        transport = self.resolver.transport(partner_id, deadline=deadline, kind=self.transport_kind)
         repos = self.by_partner.get(partner_id)
         if repos is None or repos.transport is not transport:  # new partner, or its client was rebuilt
             repos = Repos.build(transport, self.table_name)
@@ -280,7 +283,10 @@ def init() -> State:
     _setup_logging()
     in_lambda = detect_lambda() is not None
     settings = client_settings()
-    kind = os.environ.get("DYNAGEN_TRANSPORT", "").strip().lower() or "lean"
+    kind_text = os.environ.get("DYNAGEN_TRANSPORT", "").strip().lower() or "lean"
+    if kind_text not in TRANSPORTS:
+        raise InvalidValueError("DYNAGEN_TRANSPORT", f"expected one of {', '.join(TRANSPORTS)}, got {kind_text!r}")
+    kind: TransportKind = "lean" if kind_text == "lean" else "botocore"
     table_name = os.environ.get("PAYMENTS_TABLE") or None
     margin_text = os.environ.get("DYNAGEN_DEADLINE_MARGIN", "").strip()
     try:
@@ -289,14 +295,17 @@ def init() -> State:
         raise InvalidValueError("DYNAGEN_DEADLINE_MARGIN", f"expected seconds, got {margin_text!r}") from None
     resolver: PartnerResolver | None = None
     if os.environ.get("DYNAGEN_PARTNERS", "").strip():
-        # Partners in their own accounts: one botocore client per partner from STS AssumeRole,
+        # Partners in their own accounts: one transport per partner (of the same kind as the base
+        # account's would be: lean or botocore) signing with credentials from STS AssumeRole,
         # created (and cached, and refreshed) by the resolver on a partner's first request.
         from dynagen.runtime import PartnerResolver, to_botocore_config
 
         resolver = PartnerResolver.from_env(
-            region=settings.region, endpoint_url=settings.endpoint_url, config=to_botocore_config(settings)
+            region=settings.region,
+            endpoint_url=settings.endpoint_url,
+            config=to_botocore_config(settings),
+            settings=settings,  # the lean transports' pool size, timeouts and attempts
         )
-        kind = "botocore"
     state = State(settings, kind, table_name, margin, None, resolver)
     if resolver is None:
         transport = make_transport(kind, settings)

@@ -17,6 +17,7 @@ from dynagen.runtime._lean._http import ConnectionPool, NoResponseError, NotSent
 from dynagen.runtime._lean._retry import RetryPolicy, RetryQuota, is_throttling, is_transient
 from dynagen.runtime._lean._sigv4 import Signer
 from dynagen.runtime._lean._wire import decode_response, encode_request
+from dynagen.runtime._transport import current_deadline
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -128,7 +129,19 @@ class LeanTransport:
     # -- the Transport protocol ---------------------------------------------------------------
 
     def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
-        """Send one request, retrying per the policy; no attempt starts once the deadline has passed."""
+        """Send one request, retrying per the policy; no attempt starts once the deadline has passed.
+
+        The deadline is bound to ``current_deadline`` while the call runs, as ``BotocoreTransport``
+        does: a credentials refresh it triggers (the multi-account resolver's STS AssumeRole) is
+        bounded by it too.
+        """
+        token = current_deadline.set(deadline)
+        try:
+            return self._call(operation, request, deadline)
+        finally:
+            current_deadline.reset(token)
+
+    def _call(self, operation: str, request: Mapping[str, Any], deadline: Deadline | None) -> dict[str, Any]:
         if operation in _TOKEN_OPERATIONS and "ClientRequestToken" not in request:
             # One token for every attempt: DynamoDB then executes the transaction at most once.
             request = {**request, "ClientRequestToken": str(uuid.uuid4())}
@@ -146,6 +159,10 @@ class LeanTransport:
         while True:
             attempt += 1
             connect_timeout, read_timeout, capped = self.connect_timeout, self.read_timeout, False
+            if deadline is not None and deadline.usable() <= 0:
+                raise DeadlineExceededError(operation=operation) from last
+            # May refresh the credentials first (an STS call for a partner's): timeouts are cut after it.
+            headers = self._headers(target, body)
             if deadline is not None:
                 usable = deadline.usable()
                 if usable <= 0:
@@ -153,7 +170,6 @@ class LeanTransport:
                 if usable < read_timeout:
                     read_timeout, capped = usable, True
                 connect_timeout = min(connect_timeout, usable)
-            headers = self._headers(target, body)
             throttled = False
             retry_after: float | None = None
             try:
