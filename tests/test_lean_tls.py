@@ -24,6 +24,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -388,3 +389,123 @@ def test_a_server_that_never_speaks_tls_is_cut_by_the_connect_timeout() -> None:
             conn.close()
     assert "cannot connect" in str(caught.value), str(caught.value)
     assert 0.25 <= elapsed < 1.5, f"TLS handshake stall with a 0.3 s connect timeout took {elapsed:.2f} s"
+
+
+# -- HTTPS through an http:// proxy (CONNECT tunnel) ---------------------------------------------
+
+
+class ConnectProxy:
+    """An http:// proxy on 127.0.0.1 that answers ``CONNECT`` (or refuses it with 407) and then relays bytes."""
+
+    def __init__(self, *, refuse: bool = False) -> None:
+        self.refuse = refuse
+        self.connects: list[tuple[str, dict[str, str]]] = []
+        self._lock = threading.Lock()
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(8)
+        self.port = self._sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        client.settimeout(10)
+        head = b""
+        with client:
+            while b"\r\n\r\n" not in head:
+                data = client.recv(1)  # byte by byte: nothing of the TLS handshake is read here
+                if not data:
+                    return
+                head += data
+            request_line, *lines = head.decode("latin-1").split("\r\n")[:-2]
+            method, target, _ = request_line.split(" ")
+            headers = dict(line.split(": ", 1) for line in lines)
+            with self._lock:
+                self.connects.append((f"{method} {target}", headers))
+            if self.refuse:
+                client.sendall(
+                    b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n"
+                    b"Content-Length: 0\r\n\r\n"
+                )
+                return
+            upstream = socket.create_connection(("127.0.0.1", int(target.rsplit(":", 1)[1])), timeout=10)
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            relay = threading.Thread(target=self._pipe, args=(upstream, client), daemon=True)
+            relay.start()
+            self._pipe(client, upstream)
+            relay.join(10)
+            upstream.close()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._sock.close()
+
+
+def test_https_through_a_connect_tunnel_verifies_the_endpoint_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The certificate names only "localhost", not the proxy's 127.0.0.1: the handshake succeeds only
+    # if server_hostname is the endpoint's host, checked inside the tunnel.
+    cert, key = make_cert(tmp_path / "named", names=["localhost"], ips=[])
+    server, proxy = TLSServer(cert, key), ConnectProxy()
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://us%3Aer:p%40ss@127.0.0.1:{proxy.port}")
+        with _lean(f"https://localhost:{server.port}", verify=str(cert)) as transport:
+            assert transport.call("ListTables", {}) == LIST_TABLES
+            assert transport.call("ListTables", {}) == LIST_TABLES
+        assert server.targets == ["DynamoDB_20120810.ListTables"] * 2
+        assert server.accepts == 1, "one tunnel, kept alive"
+        assert len(proxy.connects) == 1
+        line, headers = proxy.connects[0]
+        assert line == f"CONNECT localhost:{server.port}"
+        assert headers["Host"] == f"localhost:{server.port}"
+        assert headers["Proxy-Authorization"] == "Basic dXM6ZXI6cEBzcw=="  # us:er:p@ss
+        assert server.handshake_errors == []
+    finally:
+        server.close()
+        proxy.close()
+
+
+def test_a_tunnel_to_a_host_the_certificate_does_not_name_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cert, key = make_cert(tmp_path / "named", names=["localhost"], ips=[])
+    server, proxy = TLSServer(cert, key), ConnectProxy()
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
+        with pytest.raises(TransportError) as caught:
+            _lean(f"https://127.0.0.1:{server.port}", verify=str(cert), max_attempts=1).call("ListTables", {})
+        assert isinstance(caught.value.__cause__.__cause__, ssl.SSLCertVerificationError)  # type: ignore[union-attr]
+        assert server.targets == []
+        assert "Proxy-Authorization" not in proxy.connects[0][1]
+    finally:
+        server.close()
+        proxy.close()
+
+
+def test_a_refused_tunnel_is_a_connect_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    proxy = ConnectProxy(refuse=True)
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
+        transport = _lean("https://dynamodb.example.invalid", max_attempts=2)
+        transport.retry_policy = replace(transport.retry_policy, base_delay=0.001)
+        with pytest.raises(TransportError, match=r"cannot connect.*407 Proxy Authentication Required"):
+            transport.call("ListTables", {})
+        assert [line for line, _ in proxy.connects] == ["CONNECT dynamodb.example.invalid:443"] * 2
+    finally:
+        proxy.close()

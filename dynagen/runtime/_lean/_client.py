@@ -74,7 +74,7 @@ def safe_to_resend(operation: str, request: Mapping[str, Any]) -> bool:
 
 
 class LeanTransport:
-    """A ``Transport`` that signs and sends DynamoDB requests itself (stdlib ``http.client``).
+    """A ``Transport`` that signs and sends DynamoDB requests itself (stdlib ``socket``, ``ssl`` for HTTPS).
 
     Results and errors are the same as ``BotocoreTransport``'s: wire-format dicts with ``bytes`` for
     binary values, ``ConditionFailedError`` / ``TransactionCanceledError`` for those failures,

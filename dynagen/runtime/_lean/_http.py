@@ -1,11 +1,18 @@
-"""A small thread-safe HTTP/1.1 keep-alive connection pool over ``http.client``.
+"""A small thread-safe HTTP/1.1 keep-alive client and connection pool over ``socket``.
+
+Only what the lean transport needs: ``POST`` requests, responses framed by ``Content-Length``,
+``Transfer-Encoding: chunked`` or the end of the connection, HTTPS (``ssl`` is imported only when
+the endpoint needs TLS) and ``http://`` proxies (absolute-URI requests, or a ``CONNECT`` tunnel for
+HTTPS). ``http.client`` is not used: importing it loads ``email`` (header parsing) and ``ssl``,
+tens of milliseconds of a cold start. Responses are parsed strictly: no obsolete line folding, no
+malformed header lines, at most ``MAX_HEADERS`` fields in at most ``MAX_HEADER_BYTES`` bytes.
 
 Failures are reported as one of two exceptions, because retrying them is not equally safe:
 
 - ``NotSentError``: the request cannot have reached the server (connect, TLS or proxy failure, or
   the connection broke while the request was being written).
 - ``NoResponseError``: the request was written but no complete response came back (reset, timeout,
-  truncated body): the server may or may not have executed it.
+  truncated body, a response that is not valid HTTP/1.1): the server may or may not have executed it.
 
 A connection that failed, that the server asked to close, or that the server closed while it sat
 idle in the pool, is discarded and never reused.
@@ -14,11 +21,11 @@ idle in the pool, is discarded and never reused.
 from __future__ import annotations
 
 import base64
-import http.client
 import os
 import select
 import socket
 import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -30,7 +37,31 @@ if TYPE_CHECKING:
 
     from dynagen.runtime._lean._endpoints import Endpoint
 
-__all__ = ["ConnectionPool", "NoResponseError", "NotSentError", "Proxy", "Response", "proxy_for"]
+__all__ = [
+    "MAX_HEADERS",
+    "MAX_HEADER_BYTES",
+    "ConnectionPool",
+    "Headers",
+    "NoResponseError",
+    "NotSentError",
+    "ProtocolError",
+    "Proxy",
+    "Response",
+    "proxy_for",
+]
+
+MAX_HEADERS = 100  # header (or trailer) fields in one response, as http.client allows
+MAX_HEADER_BYTES = 65536  # status line and header fields together (trailers: the same again)
+_MAX_CHUNK_LINE = 4096  # a chunk-size line with its extensions
+_MAX_INTERIM = 16  # 1xx responses skipped before the final one
+_RECV_SIZE = 65536
+_BODY_RECV_MAX = 1 << 20
+_BODY_PREALLOCATE = 16 << 20  # at most this much is reserved up front for a body of announced length
+
+_TCHAR = b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_TCHAR_SET = frozenset(_TCHAR.decode("ascii"))
+_CTL = bytes(range(9)) + bytes(range(10, 32)) + b"\x7f"  # control characters but HTAB
+_HEX = b"0123456789abcdefABCDEF"
 
 
 class NotSentError(Exception):
@@ -59,12 +90,58 @@ class NoResponseError(Exception):
         self.timeout = timeout
 
 
+class ProtocolError(Exception):
+    """What the peer sent is not an HTTP/1.1 response this client accepts (or it stopped mid-way)."""
+
+
+class Headers(Mapping[str, str]):
+    """Response header fields, looked up case-insensitively (``get("x-amz-crc32")``).
+
+    A field that appears more than once maps to its first value, as ``http.client``'s message
+    does; ``get_all`` returns every value in order. Iteration yields names as the server sent them.
+    """
+
+    __slots__ = ("_fields", "_first")
+
+    def __init__(self, fields: Iterable[tuple[str, str]] = ()) -> None:
+        self._fields = list(fields)
+        first: dict[str, tuple[str, str]] = {}
+        for name, value in self._fields:
+            first.setdefault(name.lower(), (name, value))
+        self._first = first
+
+    def __getitem__(self, name: str) -> str:
+        return self._first[name.lower()][1]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._first
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _ in self._first.values())
+
+    def __len__(self) -> int:
+        return len(self._first)
+
+    def get_all(self, name: str) -> list[str]:
+        """Every value of a field, in the order received (empty when absent)."""
+        key = name.lower()
+        return [value for field, value in self._fields if field.lower() == key]
+
+    @property
+    def fields(self) -> list[tuple[str, str]]:
+        """Every (name, value) pair as received, repeats included."""
+        return list(self._fields)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._fields!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class Response:
     """Status, headers (case-insensitive ``get``) and the whole body of one response."""
 
     status: int
-    headers: http.client.HTTPMessage
+    headers: Headers
     body: bytes
 
 
@@ -131,10 +208,213 @@ def proxy_for(endpoint: Endpoint) -> Proxy | None:
     return Proxy(parts.hostname, parts.port or 80, authorization)
 
 
-def _dropped(conn: http.client.HTTPConnection) -> bool:
+def _eol(raw: bytes) -> bytes:
+    """A line without its terminator (LF, or CRLF); a CR anywhere else is refused."""
+    line = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+    if b"\r" in line:
+        raise ProtocolError(f"bare CR in line {line[:80]!r}")
+    return line
+
+
+def _tokens(values: list[str]) -> set[str]:
+    return {token.strip().lower() for value in values for token in value.split(",")} - {""}
+
+
+def _content_length(values: list[str]) -> int:
+    """The body length from every ``Content-Length`` value: digits only, and all equal (``42, 42`` is 42)."""
+    lengths = {item.strip(" \t") for value in values for item in value.split(",")}
+    if len(lengths) != 1:
+        raise ProtocolError(f"conflicting Content-Length values {values!r}")
+    (text,) = lengths
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise ProtocolError(f"malformed Content-Length {text!r}")
+    return int(text)
+
+
+class _Connection:
+    """One socket (plain, or TLS) and the bytes read from it that were not consumed yet."""
+
+    __slots__ = ("_buffer", "sock")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock: socket.socket | None = sock
+        self._buffer = bytearray()
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    def close(self) -> None:
+        sock, self.sock = self.sock, None
+        if sock is not None:
+            sock.close()
+
+    def _recv(self, size: int) -> bytes:
+        sock = self.sock
+        if sock is None:
+            raise OSError("connection is closed")
+        return sock.recv(size)
+
+    def send(self, data: bytes) -> None:
+        sock = self.sock
+        if sock is None:
+            raise OSError("connection is closed")
+        sock.sendall(data)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def readline(self, limit: int, what: str, overflow: str | None = None) -> bytes:
+        """One raw line, terminator included, of at most ``limit`` bytes.
+
+        ``what`` names the line (or the section it ends) in errors; ``overflow`` replaces the
+        message for a line too long.
+        """
+        buffer = self._buffer
+        searched = 0
+        while True:
+            end = buffer.find(b"\n", searched, limit)
+            if end >= 0:
+                line = bytes(buffer[: end + 1])
+                del buffer[: end + 1]
+                return line
+            if len(buffer) >= limit:
+                raise ProtocolError(overflow or f"{what} longer than {limit} bytes")
+            searched = len(buffer)
+            data = self._recv(_RECV_SIZE)
+            if not data:
+                where = "inside" if buffer else "before"
+                raise ProtocolError(f"connection closed by the server {where} the {what}")
+            buffer += data
+
+    def read_exact(self, size: int) -> bytes:
+        """Exactly ``size`` bytes; the end of the connection before them is a truncated body."""
+        buffer = self._buffer
+        have = len(buffer)
+        if have >= size:
+            data = bytes(buffer[:size])
+            del buffer[:size]
+            return data
+        sock = self.sock
+        if sock is None:
+            raise OSError("connection is closed")
+        # Reserved up to a cap, then grown with what arrives: a hostile length costs at most the cap.
+        out = bytearray(min(size, max(_BODY_PREALLOCATE, have)))
+        out[:have] = buffer
+        buffer.clear()
+        while have < size:
+            if have == len(out):
+                out.extend(bytes(min(len(out), size - have)))
+            with memoryview(out) as view, view[have:] as free:
+                # Never past the end of this body: the socket then holds only what comes next.
+                got = sock.recv_into(free)
+            if not got:
+                raise ProtocolError(f"truncated body: connection closed after {have} of {size} bytes")
+            have += got
+        return bytes(out)
+
+    def read_to_eof(self) -> bytes:
+        parts = [bytes(self._buffer)]
+        self._buffer.clear()
+        while data := self._recv(_BODY_RECV_MAX):
+            parts.append(data)
+        return b"".join(parts)
+
+    def read_head(self) -> tuple[int, int, str, Headers]:
+        """The status line and header fields of one response: (version 10/11, status, reason, headers)."""
+        budget = MAX_HEADER_BYTES
+        while True:
+            raw = self.readline(budget, "status line")
+            budget -= len(raw)
+            line = _eol(raw)
+            if line:  # empty lines before a status line are ignored (RFC 9112 2.2)
+                break
+        version_text, _, rest = line.partition(b" ")
+        if version_text == b"HTTP/1.1":
+            version = 11
+        elif version_text == b"HTTP/1.0":
+            version = 10
+        else:
+            raise ProtocolError(f"not an HTTP/1.x status line: {line[:80]!r}")
+        code, reason = rest[:3], rest[3:]
+        if len(code) != 3 or not code.isdigit() or code[:1] == b"0" or (reason and reason[:1] != b" "):
+            raise ProtocolError(f"malformed status line {line[:80]!r}")
+        return version, int(code), reason[1:].decode("latin-1"), self.read_fields(budget, "header section")
+
+    def read_fields(self, budget: int, what: str) -> Headers:
+        """Header (or trailer) fields up to the empty line, within ``budget`` bytes and ``MAX_HEADERS`` fields."""
+        fields: list[tuple[str, str]] = []
+        overflow = f"{what} larger than {MAX_HEADER_BYTES} bytes"
+        while True:
+            raw = self.readline(budget, f"end of the {what}", overflow)
+            budget -= len(raw)
+            line = _eol(raw)
+            if not line:
+                return Headers(fields)
+            if len(fields) >= MAX_HEADERS:
+                raise ProtocolError(f"more than {MAX_HEADERS} fields in the {what}")
+            if line[:1] in (b" ", b"\t"):
+                raise ProtocolError(f"obsolete line folding in the {what}: {line[:80]!r}")
+            name, colon, value = line.partition(b":")
+            value = value.strip(b" \t")
+            if not colon or not name or name.translate(None, _TCHAR) or len(value.translate(None, _CTL)) != len(value):
+                raise ProtocolError(f"malformed header line {line[:80]!r}")
+            fields.append((name.decode("ascii"), value.decode("latin-1")))
+
+    def read_chunked(self) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            line = _eol(self.readline(_MAX_CHUNK_LINE, "chunk-size line"))
+            size_text = line.split(b";", 1)[0].strip(b" \t")
+            if not size_text or size_text.translate(None, _HEX) or len(size_text) > 16:
+                raise ProtocolError(f"malformed chunk-size line {line[:80]!r}")
+            size = int(size_text, 16)
+            if size == 0:
+                break
+            parts.append(self.read_exact(size))
+            if _eol(self.readline(2, "chunk terminator")):
+                raise ProtocolError("chunk data not followed by CRLF")
+        self.read_fields(MAX_HEADER_BYTES, "trailer section")  # read to the end; trailers are not used
+        return b"".join(parts)
+
+    def read_response(self) -> tuple[int, Headers, bytes, bool]:
+        """One whole response: (status, headers, body, whether the connection must be closed after it)."""
+        for _ in range(_MAX_INTERIM + 1):
+            version, status, _reason, headers = self.read_head()
+            if not 100 <= status < 200 or status == 101:
+                break
+        else:
+            raise ProtocolError(f"more than {_MAX_INTERIM} interim (1xx) responses")
+        if status == 101:
+            raise ProtocolError("unexpected 101 Switching Protocols")
+        connection = _tokens(headers.get_all("connection"))
+        if version == 11:
+            will_close = "close" in connection
+        else:  # HTTP/1.0: closed after the response unless the server offers to keep it
+            keep = "keep-alive" in connection or "keep-alive" in _tokens(headers.get_all("proxy-connection"))
+            will_close = "close" in connection or not (keep or "keep-alive" in headers)
+        transfer_encoding = headers.get_all("transfer-encoding")
+        content_length = headers.get_all("content-length")
+        if status in (204, 304):
+            body = b""
+        elif transfer_encoding:
+            codings = [token.strip().lower() for value in transfer_encoding for token in value.split(",")]
+            if codings != ["chunked"]:
+                raise ProtocolError(f"unsupported Transfer-Encoding {', '.join(transfer_encoding)!r}")
+            body = self.read_chunked()
+            # Both framings at once (RFC 9112 6.3): chunked wins, and the connection is not trusted after it.
+            will_close = will_close or bool(content_length) or version == 10
+        elif content_length:
+            body = self.read_exact(_content_length(content_length))
+        else:
+            body = self.read_to_eof()
+            will_close = True
+        return status, headers, body, will_close
+
+
+def _dropped(conn: _Connection) -> bool:
     """True when an idle connection's socket is readable: the server closed it (or sent garbage)."""
     sock = conn.sock
-    if sock is None:
+    if sock is None or conn.buffered:
         return True
     try:
         poller = select.poll()
@@ -142,6 +422,23 @@ def _dropped(conn: http.client.HTTPConnection) -> bool:
         return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
+
+
+def _check_target(target: str) -> None:
+    if not target.isascii() or any(c <= " " or c == "\x7f" for c in target):
+        raise ValueError(f"URL can't contain control characters or spaces: {target!r}")
+
+
+def _header_line(name: str, value: str) -> str:
+    if not name or not _TCHAR_SET.issuperset(name):
+        raise ValueError(f"Invalid header name {name!r}")
+    if "\r" in value or "\n" in value or "\0" in value:
+        raise ValueError(f"Invalid header value {value!r}")
+    return f"{name}: {value}\r\n"
+
+
+def _authority(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class ConnectionPool:
@@ -168,7 +465,7 @@ class ConnectionPool:
         self.proxy = proxy
         self._verify = verify
         self._ssl_context: ssl.SSLContext | None = None
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[_Connection] = []
         self._lock = threading.Lock()
         # Through a plain-http proxy the request line carries the absolute URL.
         self.target = endpoint.url + "/" if proxy is not None and not endpoint.secure else "/"
@@ -178,7 +475,7 @@ class ConnectionPool:
         return len(self._idle)
 
     def _context(self) -> ssl.SSLContext:
-        # Built on first https use: loading the CA store costs a few milliseconds.
+        # Built on first https use: importing ssl and loading the CA store cost milliseconds.
         if self._ssl_context is None:
             import ssl
 
@@ -193,39 +490,57 @@ class ConnectionPool:
             self._ssl_context = context
         return self._ssl_context
 
-    def _new_connection(self, connect_timeout: float) -> http.client.HTTPConnection:
+    def _tunnel(self, conn: _Connection) -> None:
+        """Ask the proxy for a ``CONNECT`` tunnel to the endpoint; raises unless it answers 2xx."""
         endpoint, proxy = self.endpoint, self.proxy
-        conn: http.client.HTTPConnection
+        assert proxy is not None
+        authority = _authority(endpoint.host, endpoint.port)
+        head = f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n"
+        if proxy.authorization:
+            head += _header_line("Proxy-Authorization", proxy.authorization)
+        conn.send((head + "\r\n").encode("latin-1"))
+        for _ in range(_MAX_INTERIM + 1):
+            _, status, reason, _ = conn.read_head()
+            if not 100 <= status < 200:
+                break
+        if not 200 <= status < 300:
+            raise ProtocolError(f"the proxy refused the tunnel: {status} {reason}".rstrip())
+        if conn.buffered:
+            raise ProtocolError("the proxy sent data before the TLS handshake")
+
+    def _new_connection(self, connect_timeout: float) -> _Connection:
+        endpoint, proxy = self.endpoint, self.proxy
+        context: ssl.SSLContext | None = None
         if endpoint.secure:
             with self._lock:
                 context = self._context()
-            if proxy is None:
-                conn = http.client.HTTPSConnection(
-                    endpoint.host, endpoint.port, timeout=connect_timeout, context=context
-                )
-            else:
-                conn = http.client.HTTPSConnection(proxy.host, proxy.port, timeout=connect_timeout, context=context)
-                tunnel_headers = {"Proxy-Authorization": proxy.authorization} if proxy.authorization else None
-                conn.set_tunnel(endpoint.host, endpoint.port, headers=tunnel_headers)
-        elif proxy is None:
-            conn = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=connect_timeout)
-        else:
-            conn = http.client.HTTPConnection(proxy.host, proxy.port, timeout=connect_timeout)
+        host, port = (endpoint.host, endpoint.port) if proxy is None else (proxy.host, proxy.port)
+        conn: _Connection | None = None
         try:
-            conn.connect()
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
+            sock = socket.create_connection((host, port), timeout=connect_timeout)
+            conn = _Connection(sock)
+            # Requests are small and latency-bound: do not let Nagle hold back the body.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if context is not None:
+                if proxy is not None:
+                    self._tunnel(conn)
+                # The handshake runs here, bounded by the connect timeout still set on the socket.
+                conn.sock = context.wrap_socket(sock, server_hostname=endpoint.host)
+        except (OSError, ProtocolError) as exc:
+            if conn is not None:
+                conn.close()
             raise NotSentError(
                 f"cannot connect to {endpoint.url}: {exc!r}",
                 timeout=isinstance(exc, TimeoutError),
                 retryable=not (endpoint.secure and _certificate_refused(exc)),
             ) from exc
-        if conn.sock is not None:
-            # Requests are small and latency-bound: do not let Nagle hold back the body.
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except BaseException:
+            if conn is not None:
+                conn.close()
+            raise
         return conn
 
-    def _acquire(self, connect_timeout: float) -> http.client.HTTPConnection:
+    def _acquire(self, connect_timeout: float) -> _Connection:
         while True:
             with self._lock:
                 conn = self._idle.pop() if self._idle else None
@@ -235,41 +550,54 @@ class ConnectionPool:
                 return conn
             conn.close()
 
-    def _release(self, conn: http.client.HTTPConnection) -> None:
+    def _release(self, conn: _Connection) -> None:
         with self._lock:
             if len(self._idle) < self.max_size:
                 self._idle.append(conn)
                 return
         conn.close()
 
+    def _head(self, headers: dict[str, str], length: int) -> bytes:
+        """The request line and header section; ``Host``, ``Accept-Encoding`` and ``Content-Length`` added unless given."""
+        _check_target(self.target)
+        lines = [_header_line(name, value) for name, value in headers.items()]
+        given = {name.lower() for name in headers}
+        added = []
+        if "host" not in given:
+            added.append(f"Host: {self.endpoint.host_header}\r\n")
+        if "accept-encoding" not in given:
+            added.append("Accept-Encoding: identity\r\n")
+        if "content-length" not in given:
+            added.append(f"Content-Length: {length}\r\n")
+        return f"POST {self.target} HTTP/1.1\r\n{''.join(added)}{''.join(lines)}\r\n".encode("latin-1")
+
     def request(self, body: bytes, headers: dict[str, str], *, connect_timeout: float, read_timeout: float) -> Response:
         """POST ``body`` and read the whole response, on a pooled connection."""
+        head = self._head(headers, len(body))
         conn = self._acquire(connect_timeout)
         try:
-            sock = conn.sock
-            if sock is not None:
-                sock.settimeout(read_timeout)
             try:
-                conn.request("POST", self.target, body, headers)
-            except (OSError, http.client.HTTPException) as exc:
+                if conn.sock is not None:
+                    conn.sock.settimeout(read_timeout)
+                conn.send(head + body)  # one write: no Nagle / delayed-ACK stall between head and body
+            except OSError as exc:
                 raise NotSentError(
                     f"sending the request failed: {exc!r}", timeout=isinstance(exc, TimeoutError)
                 ) from exc
             try:
-                response = conn.getresponse()
-                data = response.read()
-            except (OSError, http.client.HTTPException) as exc:
+                status, response_headers, data, will_close = conn.read_response()
+            except (OSError, ProtocolError) as exc:
                 raise NoResponseError(
                     f"no complete response from {self.endpoint.url}: {exc!r}", timeout=isinstance(exc, TimeoutError)
                 ) from exc
         except BaseException:
             conn.close()
             raise
-        if response.will_close:
+        if will_close or conn.buffered:  # bytes after the response: the stream cannot be trusted
             conn.close()
         else:
             self._release(conn)
-        return Response(response.status, response.headers, data)
+        return Response(status, response_headers, data)
 
     def close(self) -> None:
         """Close every idle connection (connections in use go back to the pool when done)."""
