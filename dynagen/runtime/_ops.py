@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from threading import Event
 from typing import Any, Generic, TypeVar
 
 from dynagen._record import Record, init
@@ -712,6 +711,8 @@ def parallel_scan(
         )
         for segment in range(total_segments)
     ]
+    from threading import Event  # here, not at import: only parallel scans need it
+
     stop = Event()
     results = [_Segment() for _ in range(total_segments)]
 

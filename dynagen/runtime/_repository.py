@@ -7,7 +7,6 @@ run time. Requests go through the stateless wire-level functions of ``_ops``.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -153,6 +152,8 @@ class ModelInfo(Record, Generic[M]):
         try:
             return self.attributes[field]
         except KeyError:
+            import difflib  # the error path only
+
             close = difflib.get_close_matches(field, list(self.attributes), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InvalidValueError(field, f"{self.name} has no {what} {field!r}{hint}") from None
@@ -352,6 +353,8 @@ def _unknown_attribute(info: ModelInfo[Any], name: str, known: frozenset[str]) -
         return f"{name!r} is the Python field of attribute {mapped!r}: Field takes stored names, use Field({mapped!r})"
     # Match Python field names too (``partnerid`` -> ``partner_id`` -> ``partnerId``).
     candidates = {a: a for a in sorted(known)} | dict(info.attributes)
+    import difflib  # the error path only
+
     close = difflib.get_close_matches(name, list(candidates), n=1)
     return f"did you mean {candidates[close[0]]!r}?" if close else f"its attributes are {sorted(known)}"
 

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import random
 import threading
 from dataclasses import dataclass
 
@@ -156,6 +155,8 @@ class RetryPolicy:
     def delay(self, attempt: int, *, throttled: bool, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), full jitter."""
         base = self.throttling_base_delay if throttled else self.base_delay
+        import random  # on the retry path only: keeps it out of the cold start
+
         delay: float = random.random() * min(base * 2.0 ** (attempt - 1), self.max_backoff)
         if retry_after is not None and retry_after >= 0:
             delay = max(delay, min(retry_after, delay + self.retry_after_max_extra))
