@@ -26,14 +26,10 @@ from decimal import Decimal
 from typing import Any
 
 from dynagen.errors import InvalidValueError
-from dynagen.runtime import invocation
-from dynagen.runtime._streams import StreamChange, decode_stream_record
-from generated_example.payments import Customer, Partner, Payment, PaymentStatus, Refund
+from dynagen.runtime import StreamChange, invocation
+from generated_example.payments import Payment, PaymentStatus, decode_payments_record
 
-__all__ = ["MODELS", "Totals", "decode_record", "handler"]
-
-# The value of the table's entity attribute ("entity") -> the generated model that reads the image.
-MODELS: dict[str, Any] = {"PARTNER": Partner, "CUSTOMER": Customer, "PAYMENT": Payment, "REFUND": Refund}
+__all__ = ["Totals", "decode_record", "handler"]
 
 log = logging.getLogger("payments.stream")
 
@@ -42,10 +38,11 @@ def decode_record(record: Mapping[str, Any]) -> StreamChange:
     """The models in one Lambda DynamoDB Streams record (``InvalidValueError`` when they cannot be read).
 
     Binary values arrive base64-encoded; the runtime's decoder turns them back into ``bytes`` (also
-    inside maps, lists and binary sets) before ``from_item`` reads the image. Images of entities not
-    in ``MODELS`` (other services sharing the table) decode to None.
+    inside maps, lists and binary sets) before ``from_item`` reads the image. The generated
+    decoder picks the model by the item's entity attribute; images of entities the schema does not
+    declare (other services sharing the table) decode to None.
     """
-    return decode_stream_record(record, MODELS)
+    return decode_payments_record(record)
 
 
 _CAPTURED = (PaymentStatus.CAPTURED, PaymentStatus.REFUNDED)
