@@ -22,6 +22,19 @@ class Record:
 
     __slots__ = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Positional patterns (``case CancellationReason("ConditionalCheckFailed", _):``), as dataclasses allow.
+        setattr(cls, "__match_args__", tuple(cls.__dict__.get("__slots__", ())))  # noqa: B010 - mypy forbids assigning it
+
+    # copy, deepcopy and pickle rebuild an object through these (not __init__, not __setattr__).
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self._fields()
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        for name, value in zip(self._names(), state, strict=True):
+            init(self, name, value)
+
     def _names(self) -> tuple[str, ...]:
         return cast("tuple[str, ...]", type(self).__slots__)
 

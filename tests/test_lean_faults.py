@@ -398,6 +398,20 @@ def test_http_proxy_gets_absolute_url(stub: Stub) -> None:
     assert stub.requests[0]["headers"]["Host"] == "dynamodb.example.invalid:8123"
 
 
+def test_http_proxy_with_credentials_gets_proxy_auth_on_every_request(stub: Stub) -> None:
+    stub.then(ok()).then(ok())
+    proxy = f"http://user:p%40ss@127.0.0.1:{stub.port}"
+    with mock.patch.dict(os.environ, {"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}):
+        transport = LeanTransport(
+            "us-east-1", endpoint_url="http://dynamodb.example.invalid:8123", credentials=("a", "b"), retry_policy=FAST
+        )
+    transport.call("GetItem", GET)
+    transport.call("GetItem", GET)
+    assert [r["headers"].get("Proxy-Authorization") for r in stub.requests] == ["Basic dXNlcjpwQHNz"] * 2
+    # A proxy header is for the proxy: it is not part of what DynamoDB verifies.
+    assert "proxy-authorization" not in stub.requests[0]["headers"]["Authorization"].lower()
+
+
 def test_https_proxy_uses_a_connect_tunnel_with_proxy_auth(stub: Stub) -> None:
     proxy = f"http://user:p%40ss@127.0.0.1:{stub.port}"
     with mock.patch.dict(os.environ, {"HTTPS_PROXY": proxy, "https_proxy": proxy, "NO_PROXY": "", "no_proxy": ""}):

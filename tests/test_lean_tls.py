@@ -509,3 +509,57 @@ def test_a_refused_tunnel_is_a_connect_failure(monkeypatch: pytest.MonkeyPatch) 
         assert [line for line, _ in proxy.connects] == ["CONNECT dynamodb.example.invalid:443"] * 2
     finally:
         proxy.close()
+
+
+# -- bytes after a response, inside one TLS record -----------------------------------------------------------
+
+
+def test_bytes_after_a_response_in_the_same_tls_record_are_never_read_as_the_next_response(
+    cert: tuple[Path, Path],
+) -> None:
+    """OpenSSL decrypts a record whole: a stray response sent with the first one waits inside the SSL
+    object, invisible to a poll of the raw socket. The connection must not go back to the pool."""
+    from dynagen.runtime._lean._endpoints import resolve_endpoint
+    from dynagen.runtime._lean._http import ConnectionPool
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert[0]), str(cert[1]))
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+    port = listener.getsockname()[1]
+
+    def response(body: bytes) -> bytes:
+        return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+    def serve() -> None:
+        for n in range(2):  # a second connection is what a correct client opens
+            raw, _ = listener.accept()
+            with context.wrap_socket(raw, server_side=True) as conn:
+                conn.settimeout(5)
+                received = b""
+                while b"\r\n\r\n" not in received or not received.endswith(b"{}"):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    received += chunk
+                if n == 0:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+                    time.sleep(0.05)
+                    conn.sendall(b"first" + response(b"STRAY"))  # one record: body + a stray response
+                else:
+                    conn.sendall(response(b"second"))
+                time.sleep(0.2)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        pool = ConnectionPool(resolve_endpoint("us-east-1", f"https://127.0.0.1:{port}"), verify=str(cert[0]))
+        first = pool.request(b"{}", {}, connect_timeout=2, read_timeout=2)
+        assert first.body == b"first"
+        assert pool.idle_count == 0, "a connection with unread TLS bytes went back to the pool"
+        second = pool.request(b"{}", {}, connect_timeout=2, read_timeout=2)
+        assert second.body == b"second"
+        pool.close()
+    finally:
+        thread.join(timeout=5)
+        listener.close()

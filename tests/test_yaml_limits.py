@@ -12,7 +12,15 @@ DEEP = "dynagen: 1\nx: " + "[" * 5000 + "]" * 5000 + "\n"
 JUST_TOO_DEEP = "dynagen: 1\nx: " + "[" * _yaml.MAX_DEPTH + "]" * _yaml.MAX_DEPTH + "\n"  # with the root: one too many
 DEEP_ENOUGH = "dynagen: 1\nx: " + "[" * (_yaml.MAX_DEPTH - 1) + "]" * (_yaml.MAX_DEPTH - 1) + "\n"
 
+# Each level is shallow in the text, but aliases stack them: 12 x 60 levels once expanded.
+ALIAS_DEEP = "dynagen: 1\nx:\n" + "".join(
+    f"  k{i}: &a{i} " + "[" * 60 + (f"*a{i - 1}" if i else "1") + "]" * 60 + "\n" for i in range(12)
+)
+
 BAD = {
+    "nested through aliases": (ALIAS_DEEP, ["s.yaml:3:13: nested more than 64 levels deep (through aliases)"]),
+    "CR line breaks": ("a: 1\rb: \x01", ["s.yaml:2:4: YAML syntax error: unacceptable character #x0001"]),
+    "NEL line breaks": ("a: 1\x85b: \x01", ["s.yaml:2:4: YAML syntax error: unacceptable character #x0001"]),
     "recursive sequence": ("dynagen: 1\na: &a [*a]\nmodels: {}\n", ["s.yaml:2:4: recursive alias: this node contains itself"]),
     "recursive mapping": ("dynagen: 1\na: &a {b: *a}\n", ["s.yaml:2:4: recursive alias: this node contains itself"]),
     "5000 levels": (DEEP, [f"s.yaml:2:{4 + _yaml.MAX_DEPTH - 1}: nested more than {_yaml.MAX_DEPTH} levels deep"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ MAX_DEPTH = 64
 # libyaml's parser when PyYAML was built with it (3-5x faster on large schema sets); the pure-Python one
 # otherwise. Both keep the marks every error needs.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# What YAML counts as a line break (for positions PyYAML gives only as an offset).
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 @dataclass
@@ -56,6 +59,10 @@ class _Budget(Exception):
 class _Recursive(Exception):
     def __init__(self, line: int, col: int) -> None:
         self.line, self.col = line, col
+
+
+class _TooDeep(_Recursive):
+    pass
 
 
 def _scan_events(
@@ -102,8 +109,8 @@ def load_yaml(text: str, path: str, diags: Diagnostics, *, allow_aliases: bool =
     try:
         return _load(text, path, diags, allow_aliases, yaml.SafeLoader)
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: it has no mark, only an offset
-        before = text[: exc.position]
-        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        lines = _LINE_BREAK.split(text[: exc.position])
+        line, col = len(lines), len(lines[-1]) + 1
         diags.error(path, line, col, f"YAML syntax error: unacceptable character #x{exc.character:04x}: {exc.reason}")
         return None
     except yaml.MarkedYAMLError as exc:
@@ -129,6 +136,9 @@ def _load(
             diags.error(path, 1, 1, "file is empty: expected a schema document")
             return None
         return _convert(root, loader, path, diags, [0], set())
+    except _TooDeep as exc:
+        diags.error(path, exc.line, exc.col, f"nested more than {MAX_DEPTH} levels deep (through aliases)")
+        return None
     except _Recursive as exc:
         diags.error(path, exc.line, exc.col, "recursive alias: this node contains itself")
         return None
@@ -150,6 +160,8 @@ def _convert(
         # An anchor's node is registered before its children are composed, so `&a [*a]` is a cycle.
         if id(node) in active:
             raise _Recursive(line, col)
+        if len(active) >= MAX_DEPTH:  # `active` is the path from the root: aliases can nest past the event scan
+            raise _TooDeep(line, col)
         active.add(id(node))
         try:
             return _convert_collection(node, loader, path, diags, counter, active, line, col)

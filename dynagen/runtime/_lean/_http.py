@@ -242,7 +242,13 @@ class _Connection:
 
     @property
     def buffered(self) -> int:
-        return len(self._buffer)
+        """Bytes received and not read yet: ours, and what TLS decrypted but has not handed over.
+
+        A TLS record is decrypted whole: bytes after a response can wait inside the SSL object,
+        where neither our buffer nor a poll of the raw socket sees them.
+        """
+        pending = getattr(self.sock, "pending", None)
+        return len(self._buffer) + (pending() if pending is not None else 0)
 
     def close(self) -> None:
         sock, self.sock = self.sock, None
@@ -569,6 +575,10 @@ class ConnectionPool:
             added.append("Accept-Encoding: identity\r\n")
         if "content-length" not in given:
             added.append(f"Content-Length: {length}\r\n")
+        proxy = self.proxy
+        if proxy is not None and proxy.authorization and not self.endpoint.secure:
+            # Through a plain-http proxy every request carries the credentials (https ones use CONNECT).
+            added.append(_header_line("Proxy-Authorization", proxy.authorization))
         return f"POST {self.target} HTTP/1.1\r\n{''.join(added)}{''.join(lines)}\r\n".encode("latin-1")
 
     def request(self, body: bytes, headers: dict[str, str], *, connect_timeout: float, read_timeout: float) -> Response:
