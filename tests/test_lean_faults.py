@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -434,3 +435,55 @@ def test_no_proxy_bypasses_the_proxy(stub: Stub) -> None:
     assert transport._pool.proxy is None
     transport.call("GetItem", GET)
     assert stub.requests[0]["path"] == "/"
+
+
+# -- a server that trickles its answer ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def trickler() -> Iterator[tuple[int, threading.Event]]:
+    """Answers ListTables one body byte every 0.15 s: each read is quick, the whole is ~2.5 s."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+    stop = threading.Event()
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                body = b'{"TableNames":[]}'
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+                for byte in body:
+                    if stop.wait(0.15):
+                        return
+                    conn.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], stop
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=5)
+
+
+def test_a_trickling_response_cannot_outlast_the_deadline(trickler: tuple[int, threading.Event]) -> None:
+    port, _ = trickler
+    transport = LeanTransport(
+        "us-east-1", endpoint_url=f"http://127.0.0.1:{port}", credentials=("a", "b"), read_timeout=5.0, max_attempts=1
+    )
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError, match="may have been executed"):
+        transport.call("ListTables", {}, deadline=Deadline.from_seconds(1.2, margin=0.4))
+    elapsed = time.monotonic() - started
+    assert 0.7 <= elapsed < 1.1, f"0.8 s usable, the trickle took {elapsed:.2f} s"  # was the whole ~2.5 s
+
+
+def test_without_a_deadline_the_read_timeout_stays_per_read(trickler: tuple[int, threading.Event]) -> None:
+    port, _ = trickler
+    transport = LeanTransport(
+        "us-east-1", endpoint_url=f"http://127.0.0.1:{port}", credentials=("a", "b"), read_timeout=1.0, max_attempts=1
+    )
+    assert transport.call("ListTables", {}) == {"TableNames": []}  # ~2.5 s in all, no read over 1 s

@@ -36,6 +36,9 @@ _CONTENT_TYPE = "application/x-amz-json-1.0"
 _USER_AGENT = "dynagen-lean/1 (python)"
 # Operations with an idempotency token that botocore fills with a UUID when the caller did not.
 _TOKEN_OPERATIONS = frozenset({"TransactWriteItems", "ExecuteTransaction"})
+# A timeout with less usable time than this left was the deadline's budget running out, not the
+# read timeout (a Lambda context's remaining time has millisecond steps).
+_SPENT = 0.01
 # Reads, and writes made idempotent by their ClientRequestToken: resending cannot change the outcome.
 _ALWAYS_SAFE = frozenset(
     {
@@ -173,13 +176,21 @@ class LeanTransport:
             throttled = False
             retry_after: float | None = None
             try:
-                response = self._pool.request(body, headers, connect_timeout=connect_timeout, read_timeout=read_timeout)
+                response = self._pool.request(
+                    body,
+                    headers,
+                    connect_timeout=connect_timeout,
+                    read_timeout=read_timeout,
+                    total=None if deadline is None else deadline.usable(),
+                )
             except NotSentError as exc:
+                capped = capped or (exc.timeout and deadline is not None and deadline.usable() < _SPENT)
                 if exc.timeout and capped:
                     raise DeadlineExceededError("deadline reached while connecting", operation=operation) from exc
                 error: DynagenError = TransportError(str(exc))
                 retryable, cause = exc.retryable, exc
             except NoResponseError as exc:
+                capped = capped or (exc.timeout and deadline is not None and deadline.usable() < _SPENT)
                 if exc.timeout and capped:
                     raise DeadlineExceededError(
                         "deadline reached while waiting for the response; the request may have been executed",

@@ -25,6 +25,7 @@ import os
 import select
 import socket
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -234,11 +235,15 @@ def _content_length(values: list[str]) -> int:
 class _Connection:
     """One socket (plain, or TLS) and the bytes read from it that were not consumed yet."""
 
-    __slots__ = ("_buffer", "sock")
+    __slots__ = ("_buffer", "end", "idle", "sock")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock: socket.socket | None = sock
         self._buffer = bytearray()
+        # The read timeout is per socket operation (as botocore's); ``end`` (monotonic), when set,
+        # also bounds the whole exchange, so a server trickling bytes cannot outlast a deadline.
+        self.idle: float | None = None
+        self.end: float | None = None
 
     @property
     def buffered(self) -> int:
@@ -255,17 +260,23 @@ class _Connection:
         if sock is not None:
             sock.close()
 
-    def _recv(self, size: int) -> bytes:
+    def _armed(self) -> socket.socket:
+        """The socket, its timeout set to what is left of the read timeout and the exchange's budget."""
         sock = self.sock
         if sock is None:
             raise OSError("connection is closed")
-        return sock.recv(size)
+        if self.end is not None:
+            left = self.end - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the time for this response ran out")
+            sock.settimeout(left if self.idle is None else min(self.idle, left))
+        return sock
+
+    def _recv(self, size: int) -> bytes:
+        return self._armed().recv(size)
 
     def send(self, data: bytes) -> None:
-        sock = self.sock
-        if sock is None:
-            raise OSError("connection is closed")
-        sock.sendall(data)
+        self._armed().sendall(data)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -300,9 +311,7 @@ class _Connection:
             data = bytes(buffer[:size])
             del buffer[:size]
             return data
-        sock = self.sock
-        if sock is None:
-            raise OSError("connection is closed")
+        self._armed()
         # Reserved up to a cap, then grown with what arrives: a hostile length costs at most the cap.
         out = bytearray(min(size, max(_BODY_PREALLOCATE, have)))
         out[:have] = buffer
@@ -312,7 +321,7 @@ class _Connection:
                 out.extend(bytes(min(len(out), size - have)))
             with memoryview(out) as view, view[have:] as free:
                 # Never past the end of this body: the socket then holds only what comes next.
-                got = sock.recv_into(free)
+                got = self._armed().recv_into(free)
             if not got:
                 raise ProtocolError(f"truncated body: connection closed after {have} of {size} bytes")
             have += got
@@ -581,12 +590,26 @@ class ConnectionPool:
             added.append(_header_line("Proxy-Authorization", proxy.authorization))
         return f"POST {self.target} HTTP/1.1\r\n{''.join(added)}{''.join(lines)}\r\n".encode("latin-1")
 
-    def request(self, body: bytes, headers: dict[str, str], *, connect_timeout: float, read_timeout: float) -> Response:
-        """POST ``body`` and read the whole response, on a pooled connection."""
+    def request(
+        self,
+        body: bytes,
+        headers: dict[str, str],
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        total: float | None = None,
+    ) -> Response:
+        """POST ``body`` and read the whole response, on a pooled connection.
+
+        ``read_timeout`` bounds each socket operation; ``total``, when given, the whole exchange from
+        here (a deadline's usable time: connecting, sending and reading all count).
+        """
+        end = None if total is None else time.monotonic() + total
         head = self._head(headers, len(body))
-        conn = self._acquire(connect_timeout)
+        conn = self._acquire(connect_timeout if total is None else min(connect_timeout, total))
         try:
             try:
+                conn.idle, conn.end = read_timeout, end
                 if conn.sock is not None:
                     conn.sock.settimeout(read_timeout)
                 conn.send(head + body)  # one write: no Nagle / delayed-ACK stall between head and body
@@ -603,6 +626,7 @@ class ConnectionPool:
         except BaseException:
             conn.close()
             raise
+        conn.end = None
         if will_close or conn.buffered:  # bytes after the response: the stream cannot be trusted
             conn.close()
         else:
