@@ -39,6 +39,10 @@ _TOKEN_OPERATIONS = frozenset({"TransactWriteItems", "ExecuteTransaction"})
 # A timeout with less usable time than this left was the deadline's budget running out, not the
 # read timeout (a Lambda context's remaining time has millisecond steps).
 _SPENT = 0.01
+
+
+def _spent(deadline: Deadline | None) -> bool:
+    return deadline is not None and deadline.usable() < _SPENT
 # Reads, and writes made idempotent by their ClientRequestToken: resending cannot change the outcome.
 _ALWAYS_SAFE = frozenset(
     {
@@ -161,37 +165,27 @@ class LeanTransport:
         attempt = 0
         while True:
             attempt += 1
-            connect_timeout, read_timeout, capped = self.connect_timeout, self.read_timeout, False
             if deadline is not None and deadline.usable() <= 0:
                 raise DeadlineExceededError(operation=operation) from last
-            # May refresh the credentials first (an STS call for a partner's): timeouts are cut after it.
+            # May refresh the credentials first (an STS call for a partner's): the budget is taken after it.
             headers = self._headers(target, body)
-            if deadline is not None:
-                usable = deadline.usable()
-                if usable <= 0:
-                    raise DeadlineExceededError(operation=operation) from last
-                if usable < read_timeout:
-                    read_timeout, capped = usable, True
-                connect_timeout = min(connect_timeout, usable)
+            total = None if deadline is None else deadline.usable()
+            if total is not None and total <= 0:
+                raise DeadlineExceededError(operation=operation) from last
             throttled = False
             retry_after: float | None = None
             try:
+                # ``total`` bounds the whole exchange (connect, send, the entire response) in the pool.
                 response = self._pool.request(
-                    body,
-                    headers,
-                    connect_timeout=connect_timeout,
-                    read_timeout=read_timeout,
-                    total=None if deadline is None else deadline.usable(),
+                    body, headers, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout, total=total
                 )
             except NotSentError as exc:
-                capped = capped or (exc.timeout and deadline is not None and deadline.usable() < _SPENT)
-                if exc.timeout and capped:
+                if exc.timeout and _spent(deadline):
                     raise DeadlineExceededError("deadline reached while connecting", operation=operation) from exc
                 error: DynagenError = TransportError(str(exc))
                 retryable, cause = exc.retryable, exc
             except NoResponseError as exc:
-                capped = capped or (exc.timeout and deadline is not None and deadline.usable() < _SPENT)
-                if exc.timeout and capped:
+                if exc.timeout and _spent(deadline):
                     raise DeadlineExceededError(
                         "deadline reached while waiting for the response; the request may have been executed",
                         operation=operation,
