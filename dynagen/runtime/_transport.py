@@ -21,6 +21,7 @@ from dynagen.errors import (
     TransportError,
 )
 from dynagen.runtime._deadline import Deadline
+from dynagen.runtime._error_codes import is_throttling, is_transient
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -138,9 +139,6 @@ def map_botocore_error(exc: BaseException) -> DynagenError | None:
         return mapped
     metadata = response.get("ResponseMetadata") or {}
     status = int(metadata.get("HTTPStatusCode") or 0)
-    # The lean transport's retry rules are botocore's standard mode: the same codes count as throttling.
-    from dynagen.runtime._lean._retry import is_throttling, is_transient
-
     throttled = is_throttling(code, status)
     cls = ThrottlingError if throttled else ServiceError
     return cls(

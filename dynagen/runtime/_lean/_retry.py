@@ -18,6 +18,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from dynagen.runtime._error_codes import (
+    THROTTLING_CODES,
+    TRANSIENT_CODES,
+    TRANSIENT_STATUS,
+    is_throttling,
+    is_transient,
+)
+
 __all__ = [
     "THROTTLING_CODES",
     "TRANSIENT_CODES",
@@ -27,83 +35,6 @@ __all__ = [
     "is_throttling",
     "is_transient",
 ]
-
-# botocore.retries.standard.ThrottledRetryableChecker (botocore 1.44). It includes
-# TransactionInProgressException: DynamoDB raises it for a TransactWriteItems whose
-# ClientRequestToken is still being processed, and retrying later returns the original result.
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "RequestThrottled",
-        "SlowDown",
-        "PriorRequestNotComplete",
-        "EC2ThrottledException",
-    }
-)
-# botocore's transient codes plus DynamoDB's modeled-retryable (non-throttling) error.
-TRANSIENT_CODES = frozenset(
-    {"RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "ReplicatedWriteConflictException"}
-)
-TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
-# DynamoDB's modeled errors (service-2.json): a 429 carrying one of these is judged by its code alone.
-_MODELED_CODES = frozenset(
-    {
-        "BackupInUseException",
-        "BackupNotFoundException",
-        "ConditionalCheckFailedException",
-        "ContinuousBackupsUnavailableException",
-        "DuplicateItemException",
-        "ExportConflictException",
-        "ExportNotFoundException",
-        "GlobalTableAlreadyExistsException",
-        "GlobalTableNotFoundException",
-        "IdempotentParameterMismatchException",
-        "ImportConflictException",
-        "ImportNotFoundException",
-        "IndexNotFoundException",
-        "InternalServerError",
-        "InvalidExportTimeException",
-        "InvalidRestoreTimeException",
-        "ItemCollectionSizeLimitExceededException",
-        "LimitExceededException",
-        "PointInTimeRecoveryUnavailableException",
-        "PolicyNotFoundException",
-        "ProvisionedThroughputExceededException",
-        "ReplicaAlreadyExistsException",
-        "ReplicaNotFoundException",
-        "ReplicatedWriteConflictException",
-        "RequestLimitExceeded",
-        "ResourceInUseException",
-        "ResourceNotFoundException",
-        "TableAlreadyExistsException",
-        "TableInUseException",
-        "TableNotFoundException",
-        "ThrottlingException",
-        "TransactionCanceledException",
-        "TransactionConflictException",
-        "TransactionInProgressException",
-    }
-)
-
-
-def is_throttling(code: str, status: int) -> bool:
-    """A throttling error: a throttling code, or HTTP 429 whose code DynamoDB does not model."""
-    return code in THROTTLING_CODES or (status == 429 and code not in _MODELED_CODES)
-
-
-def is_transient(code: str, status: int) -> bool:
-    """A transient server-side error worth one more try."""
-    return code in TRANSIENT_CODES or status in TRANSIENT_STATUS
-
 
 class RetryQuota:
     """The standard-mode retry token bucket (thread-safe)."""
