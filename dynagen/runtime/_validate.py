@@ -34,7 +34,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dynagen.errors import InvalidValueError
-from dynagen.runtime._codec import _MAX_DIGITS, _MAX_EXP, _MIN_EXP
+from dynagen.runtime._codec import _check_number
 
 __all__ = ["MAX_DEPTH", "MAX_ITEM_SIZE", "check_item", "item_size"]
 
@@ -65,11 +65,10 @@ def _number(text: object) -> Decimal:
         raise _Bad(f"N value {text[:40]!r} is not a number") from None
     if not number.is_finite():
         raise _Bad(f"N value {text!r} is not a finite number")
-    # What DynamoDB stores: 38 significant digits, magnitude 1E-130 .. 9.9E+125 (as the encoders check).
-    if len(text) > _MAX_DIGITS and len("".join(map(str, number.as_tuple().digits)).strip("0")) > _MAX_DIGITS:
-        raise _Bad(f"N value {text[:40]!r} has more than {_MAX_DIGITS} significant digits")
-    if number and not _MIN_EXP <= number.adjusted() <= _MAX_EXP:
-        raise _Bad(f"N value {text[:40]!r} is outside DynamoDB's number range (1E-130 to 9.9E+125)")
+    try:
+        _check_number(number, "")  # DynamoDB's 38 significant digits and magnitude, as the encoders check
+    except InvalidValueError as exc:
+        raise _Bad(f"N value {exc.reason}") from None
     return number
 
 
