@@ -24,7 +24,6 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -503,7 +502,7 @@ def test_a_refused_tunnel_is_a_connect_failure(monkeypatch: pytest.MonkeyPatch) 
     try:
         monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{proxy.port}")
         transport = _lean("https://dynamodb.example.invalid", max_attempts=2)
-        transport.retry_policy = replace(transport.retry_policy, base_delay=0.001)
+        transport.retry_policy = transport.retry_policy.__replace__(base_delay=0.001)
         with pytest.raises(TransportError, match=r"cannot connect.*407 Proxy Authentication Required"):
             transport.call("ListTables", {})
         assert [line for line, _ in proxy.connects] == ["CONNECT dynamodb.example.invalid:443"] * 2

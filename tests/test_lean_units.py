@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from dynagen.errors import ConditionFailedError, ServiceError, ThrottlingError, TransactionCanceledError
 from dynagen.runtime._lean import Credentials, LeanTransport, RetryPolicy, map_dynamodb_error, safe_to_resend
 from dynagen.runtime._lean._credentials import credentials_provider
-from dynagen.runtime._lean._endpoints import resolve_endpoint
+from dynagen.runtime._lean._endpoints import resolve_endpoint, split_url
 from dynagen.runtime._lean._errors import error_code_and_message, service_error
 from dynagen.runtime._lean._http import _bypassed
 from dynagen.runtime._lean._retry import is_throttling, is_transient
@@ -82,6 +82,58 @@ def test_endpoint_url_from_environment_and_bad_urls() -> None:
     for bad in ("ftp://x", "http://x/path", "localhost:8000"):
         with pytest.raises(ValueError):
             resolve_endpoint("us-east-1", bad)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000",
+        "https://LocalHost:443/",
+        "http://[::1]:8000",
+        "http://[FE80::1]",
+        "https://dynamodb.us-east-1.amazonaws.com",
+        "http://user:p%40ss@proxy.internal:3128",
+        "http://user@proxy:8080/",
+        "http://host:/",
+        "HTTP://Host.Example/path?q=1#frag",
+        "http://a:b:c@host:1",
+    ],
+)
+def test_split_url_agrees_with_urlsplit(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    ours, theirs = split_url(url), urlsplit(url)
+    assert (ours.scheme, ours.host, ours.port) == (theirs.scheme, theirs.hostname, theirs.port)
+    assert ours.userinfo == (theirs.netloc.rpartition("@")[0] if "@" in theirs.netloc else None)
+    assert ours.rest == url[url.index("://") + 3 :][len(theirs.netloc) :]
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("localhost:8000", "not an absolute URL"),
+        ("://host", "not an absolute URL"),
+        ("1http://host", "not an absolute URL"),
+        ("http://host:99999", "bad port"),
+        ("http://host:8o00", "bad port"),
+        ("http://host:-1", "bad port"),
+        ("http://[::1", "unclosed IPv6"),
+        ("http://[::1]x", "after the IPv6"),
+        ("http://::1:8000", "IPv6 addresses go in brackets"),
+        ("http://host\n:80", "whitespace or control"),
+        (" http://host", "whitespace or control"),
+    ],
+)
+def test_split_url_refuses_what_is_not_a_url(url: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        split_url(url)
+
+
+def test_endpoint_url_errors_say_what_is_wrong() -> None:
+    with pytest.raises(ValueError, match=r"http\(s\)://host\[:port\]: bad port '70000'"):
+        resolve_endpoint("us-east-1", "http://localhost:70000")
+    with pytest.raises(ValueError, match="path, query or fragment"):
+        resolve_endpoint("us-east-1", "http://localhost:8000#x")
 
 
 def test_no_proxy_rules() -> None:
@@ -273,6 +325,30 @@ def test_retry_classification() -> None:
     for attempt in range(1, 12):
         assert 0 <= policy.delay(attempt, throttled=False) <= min(0.025 * 2 ** (attempt - 1), 20)
         assert 0 <= policy.delay(attempt, throttled=True) <= min(1.0 * 2 ** (attempt - 1), 20)
+
+
+def test_retry_policy_and_credentials_are_immutable_values() -> None:
+    import copy
+    import pickle
+
+    policy = RetryPolicy(max_attempts=5, base_delay=0.5)
+    changed = policy.__replace__(base_delay=0.01)
+    assert (changed.max_attempts, changed.base_delay, changed.throttling_base_delay) == (5, 0.01, 1.0)
+    assert policy.base_delay == 0.5 and policy == RetryPolicy(max_attempts=5, base_delay=0.5) != changed
+    assert pickle.loads(pickle.dumps(policy)) == policy == copy.deepcopy(policy)
+    assert hash(policy) == hash(RetryPolicy(max_attempts=5, base_delay=0.5))
+    with pytest.raises(ValueError, match="max_attempts must be >= 1"):
+        RetryPolicy(max_attempts=0)
+    with pytest.raises(ValueError, match="max_attempts must be >= 1"):
+        policy.__replace__(max_attempts=0)
+    with pytest.raises(TypeError):
+        policy.__replace__(attempts=2)
+    with pytest.raises(AttributeError, match="immutable"):
+        policy.max_attempts = 9  # type: ignore[misc]
+    creds = Credentials("AKIDEXAMPLE", "SECRET", None)
+    assert creds == Credentials(access_key="AKIDEXAMPLE", secret_key="SECRET") and "SECRET" not in repr(creds)
+    with pytest.raises(AttributeError, match="immutable"):
+        creds.token = "x"  # type: ignore[misc]
 
 
 def test_safe_to_resend_rules() -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
 import os
 import time
-import uuid
-import zlib
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from dynagen.errors import DeadlineExceededError, DynagenError, InvalidValueError, TransportError
@@ -123,7 +121,7 @@ class LeanTransport:
         self.read_timeout = read_timeout
         policy = retry_policy or RetryPolicy(max_attempts=DEFAULT_MAX_ATTEMPTS)
         if max_attempts is not None:
-            policy = replace(policy, max_attempts=max_attempts)
+            policy = policy.__replace__(max_attempts=max_attempts)
         self.retry_policy = policy
         self.retry_quota = RetryQuota()
         self._credentials: CredentialsProvider = credentials_provider(credentials)
@@ -151,6 +149,8 @@ class LeanTransport:
     def _call(self, operation: str, request: Mapping[str, Any], deadline: Deadline | None) -> dict[str, Any]:
         if operation in _TOKEN_OPERATIONS and "ClientRequestToken" not in request:
             # One token for every attempt: DynamoDB then executes the transaction at most once.
+            import uuid  # transactions only: uuid (and platform) stay out of the cold start
+
             request = {**request, "ClientRequestToken": str(uuid.uuid4())}
         try:
             body = encode_request(request)
@@ -255,7 +255,7 @@ class LeanTransport:
         request_id = response.headers.get("x-amzn-RequestId", "")
         # A 4xx was not executed, so a damaged 4xx body can always be fetched again.
         resend_ok = 400 <= status < 500 or safe_to_resend(operation, request)
-        if expected_crc is not None and str(zlib.crc32(body)) != expected_crc.strip():
+        if expected_crc is not None and str(binascii.crc32(body)) != expected_crc.strip():
             return (
                 TransportError(
                     f"{operation}: response CRC32 mismatch (status {status}, request id {request_id or '?'})"

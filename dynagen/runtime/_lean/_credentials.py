@@ -12,21 +12,26 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+from dynagen._record import Record, init
 from dynagen.errors import TransportError
 
 __all__ = ["Credentials", "CredentialsProvider", "credentials_provider"]
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """A static access key, secret key and optional session token."""
+class Credentials(Record):
+    """A static access key, secret key and optional session token (immutable)."""
 
+    __slots__ = ("access_key", "secret_key", "token")
     access_key: str
     secret_key: str
-    token: str | None = None
+    token: str | None
+
+    def __init__(self, access_key: str, secret_key: str, token: str | None = None) -> None:
+        init(self, "access_key", access_key)
+        init(self, "secret_key", secret_key)
+        init(self, "token", token)
 
     def __repr__(self) -> str:
         # Never print secrets, even by accident in a log line or a test failure.

@@ -27,11 +27,11 @@ import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
+from dynagen._record import Record, init
 from dynagen.errors import InvalidValueError
+from dynagen.runtime._lean._endpoints import split_url
 
 if TYPE_CHECKING:
     import ssl
@@ -137,22 +137,32 @@ class Headers(Mapping[str, str]):
         return f"Headers({self._fields!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(Record):
     """Status, headers (case-insensitive ``get``) and the whole body of one response."""
 
+    __slots__ = ("status", "headers", "body")  # noqa: RUF023 - the fields' order
     status: int
     headers: Headers
     body: bytes
 
+    def __init__(self, status: int, headers: Headers, body: bytes) -> None:
+        init(self, "status", status)
+        init(self, "headers", headers)
+        init(self, "body", body)
 
-@dataclass(frozen=True, slots=True)
-class Proxy:
+
+class Proxy(Record):
     """An ``http://`` proxy; ``authorization`` is the ``Proxy-Authorization`` value, if any."""
 
+    __slots__ = ("host", "port", "authorization")  # noqa: RUF023 - the fields' order
     host: str
     port: int
-    authorization: str | None = None
+    authorization: str | None
+
+    def __init__(self, host: str, port: int, authorization: str | None = None) -> None:
+        init(self, "host", host)
+        init(self, "port", port)
+        init(self, "authorization", authorization)
 
 
 def _env(name: str) -> str | None:
@@ -199,14 +209,17 @@ def proxy_for(endpoint: Endpoint) -> Proxy | None:
         return None
     if "://" not in url:
         url = "http://" + url
-    parts = urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
-        raise ValueError(f"only http:// proxies are supported, got {parts.scheme}://{parts.hostname}")
+    parts = split_url(url)
+    if parts.scheme != "http" or not parts.host:
+        raise ValueError(f"only http:// proxies are supported, got {parts.scheme}://{parts.host}")
     authorization = None
-    if parts.username is not None:
-        userinfo = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    if parts.userinfo is not None:
+        from urllib.parse import unquote  # proxies with credentials only
+
+        username, _, password = parts.userinfo.partition(":")
+        userinfo = f"{unquote(username)}:{unquote(password)}"
         authorization = "Basic " + base64.b64encode(userinfo.encode("utf-8")).decode("ascii")
-    return Proxy(parts.hostname, parts.port or 80, authorization)
+    return Proxy(parts.host, parts.port or 80, authorization)
 
 
 def _eol(raw: bytes) -> bytes:

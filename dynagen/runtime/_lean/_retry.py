@@ -16,8 +16,9 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from typing import Any
 
+from dynagen._record import Record, init
 from dynagen.runtime._error_codes import (
     THROTTLING_CODES,
     TRANSIENT_CODES,
@@ -66,22 +67,55 @@ class RetryQuota:
             self._available = min(self.capacity, self._available + amount)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How many attempts, how long to wait between them, and what a retry costs."""
+class RetryPolicy(Record):
+    """How many attempts, how long to wait between them, and what a retry costs (immutable).
 
-    max_attempts: int = 3
-    base_delay: float = 0.025
-    throttling_base_delay: float = 1.0
-    max_backoff: float = 20.0
-    retry_after_max_extra: float = 5.0
-    retry_cost: int = 14
-    throttling_retry_cost: int = 5
-    no_retry_increment: int = 1
+    ``policy.__replace__(base_delay=0.01)`` (``copy.replace`` from Python 3.13) copies it with changes.
+    """
 
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
+    __slots__ = (  # noqa: RUF023 - the fields' order
+        "max_attempts",
+        "base_delay",
+        "throttling_base_delay",
+        "max_backoff",
+        "retry_after_max_extra",
+        "retry_cost",
+        "throttling_retry_cost",
+        "no_retry_increment",
+    )
+    max_attempts: int
+    base_delay: float
+    throttling_base_delay: float
+    max_backoff: float
+    retry_after_max_extra: float
+    retry_cost: int
+    throttling_retry_cost: int
+    no_retry_increment: int
+
+    def __init__(
+        self,
+        max_attempts: int = 3,
+        base_delay: float = 0.025,
+        throttling_base_delay: float = 1.0,
+        max_backoff: float = 20.0,
+        retry_after_max_extra: float = 5.0,
+        retry_cost: int = 14,
+        throttling_retry_cost: int = 5,
+        no_retry_increment: int = 1,
+    ) -> None:
+        if max_attempts < 1:
             raise ValueError("max_attempts must be >= 1")
+        init(self, "max_attempts", max_attempts)
+        init(self, "base_delay", base_delay)
+        init(self, "throttling_base_delay", throttling_base_delay)
+        init(self, "max_backoff", max_backoff)
+        init(self, "retry_after_max_extra", retry_after_max_extra)
+        init(self, "retry_cost", retry_cost)
+        init(self, "throttling_retry_cost", throttling_retry_cost)
+        init(self, "no_retry_increment", no_retry_increment)
+
+    def __replace__(self, **changes: Any) -> RetryPolicy:
+        return RetryPolicy(**{**dict(zip(self.__slots__, self._fields(), strict=True)), **changes})
 
     def delay(self, attempt: int, *, throttled: bool, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based), full jitter."""
