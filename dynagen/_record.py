@@ -9,7 +9,7 @@ immutable once built (``__init__`` assigns through ``object.__setattr__``, as a 
 
 from __future__ import annotations
 
-from typing import Any, cast
+from dynagen._typing import Any, cast
 
 __all__ = ["Record", "init"]
 

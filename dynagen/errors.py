@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from dynagen._record import Record, init
+from dynagen._typing import Any
 
 __all__ = [
     "AssumeRoleError",

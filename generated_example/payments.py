@@ -8,16 +8,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from dynagen.runtime import (
-    AttributeValue,
-    Condition,
     ModelInfo,
-    Page,
     Repository,
-    StreamChange,
     decode_error,
     decode_stream_record,
     dump_json,
@@ -37,6 +32,17 @@ from dynagen.runtime import (
     parse_epoch,
     split_key,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (about 5 ms of a Lambda cold start)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from dynagen.runtime import (
+        AttributeValue,
+        Condition,
+        Page,
+        StreamChange,
+    )
 
 __all__ = [
     "Address",

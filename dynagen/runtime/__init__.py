@@ -1,12 +1,12 @@
 """The Lambda-side runtime: what generated modules and handlers import.
 
-Import-light by design: this package imports only the standard library; botocore is imported when
-the first client is created. What generated modules need is imported eagerly; the Lambda helpers
-(multi-account resolver, client cache, observability, lean transport) load on first use.
+Import-light by design: this package imports only the standard library, and not ``typing`` (see
+``dynagen._typing``); botocore is imported when the first client is created. What generated modules
+need at run time is imported eagerly; type-only names and the Lambda helpers (multi-account
+resolver, client cache, observability, lean transport) load on first use.
 """
 
-from typing import TYPE_CHECKING, Any
-
+from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.runtime._codec import (
     decode_error,
     dump_json,
@@ -31,12 +31,14 @@ from dynagen.runtime._deadline import DEFAULT_MARGIN, Deadline
 from dynagen.runtime._expressions import Condition, Field, SortCondition, Update
 from dynagen.runtime._ops import Page, create_table, delete_table, ensure_table
 from dynagen.runtime._repository import ModelInfo, Repository, enum_error, key_range, utc_now
-from dynagen.runtime._transport import BotocoreTransport, Transport, as_transport
-from dynagen.runtime._types import AttributeValue
+from dynagen.runtime._transport import BotocoreTransport, as_transport
 
 # Loaded on first attribute access (PEP 562): what a generated module does not need at import
 # (batches, transactions, the Lambda helpers) stays out of cold imports.
 _LAZY: dict[str, str] = {
+    # Type-only names (generated modules import them for annotations only): they need ``typing``.
+    "AttributeValue": "dynagen.runtime._types",
+    "Transport": "dynagen.runtime._interface",
     "BatchGetResult": "dynagen.runtime._batch",
     "BatchWriteResult": "dynagen.runtime._batch",
     "TransactAction": "dynagen.runtime._transact",
@@ -123,6 +125,7 @@ if TYPE_CHECKING:
     )
     from dynagen.runtime._clients import clear as clear_clients
     from dynagen.runtime._context import current_partner
+    from dynagen.runtime._interface import Transport
     from dynagen.runtime._lambda_env import (
         ClientSettings,
         LambdaEnvironment,
@@ -171,6 +174,7 @@ if TYPE_CHECKING:
         TransactUpdate,
     )
     from dynagen.runtime._transactions import ModelGet, transact_get, transact_write
+    from dynagen.runtime._types import AttributeValue
 
 
 def __getattr__(name: str) -> Any:

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 from dynagen.errors import AssumeRoleError, DeadlineExceededError, InvalidValueError, UnknownPartnerError
 from dynagen.runtime._context import current_partner
 from dynagen.runtime._partners import DEFAULT_PARTNERS_ENV, Partner, mask_account_ids, partners_from_env
-from dynagen.runtime._transport import BotocoreTransport, Transport, _refuse_late_attempt, current_deadline
+from dynagen.runtime._transport import BotocoreTransport, _refuse_late_attempt, current_deadline
 
 if TYPE_CHECKING:
     from botocore.config import Config  # type: ignore[import-untyped]
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 
     from dynagen.runtime._clients import TransportKind
     from dynagen.runtime._deadline import Deadline
+    from dynagen.runtime._interface import Transport
     from dynagen.runtime._lambda_env import ClientSettings
     from dynagen.runtime._lean import LeanTransport
 

@@ -18,15 +18,17 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.errors import BatchInterruptedError, DeadlineExceededError, InvalidValueError, UnprocessedItemsError
 from dynagen.runtime._cursor import wire_to_json
 from dynagen.runtime._deadline import Deadline
 from dynagen.runtime._expressions import AttributePath, Item, Placeholders
 from dynagen.runtime._expressions import projection as render_projection
 from dynagen.runtime._ops import call
-from dynagen.runtime._transport import Transport
+
+if TYPE_CHECKING:
+    from dynagen.runtime._interface import Transport
 
 __all__ = [
     "MAX_BATCH_GET",

@@ -35,10 +35,12 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from dynagen.errors import DeadlineExceededError, InvalidValueError, ServiceError
 from dynagen.runtime._lambda_env import ClientSettings, client_settings, to_botocore_config
-from dynagen.runtime._transport import BotocoreTransport, Transport, current_deadline
+from dynagen.runtime._transport import BotocoreTransport, current_deadline
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from dynagen.runtime._interface import Transport
 
 __all__ = [
     "ClientFactory",

@@ -13,10 +13,12 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
+from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.errors import InvalidValueError
-from dynagen.runtime._types import AttributeValue
+
+if TYPE_CHECKING:
+    from dynagen.runtime._types import AttributeValue
 
 __all__ = [
     "decode_error",

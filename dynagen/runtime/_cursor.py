@@ -17,9 +17,9 @@ import binascii
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from dynagen._record import Record, init
+from dynagen._typing import Any
 from dynagen.errors import InvalidValueError
 
 __all__ = ["MAX_CURSOR_LENGTH", "SORT_ORDERS", "Cursor", "decode_cursor", "encode_cursor", "wire_to_json"]

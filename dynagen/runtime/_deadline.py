@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol
 
+from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.errors import DeadlineExceededError
 
-__all__ = ["DEFAULT_MARGIN", "Deadline", "LambdaContext"]
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class LambdaContext(Protocol):
+        """What the deadline needs of Lambda's context object (a protocol for type checkers only)."""
+
+        def get_remaining_time_in_millis(self) -> int: ...
+
+
+__all__ = ["DEFAULT_MARGIN", "Deadline"]
 
 # 500 ms: one DynamoDB round trip inside a region is ~5-20 ms, but a connect timeout plus a
 # retry backoff can take a few hundred; stopping half a second early leaves the handler time to
 # log, return a partial result and let Lambda flush, instead of being killed mid-write.
 DEFAULT_MARGIN = 0.5
-
-
-class LambdaContext(Protocol):
-    def get_remaining_time_in_millis(self) -> int: ...
 
 
 class Deadline:

@@ -17,9 +17,9 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar, overload
 
 from dynagen._record import Record, init
+from dynagen._typing import Any, Generic, TypeVar, overload
 from dynagen.errors import InvalidValueError
 
 __all__ = [

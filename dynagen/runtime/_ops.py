@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar
 
 from dynagen._record import Record, init
+from dynagen._typing import TYPE_CHECKING, Any, Generic, TypeVar
 from dynagen.errors import DeadlineExceededError, InvalidValueError, ServiceError
 from dynagen.runtime._cursor import decode_cursor, encode_cursor
 from dynagen.runtime._deadline import Deadline
@@ -29,7 +29,9 @@ from dynagen.runtime._expressions import (
     parse_path,
 )
 from dynagen.runtime._expressions import projection as render_projection
-from dynagen.runtime._transport import Transport
+
+if TYPE_CHECKING:
+    from dynagen.runtime._interface import Transport
 
 __all__ = [
     "Page",

@@ -13,9 +13,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, cast
 
 from dynagen._record import Record, init
+from dynagen._typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from dynagen.errors import (
     ConditionFailedError,
     InvalidValueError,
@@ -29,14 +29,15 @@ from dynagen.runtime._cursor import wire_to_json
 from dynagen.runtime._deadline import Deadline
 from dynagen.runtime._expressions import AttributePath, Condition, Field, SortCondition, Update, format_path
 from dynagen.runtime._ops import Page
-from dynagen.runtime._transport import Transport, as_transport
+from dynagen.runtime._transport import as_transport
 from dynagen.runtime._validate import check_item
 
 if TYPE_CHECKING:
-    from typing import Self
+    from typing import ClassVar, Protocol, Self
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from dynagen.runtime._interface import Transport
     from dynagen.runtime._transact import (
         TransactAction,
         TransactConditionCheck,
@@ -47,16 +48,16 @@ if TYPE_CHECKING:
     from dynagen.runtime._transactions import ModelGet
     from dynagen.runtime._types import AttributeValue
 
+    class _Model(Protocol):
+        def to_item(self) -> dict[str, AttributeValue]: ...
+
+        def key(self) -> dict[str, AttributeValue]: ...
+
+
 __all__ = ["ModelInfo", "Repository", "enum_error", "key_range", "utc_now"]
 
 
-class _Model(Protocol):
-    def to_item(self) -> dict[str, AttributeValue]: ...
-
-    def key(self) -> dict[str, AttributeValue]: ...
-
-
-M = TypeVar("M", bound=_Model)
+M = TypeVar("M", bound="_Model")
 T = TypeVar("T")
 
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
 
 from dynagen._record import Record, init
+from dynagen._typing import Any
 from dynagen.errors import InvalidValueError
 
 __all__ = [

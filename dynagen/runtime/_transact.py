@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.errors import InvalidValueError
 from dynagen.runtime._deadline import Deadline
 from dynagen.runtime._expressions import AttributePath, Condition, Item, Placeholders, Update
 from dynagen.runtime._expressions import projection as render_projection
 from dynagen.runtime._ops import call
-from dynagen.runtime._transport import Transport
+
+if TYPE_CHECKING:
+    from dynagen.runtime._interface import Transport
 
 __all__ = [
     "MAX_TRANSACT_ITEMS",

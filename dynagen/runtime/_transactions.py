@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from dynagen.runtime import _transact
 from dynagen.runtime._deadline import Deadline
 from dynagen.runtime._transact import TransactAction, TransactGet
-from dynagen.runtime._transport import Transport, as_transport
+from dynagen.runtime._transport import as_transport
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from dynagen.runtime._interface import Transport
 
 __all__ = ["ModelGet", "transact_get", "transact_write"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
+from dynagen._typing import TYPE_CHECKING, Any, cast
 from dynagen.errors import (
     CancellationReason,
     ConditionFailedError,
@@ -26,16 +26,20 @@ from dynagen.runtime._error_codes import is_throttling, is_transient
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from dynagen.runtime._interface import Transport as Transport
+
 __all__ = ["BotocoreTransport", "Transport", "as_transport", "current_deadline", "map_botocore_error", "map_dynamodb_error"]
 
 
-@runtime_checkable
-class Transport(Protocol):
-    """Operation name and wire-format request in, wire-format response out."""
 
-    def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
-        """Send one request. With a deadline, no attempt (first or retry) starts once it has passed."""
-        ...
+
+def __getattr__(name: str) -> Any:
+    # ``Transport`` lives in ``_interface`` (it needs ``typing``); importing it from here still works.
+    if name == "Transport":
+        from dynagen.runtime._interface import Transport
+
+        return Transport
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # The deadline of the call in progress on this thread/task. botocore's per-attempt hook reads it,
@@ -168,8 +172,8 @@ def as_transport(client: Any) -> Transport:
     # Python 3.11: this runs on every repository created in a warm invocation.
     if callable(getattr(type(client), "call", None)):
         return cast("Transport", client)
-    if isinstance(client, Transport):  # a transport whose ``call`` is set on the instance
-        return client
+    if callable(getattr(client, "call", None)):  # a transport whose ``call`` is set on the instance
+        return cast("Transport", client)
     if hasattr(client, "meta") and hasattr(client, "get_item"):
         return BotocoreTransport(client)
     raise TypeError(f"expected a DynamoDB low-level client or a dynagen Transport, got {type(client).__name__}")

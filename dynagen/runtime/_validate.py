@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
+from dynagen._typing import Any
 from dynagen.errors import InvalidValueError
 from dynagen.runtime._codec import _check_number
 

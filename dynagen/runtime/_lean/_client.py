@@ -5,10 +5,10 @@ from __future__ import annotations
 import binascii
 import os
 import time
-from typing import TYPE_CHECKING, Any
 
+from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.errors import DeadlineExceededError, DynagenError, InvalidValueError, TransportError
-from dynagen.runtime._lean._credentials import CredentialsProvider, credentials_provider
+from dynagen.runtime._lean._credentials import credentials_provider
 from dynagen.runtime._lean._endpoints import Endpoint, resolve_endpoint, resolve_region
 from dynagen.runtime._lean._errors import error_code_and_message, service_error
 from dynagen.runtime._lean._http import ConnectionPool, NoResponseError, NotSentError, Response, proxy_for
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from dynagen.runtime._deadline import Deadline
+    from dynagen.runtime._lean._credentials import CredentialsProvider
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_MAX_ATTEMPTS", "DEFAULT_READ_TIMEOUT", "LeanTransport", "safe_to_resend"]
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Protocol
 
 from dynagen._record import Record, init
+from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.errors import TransportError
 
-__all__ = ["Credentials", "CredentialsProvider", "credentials_provider"]
+__all__ = ["Credentials", "credentials_provider"]
 
 
 class Credentials(Record):
@@ -42,10 +42,13 @@ class Credentials(Record):
         return self
 
 
-class CredentialsProvider(Protocol):
-    """Anything returning the credentials to sign the next request with."""
+if TYPE_CHECKING:
+    from typing import Protocol
 
-    def __call__(self) -> Credentials: ...
+    class CredentialsProvider(Protocol):
+        """Anything returning the credentials to sign the next request with."""
+
+        def __call__(self) -> Credentials: ...
 
 
 def _from_botocore(frozen: Any) -> Credentials:

@@ -9,8 +9,7 @@ and the lean transport raise the same errors for the same responses.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.errors import DynagenError, ServiceError, ThrottlingError
 from dynagen.runtime._transport import map_dynamodb_error
 

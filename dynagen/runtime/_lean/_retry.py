@@ -16,9 +16,9 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from dynagen._record import Record, init
+from dynagen._typing import Any
 from dynagen.runtime._error_codes import (
     THROTTLING_CODES,
     TRANSIENT_CODES,

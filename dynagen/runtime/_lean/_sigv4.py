@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
-from typing import TYPE_CHECKING
-from urllib.parse import quote
+
+from dynagen._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -58,6 +58,8 @@ def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
 
 def canonical_query_string(params: Iterable[tuple[str, str]]) -> str:
     """Query parameters URI-encoded (RFC 3986 unreserved kept), sorted by key then value."""
+    from urllib.parse import quote  # DynamoDB requests carry no query: keep urllib out of the cold start
+
     pairs = sorted((quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in params)
     return "&".join(f"{k}={v}" for k, v in pairs)
 

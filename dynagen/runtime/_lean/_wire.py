@@ -18,7 +18,8 @@ from __future__ import annotations
 import binascii
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+
+from dynagen._typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -6,15 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from dynagen.runtime import (
-    AttributeValue,
-    Condition,
     ModelInfo,
-    Page,
     Repository,
-    StreamChange,
     decode_error,
     decode_stream_record,
     enc_int,
@@ -25,6 +20,17 @@ from dynagen.runtime import (
     parse_datetime,
     parse_epoch,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (about 5 ms of a Lambda cold start)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from dynagen.runtime import (
+        AttributeValue,
+        Condition,
+        Page,
+        StreamChange,
+    )
 
 __all__ = [
     "ENTITIES",

@@ -7,15 +7,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from dynagen.runtime import (
-    AttributeValue,
-    Condition,
     ModelInfo,
-    Page,
     Repository,
-    StreamChange,
     decode_error,
     decode_stream_record,
     dump_json,
@@ -29,6 +24,17 @@ from dynagen.runtime import (
     parse_datetime,
     to_wire,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (about 5 ms of a Lambda cold start)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from dynagen.runtime import (
+        AttributeValue,
+        Condition,
+        Page,
+        StreamChange,
+    )
 
 __all__ = [
     "ENTITIES",
