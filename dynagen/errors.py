@@ -240,7 +240,8 @@ class UnknownPartnerError(DynagenError, LookupError):
 
 # The account field of any ARN (arn:<partition>:<service>:<region>:<account>:...): the message of an
 # AssumeRoleError shows only its last four digits, as the runtime's logs do.
-_ARN_ACCOUNT = re.compile(r"(arn:[A-Za-z0-9-]+:[A-Za-z0-9-]*:[A-Za-z0-9-]*:)\d{8}(\d{4})(?=[:/])")
+# As text: re compiles (and caches) it on first use, not at import (cold start).
+_ARN_ACCOUNT = r"(arn:[A-Za-z0-9-]+:[A-Za-z0-9-]*:[A-Za-z0-9-]*:)\d{8}(\d{4})(?=[:/])"
 
 
 class AssumeRoleError(DynagenError):
@@ -255,4 +256,4 @@ class AssumeRoleError(DynagenError):
         self.role_arn = role_arn
         self.reason = reason
         message = f"AssumeRole failed for partner {partner!r} (role {role_arn}): {reason}"
-        super().__init__(_ARN_ACCOUNT.sub(r"\1********\2", message))
+        super().__init__(re.sub(_ARN_ACCOUNT, r"\1********\2", message))

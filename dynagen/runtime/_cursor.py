@@ -30,12 +30,13 @@ MAX_CURSOR_LENGTH = 64 * 1024
 SORT_ORDERS = ("ASC", "DESC")
 # DynamoDB nests documents at most 32 levels deep; a deeper cursor is hostile or corrupt.
 _MAX_DEPTH = 32
-_BASE64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+# Patterns as text: re compiles (and caches) them on first use, not at import (cold start).
+_BASE64URL = r"[A-Za-z0-9_-]*={0,2}"
 _STRING_TYPES = ("S", "N")
 _STRING_SET_TYPES = ("SS", "NS")
 # Go's encoding/json escapes these inside strings (HTML safety); match it byte for byte.
 _GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
-_GO_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
+_GO_ESCAPE_RE = "[<>&\u2028\u2029]"
 
 
 class Cursor(Record):
@@ -103,7 +104,7 @@ def decode_cursor(text: str) -> Cursor:
         raise InvalidValueError("cursor", "empty cursor (pass None for the first page)")
     if len(text) > MAX_CURSOR_LENGTH:
         raise InvalidValueError("cursor", f"cursor longer than {MAX_CURSOR_LENGTH} characters")
-    if _BASE64URL.fullmatch(text) is None:
+    if re.fullmatch(_BASE64URL, text) is None:
         raise InvalidValueError("cursor", "not base64url text")
     padded = text + "=" * (-len(text) % 4)
     try:
@@ -216,4 +217,4 @@ def _go_json(document: Any) -> str:
     except (ValueError, UnicodeEncodeError):
         raise InvalidValueError("cursor", "key holds text that is not valid Unicode") from None
     # The escaped characters never occur outside JSON strings, so a plain substitution is exact.
-    return _GO_ESCAPE_RE.sub(lambda m: _GO_ESCAPES[m.group(0)], text)
+    return re.sub(_GO_ESCAPE_RE, lambda m: _GO_ESCAPES[m.group(0)], text)

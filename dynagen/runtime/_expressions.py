@@ -49,8 +49,9 @@ Segments = tuple[str | int, ...]
 
 ATTRIBUTE_TYPES = ("S", "N", "B", "SS", "NS", "BS", "BOOL", "NULL", "L", "M")
 _SET_TYPES = ("SS", "NS", "BS")
-_PATH_SEGMENT = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
-_INDEX = re.compile(r"\[(\d+)\]")
+# Patterns as text: re compiles (and caches) them on first use, not at import (cold start).
+_PATH_SEGMENT = r"([^.\[\]]+)((?:\[\d+\])*)"
+_INDEX = r"\[(\d+)\]"
 # DynamoDB allows at most 100 operands in an IN list.
 _MAX_IN_VALUES = 100
 
@@ -78,11 +79,11 @@ def parse_path(path: AttributePath) -> Segments:
         raise InvalidValueError(str(path), "an attribute path must be a non-empty string")
     segments: list[str | int] = []
     for part in path.split("."):
-        match = _PATH_SEGMENT.fullmatch(part)
+        match = re.fullmatch(_PATH_SEGMENT, part)
         if match is None:
             raise InvalidValueError(path, "malformed attribute path (expected name, name.sub or name[0])")
         segments.append(match.group(1))
-        segments.extend(int(i) for i in _INDEX.findall(match.group(2)))
+        segments.extend(int(i) for i in re.findall(_INDEX, match.group(2)))
     return tuple(segments)
 
 
