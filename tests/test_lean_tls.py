@@ -287,6 +287,70 @@ def test_verification_disabled_succeeds(server: TLSServer) -> None:
     assert server.targets == ["DynamoDB_20120810.ListTables"]
 
 
+def test_verification_disabled_loads_no_ca_store(server: TLSServer) -> None:
+    transport = _lean(server.endpoint, verify=False)
+    assert transport._pool._context().cert_store_stats()["x509"] == 0  # nothing parsed for nothing checked
+
+
+def _subject_hash(cert: Path) -> str:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("the openssl binary names the hashed-directory entry")
+    out = subprocess.run([openssl, "x509", "-subject_hash", "-noout", "-in", str(cert)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def _paths(cafile: Path, capath: Path) -> ssl.DefaultVerifyPaths:
+    return ssl.DefaultVerifyPaths(str(cafile), str(capath), "SSL_CERT_FILE", str(cafile), "SSL_CERT_DIR", str(capath))
+
+
+def test_default_trust_reads_a_hashed_store_lazily(
+    server: TLSServer, cert: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A system store as Debian keeps it: the bundle and <subject hash>.0 entries in one directory.
+    store = tmp_path / "certs"
+    store.mkdir()
+    shutil.copy(cert[0], store / "ca-certificates.crt")
+    (store / f"{_subject_hash(cert[0])}.0").symlink_to(store / "ca-certificates.crt")
+    monkeypatch.setattr(ssl, "get_default_verify_paths", lambda: _paths(store / "ca-certificates.crt", store))
+    with _lean(server.endpoint) as transport:
+        context = transport._pool._context()
+        assert context.cert_store_stats()["x509_ca"] == 0, "nothing parsed before a handshake needs it"
+        assert transport.call("ListTables", {}) == LIST_TABLES
+        assert context.cert_store_stats()["x509_ca"] == 1, "only the root this handshake needed"
+        assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    # The same store without the certificate's entry trusts nothing: verification still refuses.
+    (store / f"{_subject_hash(cert[0])}.0").unlink()
+    (store / "00000000.0").symlink_to(store / "ca-certificates.crt")
+    with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+        _lean(server.endpoint, max_attempts=1).call("ListTables", {})
+
+
+def test_hashed_store_only_when_it_is_the_default_store(tmp_path: Path) -> None:
+    from dynagen.runtime._lean._http import hashed_ca_directory
+
+    store = tmp_path / "certs"
+    store.mkdir()
+    (store / "ca-certificates.crt").write_text("")
+    (store / "9d66eef0.0").symlink_to(store / "ca-certificates.crt")
+    elsewhere = tmp_path / "cert.pem"
+    elsewhere.write_text("")
+    linked = tmp_path / "linked.pem"
+    linked.symlink_to(store / "ca-certificates.crt")
+    bundle = store / "ca-certificates.crt"
+    assert hashed_ca_directory({}, _paths(bundle, store)) == str(store.resolve())
+    assert hashed_ca_directory({}, _paths(linked, store)) == str(store.resolve()), "a link into the store is the store"
+    assert hashed_ca_directory({}, _paths(tmp_path / "absent.pem", store)) == str(store.resolve())
+    assert hashed_ca_directory({}, _paths(elsewhere, store)) is None, "a bundle elsewhere may trust more"
+    assert hashed_ca_directory({"SSL_CERT_FILE": str(elsewhere)}, _paths(bundle, store)) is None
+    assert hashed_ca_directory({"SSL_CERT_DIR": str(store)}, _paths(bundle, store)) is None
+    assert hashed_ca_directory({}, _paths(bundle, tmp_path / "missing")) is None
+    (store / "9d66eef0.0").unlink()
+    (store / "README.0").write_text("")
+    assert hashed_ca_directory({}, _paths(bundle, store)) is None, "no hashed entries: not a hashed store"
+
+
 def test_a_missing_ca_bundle_path_is_an_error_not_unverified(server: TLSServer, tmp_path: Path) -> None:
     # A CA bundle that does not exist is a configuration error found before any connection is made:
     # never a silent fallback to the system store or to no verification.
