@@ -276,12 +276,14 @@ def test_errors_are_reraised_unchanged_and_counted(capsys: pytest.CaptureFixture
     assert (doc["Errors"], doc["Outcome"], doc["Throttles"]) == (1, "ConditionFailedError", 0)
 
 
-def test_a_throttled_end_counts_as_a_throttle(capsys: pytest.CaptureFixture[str]) -> None:
-    inner = FakeTransport(attempts=0, error=ThrottlingError("ProvisionedThroughputExceededException", "slow down"))
+@pytest.mark.parametrize("code", ["ProvisionedThroughputExceededException", "TransactionInProgressException", "SlowDown"])
+def test_a_throttled_end_counts_as_a_throttle(code: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # Every code the transports retry as throttling (not only DynamoDB's usual five) counts here.
+    inner = FakeTransport(attempts=0, error=ThrottlingError(code, "slow down"))
     with pytest.raises(ThrottlingError):
         ObservedTransport(inner, metrics=True).call("Query", {"TableName": "orders"})
     (doc,) = parse_lines(capsys.readouterr().out)
-    assert (doc["Throttles"], doc["Outcome"]) == (1, "ProvisionedThroughputExceededException")
+    assert (doc["Throttles"], doc["Outcome"]) == (1, code)
 
 
 def test_debug_log_names_operation_and_table_only(caplog: pytest.LogCaptureFixture) -> None:

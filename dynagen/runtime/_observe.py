@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
 from dynagen.runtime._context import current_partner
+from dynagen.runtime._error_codes import THROTTLING_CODES  # the transports' list: metrics count what they retry
 from dynagen.runtime._lambda_env import current_trace_id
 
 if TYPE_CHECKING:
@@ -70,16 +71,6 @@ current_function_name: contextvars.ContextVar[str | None] = contextvars.ContextV
 
 LOG_CONTEXT_FIELDS = ("partner", "trace_id", "aws_request_id", "function_name")
 
-# Error codes DynamoDB (and the SDK) use for throttling.
-THROTTLING_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "Throttling",
-        "TooManyRequestsException",
-    }
-)
 
 
 def log_context() -> dict[str, str | None]:
