@@ -327,6 +327,21 @@ def test_default_trust_reads_a_hashed_store_lazily(
         _lean(server.endpoint, max_attempts=1).call("ListTables", {})
 
 
+def test_a_hashed_ca_directory_as_verify(server: TLSServer, cert: tuple[Path, Path], tmp_path: Path) -> None:
+    store = tmp_path / "ca-dir"
+    store.mkdir()
+    shutil.copy(cert[0], store / "dynagen-test-ca.pem")
+    (store / f"{_subject_hash(cert[0])}.0").symlink_to("dynagen-test-ca.pem")
+    with _lean(server.endpoint, verify=str(store)) as transport:
+        assert transport.call("ListTables", {}) == LIST_TABLES
+        assert transport._pool._context().cert_store_stats()["x509_ca"] == 1
+    # A directory without hashed entries would trust nothing: refused before any connection.
+    (store / f"{_subject_hash(cert[0])}.0").unlink()
+    with pytest.raises(InvalidValueError, match=r"has no <subject hash>\.0 entries \(run `openssl rehash"):
+        _lean(server.endpoint, verify=str(store))
+    assert server.accepts == 1
+
+
 def test_hashed_store_only_when_it_is_the_default_store(tmp_path: Path) -> None:
     from dynagen.runtime._lean._http import hashed_ca_directory
 
@@ -355,7 +370,7 @@ def test_a_missing_ca_bundle_path_is_an_error_not_unverified(server: TLSServer, 
     # A CA bundle that does not exist is a configuration error found before any connection is made:
     # never a silent fallback to the system store or to no verification.
     missing = str(tmp_path / "no-such-bundle.pem")
-    with pytest.raises(InvalidValueError, match=f"verify: CA bundle {re.escape(repr(missing))} is not a file"):
+    with pytest.raises(InvalidValueError, match=f"verify: CA bundle {re.escape(repr(missing))} is not a file or a dir"):
         _lean(server.endpoint, verify=missing, max_attempts=1).call("ListTables", {})
     _wait_for(lambda: server.accepts > 0, timeout=0.3)  # give a (wrong) connection time to show up
     assert server.accepts == 0 and server.targets == []

@@ -111,7 +111,8 @@ class LeanTransport:
         max_pool_connections: keep-alive connections kept open.
         connect_timeout / read_timeout: seconds per attempt, further capped by the call's deadline.
         max_attempts: attempts per call, first included (default 3; overrides ``retry_policy.max_attempts``).
-        verify: TLS verification: True, False, or a CA bundle path.
+        verify: TLS verification: True (the system store), False, a CA bundle file, or a hashed CA
+            directory (``<subject hash>.0`` entries, as ``openssl rehash`` writes them).
         retry_policy: backoff and quota costs (see ``RetryPolicy``).
         """
         if connect_timeout <= 0 or read_timeout <= 0:

@@ -260,6 +260,25 @@ def hashed_ca_directory(environ: Mapping[str, str], paths: ssl.DefaultVerifyPath
     return real_dir
 
 
+def _check_ca_location(path: str) -> None:
+    """A ``verify=`` path must be a CA bundle file or a hashed CA directory: never a silent "trust nothing"."""
+    if os.path.isfile(path):
+        return
+    if not os.path.isdir(path):
+        raise InvalidValueError("verify", f"CA bundle {path!r} is not a file or a directory")
+    try:
+        with os.scandir(path) as entries:
+            hashed = any(_is_hash_link(entry.name) for entry in entries)
+    except OSError as exc:
+        raise InvalidValueError("verify", f"CA directory {path!r} cannot be read: {exc}") from exc
+    if not hashed:
+        raise InvalidValueError(
+            "verify",
+            f"CA directory {path!r} has no <subject hash>.0 entries (run `openssl rehash {path}`), "
+            "or pass a CA bundle file",
+        )
+
+
 def _is_hash_link(name: str) -> bool:
     stem, dot, index = name.partition(".")
     return bool(dot) and len(stem) == 8 and index.isdigit() and all(c in "0123456789abcdef" for c in stem)
@@ -529,8 +548,8 @@ class ConnectionPool:
     ) -> None:
         if max_size < 1:
             raise ValueError("max_pool_connections must be >= 1")
-        if isinstance(verify, str) and not os.path.isfile(verify):
-            raise InvalidValueError("verify", f"CA bundle {verify!r} is not a file")
+        if isinstance(verify, str):
+            _check_ca_location(verify)
         self.endpoint = endpoint
         self.max_size = max_size
         self.proxy = proxy
@@ -554,6 +573,8 @@ class ConnectionPool:
                 context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no CA store to load: nothing is checked
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE
+            elif isinstance(self._verify, str) and os.path.isdir(self._verify):
+                context = ssl.create_default_context(capath=self._verify)
             elif isinstance(self._verify, str):
                 context = ssl.create_default_context(cafile=self._verify)
             else:
