@@ -1,27 +1,35 @@
 """An instant DynamoDB-shaped HTTP server: canned JSON per operation, so the server is not what is measured.
 
 Raw sockets, HTTP/1.1 keep-alive, one thread per connection, responses prebuilt with their
-``x-amz-crc32`` (botocore checks it). Unknown operations get ``{}``.
+``x-amz-crc32`` (botocore checks it). Unknown operations get ``{}``. With ``tls=(cert, key)`` it
+speaks https (the handshake runs in the connection's thread).
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import ssl
 import threading
 import zlib
+from pathlib import Path
 from typing import Any
 
 
 class InstantStub:
-    def __init__(self, responses: dict[str, Any]) -> None:
+    def __init__(self, responses: dict[str, Any], *, tls: tuple[Path, Path] | None = None) -> None:
+        self._tls: ssl.SSLContext | None = None
+        if tls is not None:
+            self._tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self._tls.load_cert_chain(str(tls[0]), str(tls[1]))
         self._responses = {op.encode(): self._build(body) for op, body in responses.items()}
         self._default = self._build({})
         self._server = socket.socket()
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._server.bind(("127.0.0.1", 0))
         self._server.listen(64)
-        self.endpoint = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        scheme = "https" if self._tls is not None else "http"
+        self.endpoint = f"{scheme}://127.0.0.1:{self._server.getsockname()[1]}"
         self._closed = False
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -45,6 +53,12 @@ class InstantStub:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        if self._tls is not None:
+            try:
+                conn = self._tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
         buffer = b""
         with conn:
             while True:

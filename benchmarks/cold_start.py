@@ -12,15 +12,18 @@ just before the parent spawns the child to the child's first response, on one mo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks._fixtures import json_safe, make_payment, pynamodb_models, to_pynamodb
 from benchmarks._stub import InstantStub
+from benchmarks._tls import make_tls_material
 from benchmarks._util import Report, Target, fmt_time, interleaved, median, render_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,19 +54,43 @@ IN_LAMBDA_BOTO3 = "(g) (d) after the Lambda runtime's own imports"
 _LAMBDA_RUNTIME_IMPORTS = (
     "import atexit, decimal, json, logging, string, textwrap, threading, traceback\n_t0 = time.perf_counter()\n"
 )
-_LEAN_GET = (
-    "import os\nfrom generated_example.payments import PaymentRepository\n"
-    "from dynagen.runtime import LeanTransport\n"
-    "repo = PaymentRepository(LeanTransport(endpoint_url=os.environ['BENCH_ENDPOINT']))\n"
-    "_ready = time.perf_counter()\n"
-    "repo.get(partner_id='p-0001', payment_id='pay-00000000')\n_first = time.perf_counter()"
-)
-_BOTO3_GET = (
-    "import os\nimport boto3\nclient = boto3.client('dynamodb', endpoint_url=os.environ['BENCH_ENDPOINT'])\n"
-    "_ready = time.perf_counter()\n"
-    "client.get_item(TableName='payments', Key={'PK': {'S': 'PARTNER#p-0001'}, "
-    "'SK': {'S': 'PAYMENT#pay-00000000'}})\n_first = time.perf_counter()"
-)
+
+
+def _lean_get(endpoint_env: str = "BENCH_ENDPOINT", verify_env: str | None = None) -> str:
+    verify = f", verify=os.environ[{verify_env!r}]" if verify_env else ""
+    return (
+        "import os\nfrom generated_example.payments import PaymentRepository\n"
+        "from dynagen.runtime import LeanTransport\n"
+        f"repo = PaymentRepository(LeanTransport(endpoint_url=os.environ[{endpoint_env!r}]{verify}))\n"
+        "_ready = time.perf_counter()\n"
+        "repo.get(partner_id='p-0001', payment_id='pay-00000000')\n_first = time.perf_counter()"
+    )
+
+
+def _boto3_get(endpoint_env: str = "BENCH_ENDPOINT", verify_env: str | None = None) -> str:
+    verify = f", verify=os.environ[{verify_env!r}]" if verify_env else ""
+    return (
+        "import os\nimport boto3\n"
+        f"client = boto3.client('dynamodb', endpoint_url=os.environ[{endpoint_env!r}]{verify})\n"
+        "_ready = time.perf_counter()\n"
+        "client.get_item(TableName='payments', Key={'PK': {'S': 'PARTNER#p-0001'}, "
+        "'SK': {'S': 'PAYMENT#pay-00000000'}})\n_first = time.perf_counter()"
+    )
+
+
+_LEAN_GET = _lean_get()
+_BOTO3_GET = _boto3_get()
+
+# Over https (a real endpoint's scheme), with this machine's CA store plus the stub's certificate
+# (benchmarks/_tls.py): run only when the openssl binary is there to make them.
+LEAN_TLS_HASHED = "(h) (b) over https, CA store as a hashed directory"
+LEAN_TLS_BUNDLE = "(i) (b) over https, CA store as one bundle file"
+BOTO3_TLS = "(j) (d) over https, CA store as one bundle file"
+TLS_SCENARIOS: dict[str, str] = {
+    LEAN_TLS_HASHED: _lean_get("BENCH_TLS_ENDPOINT", "BENCH_CA_DIR"),
+    LEAN_TLS_BUNDLE: _lean_get("BENCH_TLS_ENDPOINT", "BENCH_CA_BUNDLE"),
+    BOTO3_TLS: _boto3_get("BENCH_TLS_ENDPOINT", "BENCH_CA_BUNDLE"),
+}
 
 SCENARIOS: dict[str, str] = {
     BASELINE: "_ready = _first = time.perf_counter()",
@@ -140,15 +167,24 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
     PynPayment, PynLineItem = pynamodb_models()
     ours = {"GetItem": {"Item": json_safe(payment.to_item())}}
     theirs = {"GetItem": {"Item": json_safe(to_pynamodb(payment, PynPayment, PynLineItem).serialize())}}
-    results: dict[str, dict[str, list[Any]]] = {name: _sink() for name in SCENARIOS}
-    with InstantStub(ours) as stub, InstantStub(theirs) as pyn_stub:
+    with contextlib.ExitStack() as stack:
+        stub, pyn_stub = stack.enter_context(InstantStub(ours)), stack.enter_context(InstantStub(theirs))
         env = _env(stub.endpoint, pyn_stub.endpoint)
-        names = list(SCENARIOS)
+        scenarios = dict(SCENARIOS)
+        tls = make_tls_material(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        if tls is None:
+            report.note("  (no openssl binary or system CA bundle: the https scenarios are skipped)")
+        else:
+            tls_stub = stack.enter_context(InstantStub(ours, tls=(tls.cert, tls.key)))
+            env.update(BENCH_TLS_ENDPOINT=tls_stub.endpoint, BENCH_CA_DIR=str(tls.hashed_dir), BENCH_CA_BUNDLE=str(tls.bundle))
+            scenarios.update(TLS_SCENARIOS)
+        results: dict[str, dict[str, list[Any]]] = {name: _sink() for name in scenarios}
+        names = list(scenarios)
         for name in names if not quick else ():  # warm the OS page cache and .pyc files; not recorded
-            _run_child(SCENARIOS[name], env, _sink())
+            _run_child(scenarios[name], env, _sink())
         for r in range(runs):
             for name in names[r % len(names) :] + names[: r % len(names)]:
-                _run_child(SCENARIOS[name], env, results[name])
+                _run_child(scenarios[name], env, results[name])
 
     base_wall = median(results[BASELINE]["wall"])
     rows = []
@@ -196,6 +232,12 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
         f"own imports, plain http): lean transport {fmt_time(in_lambda)}, boto3 {fmt_time(in_lambda_boto3)} "
         f"({in_lambda / in_lambda_boto3:.2f}x); https adds the ssl import and, for boto3, its CA bundle (see docs)"
     )
+    if tls is not None:
+        hashed, bundle, boto = (median(results[k]["to_first"]) for k in (LEAN_TLS_HASHED, LEAN_TLS_BUNDLE, BOTO3_TLS))
+        report.note(
+            f"  over https ({tls.roots} CA certificates): lean {fmt_time(hashed)} with a hashed CA directory, "
+            f"{fmt_time(bundle)} with one bundle file; boto3 {fmt_time(boto)} ({bundle / boto:.2f}x with the same bundle)"
+        )
     report.target(Target("import runtime + generated module on top of Python", imports * 1000, 30.0, unit=" ms"))
     boto_ready = median(results[BOTO3]["ready"])
     for label, key in (("lean", LEAN), ("botocore", BOTOCORE)):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from benchmarks import cold_start, compile, lean_transport, operations, serialization
@@ -35,6 +37,9 @@ def test_cold_start(capsys: pytest.CaptureFixture[str]) -> None:
     _produced_tables(report, capsys)
     assert "(a1) import dynagen.runtime alone" in report.tables[0]
     assert "(a2) import the generated module alone" in report.tables[0]
+    if shutil.which("openssl"):  # the https scenarios need it to make the stub's certificate
+        for name in (cold_start.LEAN_TLS_HASHED, cold_start.LEAN_TLS_BUNDLE, cold_start.BOTO3_TLS):
+            assert name in report.tables[0], name
     names = [t.name for t in report.targets]
     assert "lean transport: whole process, start to first response" in names, names
     assert any("peak RSS" in n for n in names), names
