@@ -17,7 +17,8 @@
     │   └── ThrottlingError       throttled after the retries ran out
     ├── TransportError            the request could not be sent or its response not read
     ├── UnknownPartnerError       the multi-account resolver has no such partner (also a LookupError)
-    └── AssumeRoleError           STS AssumeRole failed for a partner (names partner and role, never secrets)
+    ├── AssumeRoleError           STS AssumeRole failed for a partner (names partner and role, never secrets)
+    └── IncompatibleRuntimeError  a generated module was made for another runtime API (also an ImportError)
 
 Both transports raise these for the same events; on the botocore transport, botocore's exception is
 the ``__cause__``. Other SDK errors (parameter validation, missing credentials) are re-raised unchanged.
@@ -39,6 +40,7 @@ __all__ = [
     "DeadlineExceededError",
     "Diagnostic",
     "DynagenError",
+    "IncompatibleRuntimeError",
     "InvalidValueError",
     "ItemNotFoundError",
     "SchemaError",
@@ -236,6 +238,25 @@ class UnknownPartnerError(DynagenError, LookupError):
     def __init__(self, partner: str) -> None:
         self.partner = partner
         super().__init__(f"unknown partner {partner!r}")
+
+
+class IncompatibleRuntimeError(DynagenError, ImportError):
+    """A generated module needs a runtime API this ``dynagen.runtime`` does not implement.
+
+    Raised when the module is imported, so a deployment that pairs generated code with another
+    dynagen's runtime (a Lambda layer, say) fails at init with what to do, not on some later query.
+    """
+
+    def __init__(self, module: str, needed: int, provided: tuple[int, int], version: str) -> None:
+        self.module, self.needed, self.provided = module, needed, provided
+        low, high = provided
+        supported = f"API {low}" if low == high else f"APIs {low}-{high}"
+        super().__init__(
+            f"{module} was generated for dynagen runtime API {needed}, but the installed dynagen.runtime "
+            f"(dynagen {version}) implements {supported}: regenerate it with this dynagen "
+            "(`dynagen compile`), or install the dynagen version that generated it",
+            name=module,
+        )
 
 
 # The account field of any ARN (arn:<partition>:<service>:<region>:<account>:...): the message of an

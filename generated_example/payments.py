@@ -30,6 +30,7 @@ from dynagen.runtime import (
     load_json,
     parse_datetime,
     parse_epoch,
+    require_api,
     split_key,
 )
 
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
         Page,
         StreamChange,
     )
+
+# Fails at import, saying what to do, if this dynagen.runtime is not one this module was made for.
+require_api(1, __name__)
 
 __all__ = [
     "Address",

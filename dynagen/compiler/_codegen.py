@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from dynagen.compiler._ir import AccessPattern, EnumDef, Field, FieldType, KeyAttr, Model, Module, Placeholder
 from dynagen.compiler._names import snake_case
+from dynagen.runtime._api import GENERATED_API
 
 __all__ = ["ModelView", "ModuleView", "build_view", "lit"]
 
@@ -33,6 +34,7 @@ GENERATED_NAMES = frozenset(
         "Any", "ClassVar", "Condition", "Decimal", "Field", "Iterable", "Iterator", "Mapping", "ModelInfo", "Page",
         "Repository", "StrEnum", "StreamRecord", "UUID", "AttributeValue", "TransactAction", "BatchGetResult",
         "ENTITIES", "StreamChange", "TABLES", "TYPE_CHECKING", "decode_stream_record", "enum_error", "key_range",
+        "require_api",
     }
 )  # fmt: skip
 
@@ -197,6 +199,7 @@ class ModuleView:
     runtime_imports: list[str]
     all_names: list[str]
     type_checking: list[str]
+    api: int  # the runtime API the module is written against (dynagen.runtime._api)
 
 
 def _annotation(t: FieldType, imp: Imports) -> str:
@@ -498,11 +501,12 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
         imp.typing("Any")
         imp.rt_type("StreamChange")
         imp.rt("decode_stream_record")
+    imp.rt("require_api")
     return ModuleView(
         header=header, doc=f"Typed DynamoDB access generated from {module.source}.", enums=list(module.enums),
         models=models, tables=[(k, _pretty(v)) for k, v in sorted(tables.items())], entities=entities,
         imports=imp.lines(), runtime_imports=imp.runtime_names(), all_names=sorted(names),
-        type_checking=imp.type_checking_lines(),
+        type_checking=imp.type_checking_lines(), api=GENERATED_API,
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ resolver, client cache, observability, lean transport) load on first use.
 """
 
 from dynagen._typing import TYPE_CHECKING, Any
+from dynagen.runtime._api import GENERATED_API, require_api
 from dynagen.runtime._codec import (
     decode_error,
     dump_json,
@@ -192,6 +193,7 @@ __all__ = [
     "DEFAULT_MARGIN",
     "DEFAULT_PARTNERS_ENV",
     "DEFAULT_REFRESH_BEFORE",
+    "GENERATED_API",
     "AttributeValue",
     "BatchGetResult",
     "BatchWriteResult",
@@ -279,6 +281,7 @@ __all__ = [
     "partners_from_yaml",
     "record_attempt",
     "redact_secrets",
+    "require_api",
     "split_key",
     "stream_image_to_item",
     "to_botocore_config",

@@ -19,6 +19,7 @@ from dynagen.runtime import (
     key_range,
     parse_datetime,
     parse_epoch,
+    require_api,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (about 5 ms of a Lambda cold start)
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
         Page,
         StreamChange,
     )
+
+# Fails at import, saying what to do, if this dynagen.runtime is not one this module was made for.
+require_api(1, __name__)
 
 __all__ = [
     "ENTITIES",

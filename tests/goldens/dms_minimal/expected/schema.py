@@ -22,6 +22,7 @@ from dynagen.runtime import (
     key_range,
     load_json,
     parse_datetime,
+    require_api,
     to_wire,
 )
 
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
         Page,
         StreamChange,
     )
+
+# Fails at import, saying what to do, if this dynagen.runtime is not one this module was made for.
+require_api(1, __name__)
 
 __all__ = [
     "ENTITIES",

@@ -1,0 +1,24 @@
+"""The contract between generated modules and this runtime, as one number.
+
+``GENERATED_API`` changes when generated code starts calling the runtime in a way older runtimes do
+not support (or stops calling it in a way newer ones dropped). The compiler writes the current value
+into every module it generates, as ``require_api(<n>, __name__)`` right after its imports; a runtime
+accepts ``MIN_GENERATED_API`` to ``GENERATED_API``.
+"""
+
+from __future__ import annotations
+
+from dynagen._version import __version__
+from dynagen.errors import IncompatibleRuntimeError
+
+__all__ = ["GENERATED_API", "MIN_GENERATED_API", "require_api"]
+
+# 1: modules from dynagen 0.1.0 with `key_range(<field>_eq/_from/_to/_after/_before/_prefix)`.
+GENERATED_API = 1
+MIN_GENERATED_API = 1
+
+
+def require_api(needed: int, module: str) -> None:
+    """Raise ``IncompatibleRuntimeError`` unless this runtime implements API ``needed``."""
+    if not MIN_GENERATED_API <= needed <= GENERATED_API:
+        raise IncompatibleRuntimeError(module, needed, (MIN_GENERATED_API, GENERATED_API), __version__)
