@@ -366,6 +366,26 @@ def test_hashed_store_only_when_it_is_the_default_store(tmp_path: Path) -> None:
     assert hashed_ca_directory({}, _paths(bundle, store)) is None, "no hashed entries: not a hashed store"
 
 
+def test_hashed_store_next_to_the_bundle_as_update_ca_trust_extracts_them(tmp_path: Path) -> None:
+    from dynagen.runtime._lean._http import hashed_ca_directory
+
+    # Fedora / RHEL / Amazon Linux 2023: OpenSSL's default capath (/etc/pki/tls/certs) is not hashed;
+    # its cert.pem links to extracted/pem/tls-ca-bundle.pem, extracted with a directory-hash beside it.
+    pem = tmp_path / "pki" / "ca-trust" / "extracted" / "pem"
+    (pem / "directory-hash").mkdir(parents=True)
+    (pem / "tls-ca-bundle.pem").write_text("")
+    (pem / "directory-hash" / "9d66eef0.0").write_text("")
+    tls_certs = tmp_path / "pki" / "tls" / "certs"
+    tls_certs.mkdir(parents=True)
+    (tls_certs / "ca-bundle.crt").symlink_to(pem / "tls-ca-bundle.pem")
+    cert_pem = tmp_path / "pki" / "tls" / "cert.pem"
+    cert_pem.symlink_to(pem / "tls-ca-bundle.pem")
+    assert hashed_ca_directory({}, _paths(cert_pem, tls_certs)) == str((pem / "directory-hash").resolve())
+    assert hashed_ca_directory({"SSL_CERT_FILE": str(cert_pem)}, _paths(cert_pem, tls_certs)) is None
+    (pem / "directory-hash" / "9d66eef0.0").unlink()
+    assert hashed_ca_directory({}, _paths(cert_pem, tls_certs)) is None, "an empty directory-hash: the bundle"
+
+
 def test_a_missing_ca_bundle_path_is_an_error_not_unverified(server: TLSServer, tmp_path: Path) -> None:
     # A CA bundle that does not exist is a configuration error found before any connection is made:
     # never a silent fallback to the system store or to no verification.
