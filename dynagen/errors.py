@@ -57,6 +57,23 @@ __all__ = [
 class DynagenError(Exception):
     """Base class of every error dynagen raises on purpose."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions are rebuilt by calling the class with ``self.args``, which fails for every
+        # ``__init__`` here that takes other parameters: rebuild without calling it, so pickle
+        # (``ProcessPoolExecutor`` results), copy and deepcopy keep the message and every field.
+        state = dict(vars(self))
+        if isinstance(self, ImportError):  # its name and path are not in __dict__
+            state.update(name=self.name, path=self.path)
+        return (_rebuild_error, (type(self), self.args, state))
+
+
+def _rebuild_error(cls: type[DynagenError], args: tuple[Any, ...], state: dict[str, Any]) -> DynagenError:
+    error = cls.__new__(cls, *args)
+    error.args = args
+    for name, value in state.items():
+        setattr(error, name, value)
+    return error
+
 
 class Diagnostic(Record):
     """One schema problem at a place in a file (lines and columns count from 1); sorts by place."""
