@@ -269,6 +269,20 @@ def test_ssl_cert_file_is_honoured_with_default_verification(
     assert _lean(server.endpoint).call("ListTables", {}) == LIST_TABLES
 
 
+def test_aws_ca_bundle_is_honoured_as_on_botocore(
+    server: TLSServer, cert: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(cert[0]))
+    assert _lean(server.endpoint).call("ListTables", {}) == LIST_TABLES
+    with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):  # an explicit verify= wins
+        _lean(server.endpoint, verify=str(make_cert(tmp_path / "other", names=["x.invalid"], ips=[])[0]),
+              max_attempts=1).call("ListTables", {})  # fmt: skip
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    with pytest.raises(InvalidValueError, match=r"verify: AWS_CA_BUNDLE '.*missing\.pem' does not exist"):
+        _lean(server.endpoint)
+    assert _lean(server.endpoint, verify=False).call("ListTables", {}) == LIST_TABLES
+
+
 def test_ca_bundle_does_not_excuse_a_certificate_for_another_host(tmp_path: Path) -> None:
     other_cert, other_key = make_cert(tmp_path / "other", names=["dynagen.invalid"], ips=[])
     srv = TLSServer(other_cert, other_key)

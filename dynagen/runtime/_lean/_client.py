@@ -111,8 +111,9 @@ class LeanTransport:
         max_pool_connections: keep-alive connections kept open.
         connect_timeout / read_timeout: seconds per attempt, further capped by the call's deadline.
         max_attempts: attempts per call, first included (default 3; overrides ``retry_policy.max_attempts``).
-        verify: TLS verification: True (the system store), False, a CA bundle file, or a hashed CA
-            directory (``<subject hash>.0`` entries, as ``openssl rehash`` writes them).
+        verify: TLS verification: True (``AWS_CA_BUNDLE`` when set, as botocore reads it, else the
+            system store), False, a CA bundle file, or a hashed CA directory (``<subject hash>.0``
+            entries, as ``openssl rehash`` writes them).
         retry_policy: backoff and quota costs (see ``RetryPolicy``).
         """
         if connect_timeout <= 0 or read_timeout <= 0:
@@ -128,6 +129,11 @@ class LeanTransport:
         self.retry_quota = RetryQuota()
         self._credentials: CredentialsProvider = credentials_provider(credentials)
         self._signer = Signer("dynamodb")
+        if verify is True and os.environ.get("AWS_CA_BUNDLE"):
+            # As botocore does: the same environment trusts the same CAs on either transport.
+            verify = os.environ["AWS_CA_BUNDLE"]
+            if not os.path.exists(verify):
+                raise InvalidValueError("verify", f"AWS_CA_BUNDLE {verify!r} does not exist")
         self._pool = ConnectionPool(
             self.endpoint, max_size=max_pool_connections, verify=verify, proxy=proxy_for(self.endpoint)
         )
