@@ -110,3 +110,23 @@ def test_type_only_names_still_import_at_run_time() -> None:
         "print('[]')\n"
     )
     assert _loaded(script) == []
+
+
+def test_loading_partners_imports_neither_pathlib_nor_urllib(tmp_path: Path) -> None:
+    # The multi-account resolver reads its partners at init, on the cold path of every function using it.
+    config = tmp_path / "partners.json"
+    config.write_text(
+        '{"acme": {"role_arn": "arn:aws:iam::111122223333:role/dynagen", "external_id": "ext-1", "region": "eu-west-1",'
+        ' "endpoint_url": "https://dynamodb.eu-west-1.amazonaws.com"}}'
+    )
+    script = (
+        "import json, sys\n"
+        "before = set(sys.modules)\n"
+        "from dynagen.runtime import load_partners\n"
+        f"(partner,) = load_partners({str(config)!r})\n"
+        "assert partner.partner_id == 'acme', partner\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    loaded = _loaded(script)
+    heavy = sorted(m for m in loaded if m.split(".")[0] in _NEVER or m == "pathlib")
+    assert not heavy, heavy

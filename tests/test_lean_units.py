@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 from dynagen.errors import ConditionFailedError, ServiceError, ThrottlingError, TransactionCanceledError
 from dynagen.runtime._lean import Credentials, LeanTransport, RetryPolicy, map_dynamodb_error, safe_to_resend
 from dynagen.runtime._lean._credentials import credentials_provider
-from dynagen.runtime._lean._endpoints import resolve_endpoint, split_url
+from dynagen.runtime._lean._endpoints import resolve_endpoint
 from dynagen.runtime._lean._errors import error_code_and_message, service_error
 from dynagen.runtime._lean._http import _bypassed
 from dynagen.runtime._lean._retry import is_throttling, is_transient
 from dynagen.runtime._lean._wire import decode_response, encode_request
+from dynagen.runtime._urls import split_url
 
 
 def test_importing_and_using_the_lean_transport_does_not_import_botocore() -> None:

@@ -23,11 +23,10 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
+from dynagen._typing import Any
 from dynagen.errors import InvalidValueError
+from dynagen.runtime._urls import split_url
 
 __all__ = [
     "DEFAULT_PARTNERS_ENV",
@@ -121,8 +120,11 @@ class Partner:
             )
         url = self.endpoint_url
         if url is not None:
-            parts = urlsplit(url) if isinstance(url, str) else None
-            if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            try:
+                parts = split_url(url) if isinstance(url, str) else None
+            except ValueError:
+                parts = None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.host:
                 raise bad("endpoint_url", f"must be an http(s) URL, got {url!r}")
 
     @property
@@ -238,12 +240,13 @@ def partners_from_yaml(text: str) -> list[Partner]:
 
 def load_partners(path: str | os.PathLike[str]) -> list[Partner]:
     """Partners from a ``.json``, ``.yaml`` or ``.yml`` file."""
-    file = Path(path)
-    suffix = file.suffix.lower()
+    file = os.fspath(path)  # os.path, not pathlib: pathlib imports urllib.parse (cold start)
+    suffix = os.path.splitext(file)[1].lower()
     if suffix not in (".json", ".yaml", ".yml"):
         raise InvalidValueError("partners", f"{file}: expected a .json, .yaml or .yml file")
     try:
-        text = file.read_text(encoding="utf-8")
+        with open(file, encoding="utf-8") as handle:
+            text = handle.read()
     except OSError as exc:
         raise InvalidValueError("partners", f"cannot read {file}: {exc.strerror or exc}") from None
     return partners_from_json(text) if suffix == ".json" else partners_from_yaml(text)

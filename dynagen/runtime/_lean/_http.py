@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dynagen._record import Record, init
 from dynagen._typing import TYPE_CHECKING
 from dynagen.errors import InvalidValueError
-from dynagen.runtime._lean._endpoints import split_url
+from dynagen.runtime._urls import split_url
 
 if TYPE_CHECKING:
     import ssl
