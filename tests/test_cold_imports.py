@@ -57,9 +57,10 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
 
-def _loaded(script: str) -> list[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON"))}
+def _loaded(script: str, **extra_env: str) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON", "DYNAGEN_"))}
     env.update(PYTHONPATH=str(ROOT), AWS_ACCESS_KEY_ID="AKID", AWS_SECRET_ACCESS_KEY="secret", AWS_REGION="us-east-1")
+    env.update(extra_env)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
     loaded: list[str] = json.loads(result.stdout.splitlines()[-1])
@@ -129,4 +130,27 @@ def test_loading_partners_imports_neither_pathlib_nor_urllib(tmp_path: Path) -> 
     )
     loaded = _loaded(script)
     heavy = sorted(m for m in loaded if m.split(".")[0] in _NEVER or m == "pathlib")
+    assert not heavy, heavy
+
+
+def test_the_lambda_path_of_the_docs_imports_nothing_heavy() -> None:
+    # docs/lambda.md's handler: the cached default transport (lean inside Lambda), a repository, and
+    # the multi-account resolver built from its environment variable.
+    script = (
+        "import json, sys\n"
+        "before = set(sys.modules)\n"
+        "from dynagen.runtime import Deadline, PartnerResolver, get_default_transport\n"
+        "from generated_example.payments import PaymentRepository\n"
+        "transport = get_default_transport()\n"
+        "assert type(transport).__name__ == 'LeanTransport', transport\n"
+        "payments = PaymentRepository(transport)\n"
+        "resolver = PartnerResolver.from_env()\n"
+        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    partners = (
+        '{"acme": {"role_arn": "arn:aws:iam::111122223333:role/dynagen", "external_id": "ext-1",'
+        ' "region": "eu-west-1"}}'
+    )
+    loaded = _loaded(script, AWS_LAMBDA_FUNCTION_NAME="payments", DYNAGEN_PARTNERS=partners)
+    heavy = sorted(m for m in loaded if m.split(".")[0] in _NEVER or m in _NEVER_MODULES or m == "pathlib")
     assert not heavy, heavy

@@ -39,20 +39,22 @@ Standard library only at import time; botocore is imported when the first client
 from __future__ import annotations
 
 import logging
+import os
 import re
-import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
+from dynagen._typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 from dynagen.errors import AssumeRoleError, DeadlineExceededError, InvalidValueError, UnknownPartnerError
 from dynagen.runtime._context import current_partner
 from dynagen.runtime._partners import DEFAULT_PARTNERS_ENV, Partner, mask_account_ids, partners_from_env
 from dynagen.runtime._transport import BotocoreTransport, _refuse_late_attempt, current_deadline
 
 if TYPE_CHECKING:
+    from typing import Literal
+
     from botocore.config import Config  # type: ignore[import-untyped]
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_sts import STSClient
@@ -572,7 +574,7 @@ class PartnerResolver:
     def _session_name(self, partner_id: str) -> str:
         # RoleSessionName: 2-64 characters of [\w+=,.@-]; it shows up in CloudTrail in the partner's
         # account, so it names the partner; the random suffix tells sessions (and containers) apart.
-        suffix = secrets.token_hex(4)
+        suffix = os.urandom(4).hex()  # what secrets.token_hex(4) is, without importing random
         room = _MAX_SESSION_NAME - len(self._session_prefix) - len(suffix) - 2
         safe = _SESSION_NAME_UNSAFE.sub("-", partner_id)[:room]
         return f"{self._session_prefix}-{safe}-{suffix}"

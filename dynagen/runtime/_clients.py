@@ -31,13 +31,15 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Hashable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, overload
 
+from dynagen._typing import TYPE_CHECKING, Any, overload
 from dynagen.errors import DeadlineExceededError, InvalidValueError, ServiceError
 from dynagen.runtime._lambda_env import ClientSettings, client_settings, to_botocore_config
 from dynagen.runtime._transport import BotocoreTransport, current_deadline
 
 if TYPE_CHECKING:
+    from typing import Literal
+
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from dynagen.runtime._interface import Transport
@@ -224,7 +226,8 @@ def get_transport(
     return transport
 
 
-TransportKind = Literal["botocore", "lean"]
+if TYPE_CHECKING:
+    TransportKind = Literal["botocore", "lean"]
 _lean_by_settings: dict[ClientSettings, Any] = {}
 
 

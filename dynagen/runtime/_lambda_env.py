@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
 
+from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.errors import InvalidValueError
 
 if TYPE_CHECKING:

@@ -29,14 +29,15 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TextIO
 
+from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.runtime._context import current_partner
 from dynagen.runtime._error_codes import THROTTLING_CODES  # the transports' list: metrics count what they retry
 from dynagen.runtime._lambda_env import current_trace_id
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
+    from typing import TextIO
 
     from dynagen.runtime._deadline import Deadline
     from dynagen.runtime._transport import Transport
