@@ -281,6 +281,7 @@ def test_aws_ca_bundle_is_honoured_as_on_botocore(
     with pytest.raises(InvalidValueError, match=r"verify: AWS_CA_BUNDLE '.*missing\.pem' does not exist"):
         _lean(server.endpoint)
     assert _lean(server.endpoint, verify=False).call("ListTables", {}) == LIST_TABLES
+    assert _lean("http://127.0.0.1:9").endpoint.url == "http://127.0.0.1:9"  # plain http never reads it
 
 
 def test_ca_bundle_does_not_excuse_a_certificate_for_another_host(tmp_path: Path) -> None:

@@ -129,8 +129,9 @@ class LeanTransport:
         self.retry_quota = RetryQuota()
         self._credentials: CredentialsProvider = credentials_provider(credentials)
         self._signer = Signer("dynamodb")
-        if verify is True and os.environ.get("AWS_CA_BUNDLE"):
-            # As botocore does: the same environment trusts the same CAs on either transport.
+        if verify is True and self.endpoint.secure and os.environ.get("AWS_CA_BUNDLE"):
+            # As botocore does: the same environment trusts the same CAs on either transport (and,
+            # as there, a plain-http endpoint such as DynamoDB Local never reads it).
             verify = os.environ["AWS_CA_BUNDLE"]
             if not os.path.exists(verify):
                 raise InvalidValueError("verify", f"AWS_CA_BUNDLE {verify!r} does not exist")
