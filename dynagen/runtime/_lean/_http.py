@@ -261,9 +261,8 @@ def hashed_ca_directory(environ: Mapping[str, str], paths: ssl.DefaultVerifyPath
         candidates.append(os.path.join(os.path.dirname(cafile), "directory-hash"))
     for directory in candidates:
         try:
-            with os.scandir(directory) as entries:
-                if any(_is_hash_link(entry.name) for entry in entries):
-                    return directory
+            if _has_hash_entries(directory):
+                return directory
         except OSError:
             continue
     return None
@@ -276,8 +275,7 @@ def _check_ca_location(path: str) -> None:
     if not os.path.isdir(path):
         raise InvalidValueError("verify", f"CA bundle {path!r} is not a file or a directory")
     try:
-        with os.scandir(path) as entries:
-            hashed = any(_is_hash_link(entry.name) for entry in entries)
+        hashed = _has_hash_entries(path)
     except OSError as exc:
         raise InvalidValueError("verify", f"CA directory {path!r} cannot be read: {exc}") from exc
     if not hashed:
@@ -286,6 +284,12 @@ def _check_ca_location(path: str) -> None:
             f"CA directory {path!r} has no <subject hash>.0 entries (run `openssl rehash {path}`), "
             "or pass a CA bundle file",
         )
+
+
+def _has_hash_entries(directory: str) -> bool:
+    """Whether a directory holds ``<8 hex digits>.<n>`` entries, as OpenSSL looks CAs up by (OSError if unreadable)."""
+    with os.scandir(directory) as entries:
+        return any(_is_hash_link(entry.name) for entry in entries)
 
 
 def _is_hash_link(name: str) -> bool:
