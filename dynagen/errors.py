@@ -123,6 +123,21 @@ class InvalidValueError(DynagenError, ValueError):
         super().__init__(f"{field}: {message}" if field else message)
 
 
+class ItemDecodeError(InvalidValueError):
+    """Items a read returned could not be read as the model (another tool's writes, an older schema...).
+
+    Nothing is dropped unseen: ``page`` holds every item that did decode (a ``Page``: ``items``, and
+    the ``cursor`` past the whole page, to go on from) and ``failures`` each ``(stored item, error)``.
+    """
+
+    def __init__(self, page: Any, failures: Sequence[tuple[Mapping[str, Any], InvalidValueError]]) -> None:
+        self.page = page
+        self.failures = list(failures)
+        first = self.failures[0][1] if self.failures else None
+        reason = f"{len(self.failures)} item(s) could not be read" + (f"; the first: {first}" if first else "")
+        super().__init__(first.field if first else "", reason)
+
+
 class ItemNotFoundError(DynagenError, LookupError):
     """No item exists under the requested key."""
 

@@ -9,17 +9,29 @@ resolver, client cache, observability, lean transport) load on first use.
 from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.runtime._api import GENERATED_API, require_api
 from dynagen.runtime._codec import (
+    as_list,
+    as_map,
+    as_record,
     decode_error,
     dump_json,
+    enc_bs,
     enc_date,
     enc_decimal,
     enc_float,
     enc_int,
+    enc_ns,
+    enc_ss,
     enc_uuid,
+    enum_error,
+    enum_value,
+    expect,
     format_datetime,
     format_epoch,
     from_wire,
+    key_datetime,
+    key_decimal,
     key_error,
+    key_int,
     key_part,
     load_json,
     parse_datetime,
@@ -31,7 +43,7 @@ from dynagen.runtime._cursor import Cursor, decode_cursor, encode_cursor
 from dynagen.runtime._deadline import DEFAULT_MARGIN, Deadline
 from dynagen.runtime._expressions import Condition, Field, SortCondition, Update
 from dynagen.runtime._ops import Page, create_table, delete_table, ensure_table
-from dynagen.runtime._repository import ModelInfo, Repository, enum_error, key_range, utc_now
+from dynagen.runtime._repository import ModelInfo, Repository, key_range, utc_now
 from dynagen.runtime._transport import BotocoreTransport, as_transport
 
 # Loaded on first attribute access (PEP 562): what a generated module does not need at import
@@ -246,14 +258,22 @@ __all__ = [
     "delete_table",
     "detect_lambda",
     "dump_json",
+    "as_list",
+    "as_map",
+    "as_record",
+    "enc_bs",
     "enc_date",
     "enc_decimal",
     "enc_float",
     "enc_int",
+    "enc_ns",
+    "enc_ss",
     "enc_uuid",
     "encode_cursor",
     "ensure_table",
     "enum_error",
+    "enum_value",
+    "expect",
     "format_datetime",
     "format_epoch",
     "from_wire",
@@ -265,7 +285,10 @@ __all__ = [
     "install_log_context",
     "install_partner_log_filter",
     "invocation",
+    "key_datetime",
+    "key_decimal",
     "key_error",
+    "key_int",
     "key_part",
     "key_range",
     "load_json",
