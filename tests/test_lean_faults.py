@@ -552,7 +552,9 @@ def test_without_a_deadline_one_attempt_is_bounded_in_all(endless_trickler: tupl
         "us-east-1", endpoint_url=endpoint, credentials=("a", "b"), connect_timeout=0.2, read_timeout=0.3,
         max_attempts=1, call_timeout=None,
     )  # fmt: skip
-    with pytest.raises(TransportError, match="time for this response ran out"):
+    # "ran out": the attempt's whole budget; "timed out": one read, if this machine is slow enough to
+    # leave 0.3 s between two bytes the server sends every 20 ms. Either way the trickle is cut.
+    with pytest.raises(TransportError, match=r"response ran out|timed out"):
         transport.call("GetItem", GET)
     assert len(accepted) == 1
 

@@ -374,11 +374,23 @@ class _Connection:
             sock.settimeout(left if self.idle is None else min(self.idle, left))
         return sock
 
+    def _out_of_time(self, exc: TimeoutError) -> TimeoutError:
+        """The socket's timeout, reworded when it was the exchange's whole budget that ran out."""
+        if self.end is not None and self.end - time.monotonic() < 0.001:
+            return TimeoutError("the time for this response ran out")
+        return exc
+
     def _recv(self, size: int) -> bytes:
-        return self._armed().recv(size)
+        try:
+            return self._armed().recv(size)
+        except TimeoutError as exc:
+            raise self._out_of_time(exc) from None
 
     def send(self, data: bytes) -> None:
-        self._armed().sendall(data)
+        try:
+            self._armed().sendall(data)
+        except TimeoutError as exc:
+            raise self._out_of_time(exc) from None
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -423,7 +435,10 @@ class _Connection:
                 out.extend(bytes(min(len(out), size - have)))
             with memoryview(out) as view, view[have:] as free:
                 # Never past the end of this body: the socket then holds only what comes next.
-                got = self._armed().recv_into(free)
+                try:
+                    got = self._armed().recv_into(free)
+                except TimeoutError as exc:
+                    raise self._out_of_time(exc) from None
             if not got:
                 raise ProtocolError(f"truncated body: connection closed after {have} of {size} bytes")
             have += got
