@@ -567,7 +567,8 @@ def test_call_timeout_bounds_the_attempts_together(endless_trickler: tuple[str, 
     )  # fmt: skip
     with pytest.raises(TransportError, match=r"call_timeout of 1\.5 s reached"):
         transport.call("GetItem", GET)  # a read: every attempt may be retried, the bound ends them
-    assert 2 <= len(accepted) <= 3  # 1 s per attempt: the second is cut short at 1.5 s
+    # 1 s per attempt (0.5 s if one read times out first): the second (or third) is cut short at 1.5 s.
+    assert 2 <= len(accepted) <= 4
 
 
 def test_call_timeout_ends_the_retries_of_failing_attempts(stub: Stub) -> None:
