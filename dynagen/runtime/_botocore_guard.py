@@ -59,7 +59,11 @@ class _ReadResponse(AWSResponse):  # type: ignore[misc]
     """botocore's response with the body this module read (botocore would otherwise read ``raw`` again)."""
 
     def __init__(self, response: Any, body: bytes) -> None:
-        super().__init__(response.url, response.status_code, response.headers, response.raw)
+        # Not super().__init__: it would copy the headers into another HeadersDict, per request.
+        self.url = response.url
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.raw = response.raw
         self._body = body
 
     @property
