@@ -222,7 +222,7 @@ def test_the_cap_is_configurable_and_none_turns_it_off(server: RawServer, kind: 
     assert len(make_transport(kind, server.endpoint, limit=None).call("Query", {"TableName": "t"})["Items"]) == 3
 
 
-def test_the_botocore_cap_applies_to_a_response_injected_by_no_hook_only(server: RawServer) -> None:
+def test_a_response_a_before_send_hook_supplies_is_not_capped(server: RawServer) -> None:
     """A response a ``before-send`` hook supplies (moto, a test double) is not read from the network: untouched."""
     from botocore.awsrequest import AWSResponse
 
