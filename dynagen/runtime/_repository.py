@@ -991,8 +991,10 @@ class Repository(Generic[M]):
     #
     # Batches never drop work: whatever DynamoDB still leaves unprocessed after ``max_attempts`` sends
     # (exponential backoff with full jitter between them) raises ``UnprocessedItemsError`` whose
-    # ``unprocessed`` holds the wire-format keys / write requests per table, exactly as DynamoDB
-    # returned them, and whose ``completed`` holds what did succeed (models or keys, see each method).
+    # ``unprocessed`` holds the wire-format keys / write requests per table, and whose ``completed``
+    # holds what did succeed (models or keys, see each method). ``BatchInterruptedError`` (another
+    # error stopped the batch part-way) is an ``UnprocessedItemsError`` with ``completed`` in the same
+    # terms (``completed_as``), so one ``except UnprocessedItemsError`` handles both.
     # Bound to a deadline, a batch stops with ``DeadlineExceededError`` (``completed`` / ``remaining``
     # per table, wire format) instead of starting a request it cannot finish.
 
@@ -1044,6 +1046,14 @@ class Repository(Generic[M]):
         if not wanted:
             return []
         from dynagen.runtime import _batch
+
+        def found(items: Mapping[str, list[Any]], _: object = None) -> list[M]:
+            ranked = sorted(
+                items.get(self.table_name, []),
+                key=lambda item: order.get(self._identity(self._table_key(item), "item"), len(order)),
+            )
+            return _decode_all(Page(ranked, None, len(ranked)), self._decode).items
+
         result = _batch.batch_get(
             self.transport,
             {self.table_name: wanted},
@@ -1052,12 +1062,9 @@ class Repository(Generic[M]):
             base_delay=base_delay,
             max_delay=max_delay,
             deadline=self.deadline,
+            completed_as=found,
         )
-        ranked = sorted(
-            result.items.get(self.table_name, []),
-            key=lambda item: order.get(self._identity(self._table_key(item), "item"), len(order)),
-        )
-        models = _decode_all(Page(ranked, None, len(ranked)), self._decode).items
+        models = found(result.items)
         if result.unprocessed:
             raise UnprocessedItemsError(result.unprocessed, completed=models)
         return models
@@ -1103,6 +1110,14 @@ class Repository(Generic[M]):
             requests.append(_batch.put_request(self._checked(m.to_item(), f"models[{i}]")))
         if not requests:
             return []
+
+        def done(_: object, unprocessed: Mapping[str, list[Any]]) -> list[M]:
+            left = {
+                self._identity(self._table_key(r["PutRequest"]["Item"]), "unprocessed")
+                for r in unprocessed.get(self.table_name, [])
+            }
+            return [m for m in stamped if self._identity(m.key(), "model") not in left]
+
         result = _batch.batch_write(
             self.transport,
             {self.table_name: requests},
@@ -1110,14 +1125,11 @@ class Repository(Generic[M]):
             base_delay=base_delay,
             max_delay=max_delay,
             deadline=self.deadline,
+            key_attributes={self.table_name: self.model.key_attributes()},
+            completed_as=done,
         )
         if result.unprocessed:
-            left = {
-                self._identity(self._table_key(r["PutRequest"]["Item"]), "unprocessed")
-                for r in result.unprocessed.get(self.table_name, [])
-            }
-            done = [m for m in stamped if self._identity(m.key(), "model") not in left]
-            raise UnprocessedItemsError(result.unprocessed, completed=done)
+            raise UnprocessedItemsError(result.unprocessed, completed=done(None, result.unprocessed))
         return stamped
 
     def batch_delete(
@@ -1142,6 +1154,14 @@ class Repository(Generic[M]):
         if not wanted:
             return
         from dynagen.runtime import _batch
+
+        def done(_: object, unprocessed: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
+            left = {
+                self._identity(r["DeleteRequest"]["Key"], "unprocessed")
+                for r in unprocessed.get(self.table_name, [])
+            }
+            return [key for identity, key in wanted.items() if identity not in left]
+
         result = _batch.batch_write(
             self.transport,
             {self.table_name: [_batch.delete_request(key) for key in wanted.values()]},
@@ -1149,14 +1169,10 @@ class Repository(Generic[M]):
             base_delay=base_delay,
             max_delay=max_delay,
             deadline=self.deadline,
+            completed_as=done,
         )
         if result.unprocessed:
-            left = {
-                self._identity(r["DeleteRequest"]["Key"], "unprocessed")
-                for r in result.unprocessed.get(self.table_name, [])
-            }
-            done = [key for identity, key in wanted.items() if identity not in left]
-            raise UnprocessedItemsError(result.unprocessed, completed=done)
+            raise UnprocessedItemsError(result.unprocessed, completed=done(None, result.unprocessed))
 
     # -- transactions ------------------------------------------------------------------------------
     #
