@@ -15,8 +15,9 @@ Java must be there already (see docs/testing.md).
 Fixtures:
 
 - ``dynamodb_local`` (session): one DynamoDB Local, in memory, telemetry off, on a free loopback port;
-  ``.endpoint`` is its URL. One database for every access key and region, so a client with any dummy
-  credentials sees the same tables.
+  ``.endpoint`` is its URL. Like DynamoDB Local itself, it keeps one database per access key id and
+  region: your own clients see the fixtures' tables with ``CREDENTIALS`` and ``REGION`` below, or
+  with any credentials once ``dynamodb_local_shared_db = true`` (ini) starts it with ``-sharedDb``.
 - ``dynamodb_local_client`` (session): a botocore DynamoDB client pointed at it.
 - ``dynamodb_local_botocore`` / ``dynamodb_local_lean`` (session): a ``BotocoreTransport`` over that
   client / a ``LeanTransport`` pointed at it.
@@ -52,11 +53,14 @@ __all__ = ["CREDENTIALS", "REGION", "LocalTables"]
 CREDENTIALS = ("dynagenlocal", "dynagenlocal")
 REGION = "us-east-1"
 _MISSING = "dynamodb_local_missing"
+_SHARED = "dynamodb_local_shared_db"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     help_text = "when Java or DynamoDB Local is not installed: error (default) or skip the tests that need it"
     parser.addini(_MISSING, help_text, default="error")
+    parser.addini(_SHARED, "one DynamoDB Local database for every access key and region (-sharedDb)", type="bool",
+                  default=False)  # fmt: skip
     parser.getgroup("dynagen").addoption(
         "--dynamodb-local-missing", dest=_MISSING, choices=("error", "skip"), default=None, help=help_text
     )
@@ -71,12 +75,12 @@ def _missing_mode(config: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 def dynamodb_local(pytestconfig: pytest.Config) -> Iterator[DynamoDBLocal]:
-    """One DynamoDB Local for the session (in memory, telemetry off, shared by any credentials)."""
+    """One DynamoDB Local for the session (in memory, telemetry off)."""
     from dynagen.local import DynamoDBLocal
 
     mode = _missing_mode(pytestconfig)
     try:
-        server = DynamoDBLocal.start(shared_db=True)
+        server = DynamoDBLocal.start(shared_db=bool(pytestconfig.getini(_SHARED)))
     except FileNotFoundError as error:
         message = f"DynamoDB Local cannot start: {error}"
         if mode == "skip":

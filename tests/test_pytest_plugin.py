@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from dynagen.local import DynamoDBLocal
-from dynagen.pytest_plugin import LocalTables
+from dynagen.pytest_plugin import CREDENTIALS, REGION, LocalTables
 from dynagen.runtime import BotocoreTransport
 from dynagen.runtime._interface import Transport
 from dynagen.runtime._lean import LeanTransport
@@ -37,13 +37,18 @@ def test_dynamodb_local_runs_with_telemetry_off(dynamodb_local: DynamoDBLocal) -
     environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     assert b"-disableTelemetry" in argv
     assert b"DDB_LOCAL_TELEMETRY=0" in environ
-    assert b"-inMemory" in argv and b"-sharedDb" in argv
+    assert b"-inMemory" in argv
+    assert b"-sharedDb" not in argv, "one database per access key, as DynamoDB Local keeps them (the default)"
 
 
-def test_any_credentials_see_the_same_tables(dynamodb_local: DynamoDBLocal, dynamodb_local_tables: LocalTables) -> None:
+def test_other_credentials_see_other_tables_by_default(
+    dynamodb_local: DynamoDBLocal, dynamodb_local_tables: LocalTables
+) -> None:
     names = dynamodb_local_tables(payments)
-    with LeanTransport("eu-west-1", endpoint_url=dynamodb_local.endpoint, credentials=("other", "key")) as other:
-        assert names["payments"] in other.call("ListTables", {})["TableNames"]
+    with LeanTransport(REGION, endpoint_url=dynamodb_local.endpoint, credentials=CREDENTIALS) as same:
+        assert names["payments"] in same.call("ListTables", {})["TableNames"]
+    with LeanTransport(REGION, endpoint_url=dynamodb_local.endpoint, credentials=("other", "key")) as other:
+        assert names["payments"] not in other.call("ListTables", {})["TableNames"]
 
 
 def test_tables_of_a_module_are_created_and_deleted_afterwards(
@@ -129,7 +134,23 @@ def test_a_missing_dynamodb_local_can_skip_instead(tmp_path: Path) -> None:
     assert "2 skipped" in _run_user_suite(tmp_path, env={"DYNAMODB_LOCAL_DIR": str(empty)}).stdout
 
 
-def test_a_user_suite_runs_on_both_transports(tmp_path: Path) -> None:
+SHARED_TEST = """
+from dynagen.runtime._lean import LeanTransport
+from generated_example import payments
+
+def test_any_credentials_see_the_tables(dynamodb_local, dynamodb_local_tables):
+    names = dynamodb_local_tables(payments)
+    with LeanTransport("eu-west-1", endpoint_url=dynamodb_local.endpoint, credentials=("other", "key")) as other:
+        assert names["payments"] in other.call("ListTables", {})["TableNames"]
+"""
+
+
+def test_a_user_suite_runs_on_both_transports_and_may_share_one_database(tmp_path: Path) -> None:
     done = _run_user_suite(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 passed" in done.stdout
+    (tmp_path / "test_shared.py").write_text(SHARED_TEST, encoding="utf-8")
+    (tmp_path / "pytest.ini").write_text("[pytest]\ndynamodb_local_shared_db = true\n", encoding="utf-8")
+    shared = _run_user_suite(tmp_path, "test_shared.py")
+    assert shared.returncode == 0, shared.stdout + shared.stderr
+    assert "3 passed" in shared.stdout
