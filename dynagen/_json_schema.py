@@ -131,14 +131,15 @@ def _role_type(role: str, types: tuple[str, ...]) -> Schema:
 # A key template: literal text and {field} placeholders, braces balanced, a literal between two placeholders.
 _TEMPLATE = r"^(?:[^{}]|\{\s*[A-Za-z_][^{}]*\}(?!\{))+$"
 
-_DOC = _string("Free text for readers of the schema (carried into the generated docstrings where there is one).")
+_DOC = _string("Free text for readers of the schema (a model's, field's, enum's or access pattern's becomes its docstring).")
 
 
 def _key_attribute(what: str) -> Schema:
+    # Descriptions sit on the property, not on the branches: an editor's hover shows the matching branch's.
     return {
         "description": f"The {what}: NAME (an S attribute) or {{attribute: NAME, type: S|N|B}}.",
         "oneOf": [
-            _string("An attribute of type S.", minLength=1),
+            {"type": "string", "minLength": 1},  # an attribute of type S
             {
                 "type": "object",
                 "additionalProperties": False,
@@ -161,7 +162,7 @@ def native_schema() -> Schema:
     billing = {
         "description": "on_demand (default) or {mode: provisioned, read: N, write: N}.",
         "oneOf": [
-            {"const": "on_demand", "description": "Pay per request."},
+            {"const": "on_demand"},
             {
                 "type": "object",
                 "additionalProperties": False,
