@@ -49,8 +49,10 @@ if TYPE_CHECKING:
 __all__ = ["CREDENTIALS", "REGION", "LocalTables"]
 
 # Dummy credentials and region: DynamoDB Local checks that requests are signed, not by whom (its access
-# key ids may hold only letters and digits).
-CREDENTIALS = ("dynagenlocal", "dynagenlocal")
+# key ids may hold only letters and digits). "testing" is the pair moto's documentation sets in
+# AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, which many test suites already do: their clients then see
+# the fixtures' tables.
+CREDENTIALS = ("testing", "testing")
 REGION = "us-east-1"
 _MISSING = "dynamodb_local_missing"
 _SHARED = "dynamodb_local_shared_db"
