@@ -33,6 +33,7 @@ __all__ = [
     "Size",
     "SortCondition",
     "Update",
+    "UpdateAction",
     "format_path",
     "key_condition",
     "parse_path",
@@ -470,23 +471,53 @@ class Size:
         """``size(attribute) BETWEEN low AND high``."""
         return _Between(_Operand(self.segments, size=True), self._number(low), self._number(high))
 
+    # ``size(x) < 3`` reads as ``size(x).lt(3)`` (typed field references compare the same way).
+    def __lt__(self, value: int) -> Condition:
+        return self._compare("<", value)
+
+    def __le__(self, value: int) -> Condition:
+        return self._compare("<=", value)
+
+    def __gt__(self, value: int) -> Condition:
+        return self._compare(">", value)
+
+    def __ge__(self, value: int) -> Condition:
+        return self._compare(">=", value)
+
 
 # --------------------------------------------------------------------------------------------------
 # Updates
 
 
-class _UpdateAction(Record):
-    __slots__ = ("clause", "form", "segments", "value")
+class UpdateAction(Record):
+    """One action of an update expression: ``clause`` (SET, REMOVE, ADD or DELETE) on one path.
+
+    ``form`` says how a SET renders (``set``, ``set_if_not_exists``, ``append``, ``prepend``);
+    ``value`` is the wire value (None for REMOVE). ``source`` is the Python value a typed field
+    reference encoded (``PaymentFields.status.set(PaymentStatus.CAPTURED)``), kept so that a
+    repository can rebuild the index keys a field is part of; None for wire-value actions.
+    """
+
+    __slots__ = ("clause", "form", "segments", "value", "source")  # noqa: RUF023 - the fields' order (repr and equality follow it)
     clause: str  # SET, REMOVE, ADD or DELETE
     form: str
     segments: Segments
     value: AttributeValue | None
+    source: Any
 
-    def __init__(self, clause: str, form: str, segments: Segments, value: AttributeValue | None) -> None:
+    def __init__(
+        self, clause: str, form: str, segments: Segments, value: AttributeValue | None, source: Any = None
+    ) -> None:
         init(self, "clause", clause)
         init(self, "form", form)
         init(self, "segments", segments)
         init(self, "value", value)
+        init(self, "source", source)
+
+    @property
+    def path(self) -> str:
+        """The readable path, e.g. ``lineItems[0].quantity``."""
+        return format_path(self.segments)
 
     def render(self, placeholders: Placeholders) -> str:
         path = placeholders.path(self.segments)
@@ -517,21 +548,39 @@ class Update:
 
     __slots__ = ("_actions",)
 
-    def __init__(self, actions: tuple[_UpdateAction, ...] = ()) -> None:
+    def __init__(self, actions: tuple[UpdateAction, ...] = ()) -> None:
         self._actions = actions
+
+    @classmethod
+    def of(cls, *actions: UpdateAction) -> Update:
+        """An update of these actions (from typed field references: ``PaymentFields.status.set(...)``)."""
+        return cls().with_actions(*actions)
+
+    def with_actions(self, *actions: UpdateAction) -> Update:
+        """This update and ``actions`` (already encoded and checked by the references that made them)."""
+        update = self
+        for action in actions:
+            if not isinstance(action, UpdateAction):
+                raise InvalidValueError("update", f"expected an UpdateAction, got {type(action).__name__}")
+            update = update._plus(action)
+        return update
+
+    def _plus(self, action: UpdateAction) -> Update:
+        segments = action.segments
+        for other in self._actions:
+            shorter = min(len(other.segments), len(segments))
+            if other.segments[:shorter] == segments[:shorter]:
+                raise InvalidValueError(
+                    format_path(segments),
+                    f"touched twice in one update (overlaps {format_path(other.segments)!r})",
+                )
+        return Update((*self._actions, action))
 
     def _with(self, clause: str, form: str, attribute: AttributePath, value: AttributeValue | None) -> Update:
         segments = parse_path(attribute)
-        for action in self._actions:
-            shorter = min(len(action.segments), len(segments))
-            if action.segments[:shorter] == segments[:shorter]:
-                raise InvalidValueError(
-                    format_path(segments),
-                    f"touched twice in one update (overlaps {format_path(action.segments)!r})",
-                )
         if value is not None:
             _check_value(value, format_path(segments))
-        return Update((*self._actions, _UpdateAction(clause, form, segments, value)))
+        return self._plus(UpdateAction(clause, form, segments, value))
 
     def set(self, attribute: AttributePath, value: AttributeValue) -> Update:
         """``SET attribute = value``."""
@@ -570,6 +619,11 @@ class Update:
         kind = next(iter(value), None) if isinstance(value, Mapping) and len(value) == 1 else None
         if kind not in kinds:
             raise InvalidValueError(str(attribute), f"{what} takes a value of type {' or '.join(kinds)}, got {value!r}")
+
+    @property
+    def actions(self) -> tuple[UpdateAction, ...]:
+        """The actions, in the order they were added."""
+        return self._actions
 
     @property
     def attributes(self) -> tuple[str, ...]:
