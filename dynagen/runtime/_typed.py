@@ -103,15 +103,21 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _encode_with(encode: Callable[[Any], AttributeValue], value: Any, where: str) -> AttributeValue:
-    """``encode(value)``, checked: every failure is an ``InvalidValueError`` naming ``where``."""
+def _encode_with(
+    encode: Callable[[Any], AttributeValue], value: Any, ref: Ref[Any], where: str | None = None
+) -> AttributeValue:
+    """``encode(value)``, checked: every failure is an ``InvalidValueError`` naming ``where`` (default: ``ref``'s path).
+
+    The path is formatted on failure only: building a condition never pays for it.
+    """
     try:
         wire = encode(value)
     except InvalidValueError as exc:
-        raise InvalidValueError(where, exc.reason) from None
+        raise InvalidValueError(ref.path if where is None else where, exc.reason) from None
     except (AttributeError, TypeError, ValueError, KeyError) as exc:
         # A value of the wrong type reaching a plain encoder (``v.value`` on a str, ``v.to_item()`` on a dict).
-        raise InvalidValueError(where, f"cannot encode {type(value).__name__} {_short(value)}: {exc}") from None
+        reason = f"cannot encode {type(value).__name__} {_short(value)}: {exc}"
+        raise InvalidValueError(ref.path if where is None else where, reason) from None
     if type(wire) is dict and len(wire) == 1:
         for tag, inner in wire.items():
             if _SCALARS.get(tag) is type(inner):
@@ -119,7 +125,8 @@ def _encode_with(encode: Callable[[Any], AttributeValue], value: Any, where: str
     try:
         check_item({"value": wire})
     except InvalidValueError as exc:
-        raise InvalidValueError(where, exc.reason.replace(" (at value", " (at " + where)) from None
+        name = ref.path if where is None else where
+        raise InvalidValueError(name, exc.reason.replace(" (at value", " (at " + name)) from None
     return wire
 
 
@@ -192,10 +199,10 @@ class Ref(Generic[T]):
         """``value`` encoded as this field stores it, and checked."""
         if value is None and not self._none_ok:
             raise InvalidValueError(
-                where if where is not None else self.path,
+                self.path if where is None else where,
                 "None is never stored (the attribute is left out): use not_exists() in a condition, remove() in an update",
             )
-        return _encode_with(self._encode, value, where if where is not None else self.path)
+        return _encode_with(self._encode, value, self, where)
 
     def _op(self) -> _Operand:
         operand = self._operand
@@ -284,7 +291,11 @@ class OrderedRef(Ref[T]):
     def between(self, low: T, high: T) -> Condition:
         """``path BETWEEN low AND high`` (inclusive); ``low`` above ``high`` is refused, as DynamoDB does."""
         low_wire, high_wire = self._wire(low), self._wire(high)
-        if _above(low_wire, high_wire):
+        try:
+            reversed_ = low > high  # type: ignore[operator]  # every ordered type compares as it is stored
+        except TypeError:  # untyped values of two types
+            reversed_ = _above(low_wire, high_wire)
+        if reversed_:
             raise InvalidValueError(self.path, f"BETWEEN needs low <= high, got {_short(low)} and {_short(high)}")
         return _Between(self._op(), low_wire, high_wire)
 
@@ -355,33 +366,30 @@ class DatetimeRef(TextRef[datetime]):
 
     __slots__ = ()
 
-    def _bounds(self, value: Any) -> tuple[AttributeValue, tuple[AttributeValue, ...], AttributeValue] | None:
-        """(padded bound, texts of the bound's second that are <= the bound, the bound's own text)."""
+    def _exact(self, operator: str, value: datetime) -> Condition:
         wire = self._wire(value)
         text = wire.get("S")
         if not isinstance(text, str) or len(text) < 20 or text[-1] != "Z" or text[19] not in ".Z":
-            return None  # not the trimmed RFC 3339 form: plain text comparisons
+            return _Compare(self._op(), operator, wire)  # not the trimmed RFC 3339 form: compare the text
         second, fraction = text[:19], text[20:-1]
-        padded = (fraction + "000000000")[:9]
-        # The whole second, then each trimmed prefix of the fraction (a stored fraction never ends in 0).
-        at_or_below = [second + "Z"] + [f"{second}.{padded[:k]}Z" for k in range(1, 10) if padded[k - 1] != "0"]
-        return {"S": f"{second}.{padded}"}, tuple({"S": t} for t in at_or_below), wire
-
-    def _exact(self, operator: str, value: datetime) -> Condition:
-        bounds = self._bounds(value)
-        if bounds is None:
-            return self._compare(operator, value)
-        padded, at_or_below, own = bounds
+        if fraction and (fraction[-1] == "0" or not fraction.isdigit()):
+            return _Compare(self._op(), operator, wire)  # an encoder that does not trim: compare the text
+        padded: AttributeValue = {"S": f"{second}.{fraction:0<9}"}
+        # The texts of the bound's second at or below the bound that sort above the padded bound: the
+        # whole second, then each trimmed prefix of the fraction (a stored fraction never ends in 0),
+        # the last being the bound's own text.
+        listed: list[AttributeValue] = [{"S": second + "Z"}]
+        listed += [{"S": f"{second}.{fraction[:k]}Z"} for k in range(1, len(fraction) + 1) if fraction[k - 1] != "0"]
+        if operator in (">=", "<"):
+            del listed[-1]  # the bound's own text belongs to the other side
         operand = self._op()
-        if operator in (">", ">="):
+        if operator[0] == ">":
             # Above the padded bound, but not the texts of its second that sort there wrongly.
-            wrong = at_or_below if operator == ">" else tuple(t for t in at_or_below if t != own)
             above: Condition = _Compare(operand, ">", padded)
-            return above & ~_In(operand, wrong) if wrong else above
+            return above & ~_In(operand, tuple(listed)) if listed else above
         # Below the padded bound, or one of the texts of its second that sort above it wrongly.
-        right = at_or_below if operator == "<=" else tuple(t for t in at_or_below if t != own)
         below: Condition = _Compare(operand, "<", padded)
-        return below | _In(operand, right) if right else below
+        return below | _In(operand, tuple(listed)) if listed else below
 
     def lt(self, value: datetime) -> Condition:
         """``path < value``, exact to the nanosecond (see the class doc)."""
@@ -490,7 +498,7 @@ class SetRef(Ref[AbstractSet[E]]):
     def _member(self, value: Any) -> AttributeValue:
         if value is None:
             raise InvalidValueError(self.path, "a set cannot hold None")
-        wire = _encode_with(self._inner, value, self.path)
+        wire = _encode_with(self._inner, value, self)
         if next(iter(wire)) not in ("S", "N", "B"):
             raise InvalidValueError(self.path, f"set members are S, N or B, got {next(iter(wire))}")
         return wire
