@@ -11,6 +11,8 @@ import pytest
 from typed_models import (
     Address,
     AddressFields,
+    Comment,
+    CommentFields,
     Currency,
     Geo,
     LineItem,
@@ -136,6 +138,13 @@ def test_paths_are_built_from_stored_names() -> None:
         ("lineItems", 0, "sku"),
     ]
     assert repr(F.line_items[3].unit_price) == "NumberRef('lineItems[3].unitPrice')"
+
+
+def test_a_record_of_its_own_type_nests_without_end() -> None:
+    deep = CommentFields.replies[0].replies[2].replies[1].text
+    assert deep.path == "replies[0].replies[2].replies[1].text"
+    reply = Comment(text="r", replies=[Comment(text="rr")])
+    assert CommentFields.replies[0].set(reply).value == {"M": reply.to_item()}
 
 
 def test_class_access_is_the_reference_itself_and_prototypes_stay_unrooted() -> None:

@@ -23,7 +23,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from dynagen.runtime import Condition, Update
-from typed_models import Address, Currency, Geo, LineItem, OrderFields, OrderStatus
+from typed_models import Address, CommentFields, Currency, Geo, LineItem, OrderFields, OrderStatus
 
 F = OrderFields
 """
@@ -54,6 +54,7 @@ conditions: list[Condition] = [
     F.gift.lt(True),  # E: attr-defined
     F.note.attribute_type("STRING"),  # E: arg-type
     F.line_items[0].size,  # E: list-item
+    CommentFields.replies[0].replies[1].text.eq(1),  # E: arg-type
 ]
 update = Update.of(
     F.version.add("1"),  # E: arg-type
@@ -97,6 +98,7 @@ conditions: list[Condition] = [
     F.line_items.size() > 2,
     F.extra["k"][0].eq(1),
     (F.quantity < 3) & ~F.gift.eq(True) | F.note.exists(),
+    CommentFields.replies[0].replies[1].text.eq("deep"),
 ]
 update = Update.of(
     F.version.add(1),
@@ -139,7 +141,7 @@ def test_mypy_refuses_wrong_values_and_accepts_their_twins(tmp_path: Path) -> No
         for number, line in enumerate(WRONG.splitlines(), start=1)
         for code in re.findall(r"# E: ([a-z-]+)$", line)
     ]
-    assert len(expected) == 29
+    assert len(expected) == 30
     assert sorted(set(errors.get("wrong.py", []))) == expected
     assert errors.get("right.py", []) == []
     assert errors.get("typed_models.py", []) == []

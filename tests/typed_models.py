@@ -51,7 +51,7 @@ from dynagen.runtime import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, ClassVar
 
     from dynagen.runtime import AttributeValue
 
@@ -136,6 +136,21 @@ class LineItem:
             size=size,
             options=options,
         )
+
+
+@dataclass(slots=True, kw_only=True)
+class Comment:
+    """A record that holds records of its own type."""
+
+    text: str
+    replies: list[Comment] = field(default_factory=list)
+
+    def to_item(self) -> dict[str, AttributeValue]:
+        return {"text": {"S": self.text}, "replies": {"L": [{"M": e0.to_item()} for e0 in self.replies]}}
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, AttributeValue]) -> Comment:
+        return cls(text=item["text"]["S"], replies=[Comment.from_item(e0["M"]) for e0 in item["replies"]["L"]])
 
 
 @dataclass(slots=True, kw_only=True)
@@ -332,6 +347,17 @@ class LineItemFields(RecordRef[LineItem]):
     unit_price: NumberRef[Decimal] = NumberRef("unitPrice", lambda v: {"N": enc_decimal(v, "unit_price")})
     size_: StringRef = StringRef("size", lambda v: {"S": v})
     options: JsonRef = JsonRef("options", lambda v: {"S": dump_json(v, "options")})
+
+
+class CommentFields(RecordRef[Comment]):
+    """Typed references to the fields of a Comment; ``replies`` refers to this class, so it is set after it."""
+
+    __slots__ = ()
+    text: StringRef = StringRef("text", lambda v: {"S": v})
+    replies: ClassVar[ListRef[Comment, CommentFields]]
+
+
+CommentFields.replies = ListRef("replies", CommentFields(None, lambda v: {"M": v.to_item()}))
 
 
 class OrderFields(RecordRef[Order]):
