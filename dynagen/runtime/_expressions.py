@@ -27,8 +27,11 @@ __all__ = [
     "AttributePath",
     "AttributeValue",
     "Condition",
+    "Equality",
     "Field",
     "Item",
+    "OrderOperators",
+    "Ordering",
     "Placeholders",
     "Size",
     "SortCondition",
@@ -329,7 +332,64 @@ class _Not(Condition, Record):
         return self.inner.attribute_paths()
 
 
-class Field(Generic[T]):
+class Equality(Generic[T]):
+    """``eq`` / ``ne`` over the class's ``_compare`` (shared by ``Field``, ``Size`` and the typed references)."""
+
+    __slots__ = ()
+
+    def _compare(self, operator: str, value: T) -> Condition:
+        raise NotImplementedError
+
+    def eq(self, value: T) -> Condition:
+        """``path = value``."""
+        return self._compare("=", value)
+
+    def ne(self, value: T) -> Condition:
+        """``path <> value`` (also true when the attribute is missing)."""
+        return self._compare("<>", value)
+
+
+class Ordering(Equality[T]):
+    """``eq ne lt le gt ge`` over the class's ``_compare``."""
+
+    __slots__ = ()
+
+    def lt(self, value: T) -> Condition:
+        """``path < value``."""
+        return self._compare("<", value)
+
+    def le(self, value: T) -> Condition:
+        """``path <= value``."""
+        return self._compare("<=", value)
+
+    def gt(self, value: T) -> Condition:
+        """``path > value``."""
+        return self._compare(">", value)
+
+    def ge(self, value: T) -> Condition:
+        """``path >= value``."""
+        return self._compare(">=", value)
+
+
+class OrderOperators(Ordering[T]):
+    """``Ordering``, and ``<`` ``<=`` ``>`` ``>=`` building the same conditions (``==`` cannot: use ``eq``)."""
+
+    __slots__ = ()
+
+    def __lt__(self, value: T) -> Condition:
+        return self._compare("<", value)
+
+    def __le__(self, value: T) -> Condition:
+        return self._compare("<=", value)
+
+    def __gt__(self, value: T) -> Condition:
+        return self._compare(">", value)
+
+    def __ge__(self, value: T) -> Condition:
+        return self._compare(">=", value)
+
+
+class Field(Ordering[T]):
     """One attribute (or nested path) to build conditions on.
 
     ``Field("status")`` takes wire values (``{"S": "open"}``); ``Field("count", encode=enc)`` takes
@@ -364,30 +424,6 @@ class Field(Generic[T]):
 
     def _compare(self, operator: str, value: T) -> Condition:
         return _Compare(_Operand(self.segments), operator, self._wire(value))
-
-    def eq(self, value: T) -> Condition:
-        """``attribute = value``."""
-        return self._compare("=", value)
-
-    def ne(self, value: T) -> Condition:
-        """``attribute <> value`` (also true when the attribute is missing)."""
-        return self._compare("<>", value)
-
-    def lt(self, value: T) -> Condition:
-        """``attribute < value``."""
-        return self._compare("<", value)
-
-    def le(self, value: T) -> Condition:
-        """``attribute <= value``."""
-        return self._compare("<=", value)
-
-    def gt(self, value: T) -> Condition:
-        """``attribute > value``."""
-        return self._compare(">", value)
-
-    def ge(self, value: T) -> Condition:
-        """``attribute >= value``."""
-        return self._compare(">=", value)
 
     def between(self, low: T, high: T) -> Condition:
         """``attribute BETWEEN low AND high`` (inclusive)."""
@@ -427,8 +463,9 @@ class Field(Generic[T]):
         return Size(self.segments)
 
 
-class Size:
-    """``size(attribute)``: length of a string, binary, set, list or map, compared with integers."""
+class Size(OrderOperators[int]):
+    """``size(attribute)``: length of a string, binary, set, list or map, compared with integers
+    (``eq ne lt le gt ge between``, or ``<`` ``<=`` ``>`` ``>=``)."""
 
     __slots__ = ("segments",)
 
@@ -443,46 +480,9 @@ class Size:
     def _compare(self, operator: str, value: int) -> Condition:
         return _Compare(_Operand(self.segments, size=True), operator, self._number(value))
 
-    def eq(self, value: int) -> Condition:
-        """``size(attribute) = value``."""
-        return self._compare("=", value)
-
-    def ne(self, value: int) -> Condition:
-        """``size(attribute) <> value``."""
-        return self._compare("<>", value)
-
-    def lt(self, value: int) -> Condition:
-        """``size(attribute) < value``."""
-        return self._compare("<", value)
-
-    def le(self, value: int) -> Condition:
-        """``size(attribute) <= value``."""
-        return self._compare("<=", value)
-
-    def gt(self, value: int) -> Condition:
-        """``size(attribute) > value``."""
-        return self._compare(">", value)
-
-    def ge(self, value: int) -> Condition:
-        """``size(attribute) >= value``."""
-        return self._compare(">=", value)
-
     def between(self, low: int, high: int) -> Condition:
         """``size(attribute) BETWEEN low AND high``."""
         return _Between(_Operand(self.segments, size=True), self._number(low), self._number(high))
-
-    # ``size(x) < 3`` reads as ``size(x).lt(3)`` (typed field references compare the same way).
-    def __lt__(self, value: int) -> Condition:
-        return self._compare("<", value)
-
-    def __le__(self, value: int) -> Condition:
-        return self._compare("<=", value)
-
-    def __gt__(self, value: int) -> Condition:
-        return self._compare(">", value)
-
-    def __ge__(self, value: int) -> Condition:
-        return self._compare(">=", value)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ from dynagen.errors import InvalidValueError
 from dynagen.runtime._expressions import (
     ATTRIBUTE_TYPES,
     Condition,
+    Equality,
+    OrderOperators,
     Segments,
     Size,
     UpdateAction,
@@ -130,7 +132,7 @@ def _encode_with(
     return wire
 
 
-class Ref(Generic[T]):
+class Ref(Equality[T]):
     """A typed reference to one field (or element, or map entry) at one stored path.
 
     ``Ref(attribute, encode)``: ``attribute`` is the stored attribute name (one name, dots and all;
@@ -213,15 +215,7 @@ class Ref(Generic[T]):
     def _compare(self, operator: str, value: Any) -> Condition:
         return _Compare(self._op(), operator, self._wire(value))
 
-    # -- conditions every type has -----------------------------------------------------------------
-
-    def eq(self, value: T) -> Condition:
-        """``path = value`` (lists and maps: the whole value, element by element)."""
-        return self._compare("=", value)
-
-    def ne(self, value: T) -> Condition:
-        """``path <> value`` (also true when the attribute is missing)."""
-        return self._compare("<>", value)
+    # -- conditions every type has (and eq / ne) ---------------------------------------------------
 
     def is_in(self, values: Iterable[T]) -> Condition:
         """``path IN (v1, v2, ...)``, 1 to 100 values."""
@@ -263,30 +257,14 @@ class Ref(Generic[T]):
         return UpdateAction("REMOVE", "remove", self._where(), None)
 
 
-class OrderedRef(Ref[T]):
+class OrderedRef(Ref[T], OrderOperators[T]):
     """A value DynamoDB orders: numbers by value, strings by their UTF-8 bytes, binary by bytes.
 
-    ``<``, ``<=``, ``>`` and ``>=`` build the same conditions as ``lt``, ``le``, ``gt`` and ``ge``
+    ``lt le gt ge between``, and ``<``, ``<=``, ``>`` and ``>=`` building the same conditions
     (``==`` cannot: use ``eq``).
     """
 
     __slots__ = ()
-
-    def lt(self, value: T) -> Condition:
-        """``path < value``."""
-        return self._compare("<", value)
-
-    def le(self, value: T) -> Condition:
-        """``path <= value``."""
-        return self._compare("<=", value)
-
-    def gt(self, value: T) -> Condition:
-        """``path > value``."""
-        return self._compare(">", value)
-
-    def ge(self, value: T) -> Condition:
-        """``path >= value``."""
-        return self._compare(">=", value)
 
     def between(self, low: T, high: T) -> Condition:
         """``path BETWEEN low AND high`` (inclusive); ``low`` above ``high`` is refused, as DynamoDB does."""
@@ -298,18 +276,6 @@ class OrderedRef(Ref[T]):
         if reversed_:
             raise InvalidValueError(self.path, f"BETWEEN needs low <= high, got {_short(low)} and {_short(high)}")
         return _Between(self._op(), low_wire, high_wire)
-
-    def __lt__(self, value: T) -> Condition:
-        return self._compare("<", value)
-
-    def __le__(self, value: T) -> Condition:
-        return self._compare("<=", value)
-
-    def __gt__(self, value: T) -> Condition:
-        return self._compare(">", value)
-
-    def __ge__(self, value: T) -> Condition:
-        return self._compare(">=", value)
 
 
 def _above(low: AttributeValue, high: AttributeValue) -> bool:
@@ -391,21 +357,10 @@ class DatetimeRef(TextRef[datetime]):
         below: Condition = _Compare(operand, "<", padded)
         return below | _In(operand, tuple(listed)) if listed else below
 
-    def lt(self, value: datetime) -> Condition:
-        """``path < value``, exact to the nanosecond (see the class doc)."""
-        return self._exact("<", value)
-
-    def le(self, value: datetime) -> Condition:
-        """``path <= value``, exact to the nanosecond."""
-        return self._exact("<=", value)
-
-    def gt(self, value: datetime) -> Condition:
-        """``path > value``, exact to the nanosecond."""
-        return self._exact(">", value)
-
-    def ge(self, value: datetime) -> Condition:
-        """``path >= value``, exact to the nanosecond."""
-        return self._exact(">=", value)
+    def _compare(self, operator: str, value: Any) -> Condition:
+        if operator in ("=", "<>"):
+            return super()._compare(operator, value)
+        return self._exact(operator, value)  # lt le gt ge and < <= > >=
 
     def between(self, low: datetime, high: datetime) -> Condition:
         """``low <= path <= high``, exact to the nanosecond; ``low`` after ``high`` is refused."""
@@ -413,18 +368,6 @@ class DatetimeRef(TextRef[datetime]):
         if low > high:
             raise InvalidValueError(self.path, f"BETWEEN needs low <= high, got {_short(low)} and {_short(high)}")
         return lower & upper
-
-    def __lt__(self, value: datetime) -> Condition:
-        return self._exact("<", value)
-
-    def __le__(self, value: datetime) -> Condition:
-        return self._exact("<=", value)
-
-    def __gt__(self, value: datetime) -> Condition:
-        return self._exact(">", value)
-
-    def __ge__(self, value: datetime) -> Condition:
-        return self._exact(">=", value)
 
 
 class StringRef(TextRef[str]):
