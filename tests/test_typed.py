@@ -288,6 +288,7 @@ def test_update_refuses_overlapping_paths_and_foreign_objects() -> None:
         (lambda: F.billing.eq({"city": "x"}), "billing", "cannot encode dict"),
         (lambda: F.billing.eq(Address(line1=1, city="c")), "billing", "(at billing.line1)"),  # type: ignore[arg-type]
         (lambda: F.quantity.is_in([]), "quantity", "IN takes 1 to 100"),
+        (lambda: F.order_id.is_in("abc"), "orderId", "a collection of values"),
         (lambda: F.quantity.is_in(range(101)), "quantity", "IN takes 1 to 100"),
         (lambda: F.quantity.between(2, 1), "quantity", "low <= high"),
         (lambda: F.order_id.between("b", "a"), "orderId", "low <= high"),

@@ -219,6 +219,9 @@ class Ref(Equality[T]):
 
     def is_in(self, values: Iterable[T]) -> Condition:
         """``path IN (v1, v2, ...)``, 1 to 100 values."""
+        if isinstance(values, str | bytes | bytearray | Mapping):
+            # Iterable, but surely a slip: is_in("abc") would test "a", "b" and "c".
+            raise InvalidValueError(self.path, f"is_in takes a collection of values, got {type(values).__name__}")
         wire = tuple(self._wire(v) for v in values)
         if not wire or len(wire) > _MAX_IN_VALUES:
             raise InvalidValueError(self.path, f"IN takes 1 to {_MAX_IN_VALUES} values, got {len(wire)}")
