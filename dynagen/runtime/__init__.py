@@ -41,10 +41,25 @@ from dynagen.runtime._codec import (
 )
 from dynagen.runtime._cursor import Cursor, decode_cursor, encode_cursor
 from dynagen.runtime._deadline import DEFAULT_MARGIN, Deadline
-from dynagen.runtime._expressions import Condition, Field, SortCondition, Update
+from dynagen.runtime._expressions import Condition, Field, SortCondition, Update, UpdateAction
 from dynagen.runtime._ops import Page, create_table, delete_table, ensure_table
 from dynagen.runtime._repository import ModelInfo, Repository, key_range, utc_now
 from dynagen.runtime._transport import BotocoreTransport, as_transport
+from dynagen.runtime._typed import (
+    AnyRef,
+    BytesRef,
+    DatetimeRef,
+    JsonRef,
+    ListRef,
+    MapRef,
+    NumberRef,
+    OrderedRef,
+    RecordRef,
+    Ref,
+    SetRef,
+    StringRef,
+    TextRef,
+)
 
 # Loaded on first attribute access (PEP 562): what a generated module does not need at import
 # (batches, transactions, the Lambda helpers) stays out of cold imports.
@@ -206,32 +221,45 @@ __all__ = [
     "DEFAULT_PARTNERS_ENV",
     "DEFAULT_REFRESH_BEFORE",
     "GENERATED_API",
+    "AnyRef",
     "AttributeValue",
     "BatchGetResult",
     "BatchWriteResult",
     "BotocoreTransport",
+    "BytesRef",
     "ClientFactory",
     "ClientSettings",
     "Condition",
     "Credentials",
     "Cursor",
+    "DatetimeRef",
     "Deadline",
     "EmfEmitter",
     "Field",
+    "JsonRef",
     "LambdaEnvironment",
     "LeanTransport",
+    "ListRef",
     "LogContextFilter",
+    "MapRef",
     "ModelGet",
     "ModelInfo",
+    "NumberRef",
     "ObservedTransport",
+    "OrderedRef",
     "Page",
     "Partner",
     "PartnerLogFilter",
     "PartnerResolver",
+    "RecordRef",
+    "Ref",
     "Repository",
     "RetryPolicy",
+    "SetRef",
     "SortCondition",
     "StreamChange",
+    "StringRef",
+    "TextRef",
     "TraceHeader",
     "TransactAction",
     "TransactConditionCheck",
@@ -241,6 +269,7 @@ __all__ = [
     "TransactUpdate",
     "Transport",
     "Update",
+    "UpdateAction",
     "as_transport",
     "bind_log_context",
     "clear_clients",
