@@ -291,6 +291,12 @@ def native_schema() -> Schema:
                         "_before/_prefix arguments."
                     ),
                     "descending": _bool("Newest (highest sort key) first by default."),
+                    "returns": {
+                        "enum": list(_native.RETURNS),
+                        "description": "What each result is: model (default; the index must project every "
+                        "attribute of the model), keys (the primary key fields, typed, from any projection) or "
+                        "items (the full items, read with BatchGetItem after the query).",
+                    },
                 },
             },
         ],
@@ -308,7 +314,8 @@ def native_schema() -> Schema:
             "keys": {
                 "type": "object",
                 "description": "Key templates by key attribute (of the table and its indexes): literal text and "
-                "{field} placeholders, with literal text between placeholders.",
+                "{field} placeholders, with literal text between placeholders; a number in a sort key needs a "
+                "fixed width: {line_no:06} or {price:010.2f}.",
                 "additionalProperties": _string('A key template such as "PAYMENT#{payment_id}".', pattern=_TEMPLATE),
             },
             "fields": {
