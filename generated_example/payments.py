@@ -11,8 +11,20 @@ from enum import StrEnum
 from uuid import UUID
 
 from dynagen.runtime import (
+    BytesRef,
+    DatetimeRef,
+    JsonRef,
+    ListRef,
+    MapRef,
     ModelInfo,
+    NumberRef,
+    OrderedRef,
+    RecordRef,
+    Ref,
     Repository,
+    SetRef,
+    StringRef,
+    TextRef,
     as_list,
     as_map,
     as_record,
@@ -47,7 +59,10 @@ if TYPE_CHECKING:
         AttributeValue,
         Condition,
         Page,
+        Projection,
         StreamChange,
+        TransactUpdate,
+        UpdateAction,
     )
 
 # Fails at import, saying what to do, if this dynagen.runtime is not one this module was made for.
@@ -55,17 +70,23 @@ require_api(2, __name__)
 
 __all__ = [
     "Address",
+    "AddressFields",
     "Currency",
     "Customer",
+    "CustomerFields",
     "CustomerRepository",
     "ENTITIES",
     "LineItem",
+    "LineItemFields",
     "Partner",
+    "PartnerFields",
     "PartnerRepository",
     "Payment",
+    "PaymentFields",
     "PaymentRepository",
     "PaymentStatus",
     "Refund",
+    "RefundFields",
     "RefundRepository",
     "TABLES",
     "decode_payments_record",
@@ -102,7 +123,7 @@ class Address:
 
     def is_empty(self) -> bool:
         """True when every field is empty (such a record is omitted where omit_empty applies)."""
-        return not self.line1 and not self.line2 and not self.city and not self.postal_code and not self.country
+        return not self.line1 and self.line2 is None and not self.city and not self.postal_code and not self.country
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Address in DynamoDB's wire format."""
@@ -231,79 +252,6 @@ class Partner:
             raise decode_error("Partner", item, exc) from exc
 
 
-class PartnerRepository(Repository[Partner]):
-    """Typed access to Partner items in table "payments" (override with ``table_name=``)."""
-
-    __slots__ = ()
-    model = ModelInfo(
-        name="Partner",
-        table="payments",
-        partition_key="PK",
-        sort_key="SK",
-        indexes={
-            "GSI1": ("GSI1PK", "GSI1SK"),
-            "GSI2": ("GSI2PK", "GSI2SK"),
-        },
-        attributes={
-            "partner_id": "partnerId",
-            "name": "name",
-            "status": "status",
-            "contact_emails": "contactEmails",
-            "settlement_currency": "settlementCurrency",
-            "fee_rate": "feeRate",
-            "webhook_url": "webhookUrl",
-            "settings": "settings",
-            "created_at": "createdAt",
-            "updated_at": "updatedAt",
-            "version": "version",
-        },
-        key_fields=("partner_id",),
-        key_parts={
-            "PK": ("partner_id",),
-        },
-        derived={},
-        entity_attribute="entity",
-        entity="PARTNER",
-        created_at="created_at",
-        updated_at="updated_at",
-        version="version",
-        ttl=None,
-        strict_version=False,
-        from_item=Partner.from_item,
-        encoders={
-            "partner_id": lambda v: {"S": v},
-            "name": lambda v: {"S": v},
-            "status": lambda v: {"S": v},
-            "contact_emails": lambda v: enc_ss(v, "contact_emails", empty=False),
-            "settlement_currency": lambda v: {"S": v.value if v.__class__ is Currency else enum_value(v, Currency, "settlement_currency")},
-            "fee_rate": lambda v: {"N": enc_decimal(v, "fee_rate")},
-            "webhook_url": lambda v: {"S": v},
-            "settings": lambda v: {"S": dump_json(v, "settings")},
-            "created_at": lambda v: {"S": format_datetime(v, "created_at")},
-            "updated_at": lambda v: {"S": format_datetime(v, "updated_at")},
-            "version": lambda v: {"N": enc_int(v, "version")},
-        },
-    )
-
-    def get(self, *, partner_id: str, consistent: bool = False) -> Partner:
-        """The item with this key; ``ItemNotFoundError`` when there is none."""
-        return self._get(Partner.make_key(partner_id=partner_id), consistent=consistent)
-
-    def find(self, *, partner_id: str, consistent: bool = False) -> Partner | None:
-        """The item with this key, or None."""
-        return self._find(Partner.make_key(partner_id=partner_id), consistent=consistent)
-
-    def delete(
-        self,
-        *,
-        partner_id: str,
-        expected_version: int | None = None,
-        condition: Condition | None = None,
-    ) -> None:
-        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches."""
-        self._delete(Partner.make_key(partner_id=partner_id), expected_version=expected_version, condition=condition)
-
-
 @dataclass(slots=True, kw_only=True)
 class Customer:
     """One Customer item of table payments."""
@@ -403,126 +351,6 @@ class Customer:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise decode_error("Customer", item, exc) from exc
-
-
-class CustomerRepository(Repository[Customer]):
-    """Typed access to Customer items in table "payments" (override with ``table_name=``)."""
-
-    __slots__ = ()
-    model = ModelInfo(
-        name="Customer",
-        table="payments",
-        partition_key="PK",
-        sort_key="SK",
-        indexes={
-            "GSI1": ("GSI1PK", "GSI1SK"),
-            "GSI2": ("GSI2PK", "GSI2SK"),
-        },
-        attributes={
-            "partner_id": "partnerId",
-            "customer_id": "customerId",
-            "email": "email",
-            "name": "name",
-            "address": "address",
-            "tags": "tags",
-            "attributes": "attributes",
-            "marketing_opt_in": "marketingOptIn",
-            "created_at": "createdAt",
-            "updated_at": "updatedAt",
-        },
-        key_fields=("customer_id", "partner_id"),
-        key_parts={
-            "PK": ("partner_id",),
-            "SK": ("customer_id",),
-        },
-        derived={},
-        entity_attribute="entity",
-        entity="CUSTOMER",
-        created_at="created_at",
-        updated_at="updated_at",
-        version=None,
-        ttl=None,
-        strict_version=False,
-        from_item=Customer.from_item,
-        encoders={
-            "partner_id": lambda v: {"S": v},
-            "customer_id": lambda v: {"S": enc_uuid(v, "customer_id")},
-            "email": lambda v: {"S": v},
-            "name": lambda v: {"S": v},
-            "address": lambda v: {"M": (v if v.__class__ is Address else as_record(v, Address, "address")).to_item()},
-            "tags": lambda v: enc_ss(v, "tags", empty=False),
-            "attributes": lambda v: {"M": {k0: {"S": e0} for k0, e0 in (v if v.__class__ is dict else as_map(v, "attributes")).items()}},
-            "marketing_opt_in": lambda v: {"BOOL": v},
-            "created_at": lambda v: {"S": format_datetime(v, "created_at")},
-            "updated_at": lambda v: {"S": format_datetime(v, "updated_at")},
-        },
-    )
-
-    def get(self, *, partner_id: str, customer_id: UUID, consistent: bool = False) -> Customer:
-        """The item with this key; ``ItemNotFoundError`` when there is none."""
-        return self._get(Customer.make_key(partner_id=partner_id, customer_id=customer_id), consistent=consistent)
-
-    def find(self, *, partner_id: str, customer_id: UUID, consistent: bool = False) -> Customer | None:
-        """The item with this key, or None."""
-        return self._find(Customer.make_key(partner_id=partner_id, customer_id=customer_id), consistent=consistent)
-
-    def delete(
-        self,
-        *,
-        partner_id: str,
-        customer_id: UUID,
-        expected_version: int | None = None,
-        condition: Condition | None = None,
-    ) -> None:
-        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches."""
-        self._delete(Customer.make_key(partner_id=partner_id, customer_id=customer_id), expected_version=expected_version, condition=condition)
-
-    def customers_of_partner(
-        self,
-        *,
-        partner_id: str,
-        filter: Condition | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        descending: bool = False,
-        consistent: bool = False,
-    ) -> Page[Customer]:
-        """The customers of one partner."""
-        return self._query(
-            index=None,
-            partition=("PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#")}),
-            sort=key_range("SK", "CUSTOMER#"),
-            filter=filter,
-            limit=limit,
-            cursor=cursor,
-            descending=descending,
-            consistent=consistent,
-        )
-
-    def iter_customers_of_partner(
-        self,
-        *,
-        partner_id: str,
-        filter: Condition | None = None,
-        descending: bool = False,
-        consistent: bool = False,
-        page_size: int | None = None,
-    ) -> Iterator[Customer]:
-        """Every result of ``customers_of_partner``, page after page (each page up to ``page_size`` items)."""
-        cursor: str | None = None
-        while True:
-            page = self.customers_of_partner(
-                partner_id=partner_id,
-                filter=filter,
-                limit=page_size,
-                cursor=cursor,
-                descending=descending,
-                consistent=consistent,
-            )
-            yield from page.items
-            if page.cursor is None:
-                return
-            cursor = page.cursor
 
 
 @dataclass(slots=True, kw_only=True)
@@ -711,6 +539,674 @@ class Payment:
             raise decode_error("Payment", item, exc) from exc
 
 
+@dataclass(slots=True, kw_only=True)
+class LineItem:
+    """One line of a payment."""
+
+    sku: str
+    description: str = ""
+    quantity: int
+    unit_price: Decimal
+
+    def is_empty(self) -> bool:
+        """True when every field is empty (such a record is omitted where omit_empty applies)."""
+        return not self.sku and not self.description and not self.quantity and not self.unit_price
+
+    def to_item(self) -> dict[str, AttributeValue]:
+        """This LineItem in DynamoDB's wire format."""
+        item: dict[str, AttributeValue] = {
+            "sku": {"S": self.sku},
+            "quantity": {"N": enc_int(self.quantity, "quantity")},
+            "unitPrice": {"N": enc_decimal(self.unit_price, "unit_price")},
+        }
+        if self.description:
+            item["description"] = {"S": self.description}
+        else:
+            expect(self.description, (str,), "description")
+        return item
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, AttributeValue]) -> LineItem:
+        """The LineItem stored as ``item`` (DynamoDB's wire format)."""
+        try:
+            av = item.get("description")
+            description = "" if av is None or "NULL" in av else av["S"]
+            return cls(
+                sku=item["sku"]["S"],
+                description=description,
+                quantity=int(item["quantity"]["N"]),
+                unit_price=Decimal(item["unitPrice"]["N"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise decode_error("LineItem", item, exc) from exc
+
+
+@dataclass(slots=True, kw_only=True)
+class Refund:
+    """One Refund item of table payments."""
+
+    partner_id: str
+    payment_id: str
+    refund_id: str
+    amount: Decimal
+    reason: str = ""
+    created_at: datetime | None = None
+    version: int = 0
+
+    @staticmethod
+    def make_key(*, partner_id: str, payment_id: str, refund_id: str) -> dict[str, AttributeValue]:
+        """The primary key of the item with these key fields."""
+        return {
+            "PK": {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#")},
+            "SK": {"S": "REFUND#" + key_part(payment_id, "payment_id", "#") + "#" + key_part(refund_id, "refund_id", "#")},
+        }
+
+    def key(self) -> dict[str, AttributeValue]:
+        """This item's primary key."""
+        return Refund.make_key(partner_id=self.partner_id, payment_id=self.payment_id, refund_id=self.refund_id)
+
+    @staticmethod
+    def parse_pk(value: str) -> tuple[str]:
+        """The fields a stored PK value was built from (PARTNER#{partner_id})."""
+        (partner_id,) = split_key(value, ("PARTNER#", ""), "PK")
+        return (partner_id,)
+
+    @staticmethod
+    def parse_sk(value: str) -> tuple[str, str]:
+        """The fields a stored SK value was built from (REFUND#{payment_id}#{refund_id})."""
+        payment_id, refund_id = split_key(value, ("REFUND#", "#", ""), "SK")
+        return payment_id, refund_id
+
+    def to_item(self) -> dict[str, AttributeValue]:
+        """This Refund in DynamoDB's wire format."""
+        p_partner_id = key_part(self.partner_id, "partner_id", "#")
+        p_payment_id = key_part(self.payment_id, "payment_id", "#")
+        p_refund_id = key_part(self.refund_id, "refund_id", "#")
+        item: dict[str, AttributeValue] = {
+            "PK": {"S": "PARTNER#" + p_partner_id},
+            "SK": {"S": "REFUND#" + p_payment_id + "#" + p_refund_id},
+            "entity": {"S": "REFUND"},
+            "partnerId": {"S": p_partner_id},
+            "paymentId": {"S": p_payment_id},
+            "refundId": {"S": p_refund_id},
+            "amount": {"N": enc_decimal(self.amount, "amount")},
+            "version": {"N": enc_int(self.version, "version")},
+        }
+        if self.reason:
+            item["reason"] = {"S": self.reason}
+        else:
+            expect(self.reason, (str,), "reason")
+        if self.created_at is not None:
+            item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
+        return item
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, AttributeValue]) -> Refund:
+        """The Refund stored as ``item`` (DynamoDB's wire format)."""
+        try:
+            av = item.get("reason")
+            reason = "" if av is None or "NULL" in av else av["S"]
+            av = item.get("createdAt")
+            created_at = None if av is None or "NULL" in av else parse_datetime(av["S"])
+            av = item.get("version")
+            version = 0 if av is None or "NULL" in av else int(av["N"])
+            return cls(
+                partner_id=item["partnerId"]["S"],
+                payment_id=item["paymentId"]["S"],
+                refund_id=item["refundId"]["S"],
+                amount=Decimal(item["amount"]["N"]),
+                reason=reason,
+                created_at=created_at,
+                version=version,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise decode_error("Refund", item, exc) from exc
+
+
+class AddressFields(RecordRef[Address]):
+    """Typed references to the fields of an Address record, wherever one is stored."""
+
+    __slots__ = ()
+    line1: StringRef = StringRef("line1", lambda v: {"S": v})
+    line2: StringRef = StringRef("line2", lambda v: {"S": v})
+    city: StringRef = StringRef("city", lambda v: {"S": v})
+    postal_code: StringRef = StringRef("postalCode", lambda v: {"S": v})
+    country: StringRef = StringRef("country", lambda v: {"S": v})
+
+
+class PartnerFields(RecordRef[Partner]):
+    """Typed references to Partner's fields: ``filter=``, ``condition=``, update actions and ``get_fields``."""
+
+    __slots__ = ()
+    partner_id: StringRef = StringRef(
+        "partnerId",
+        lambda v: {"S": key_part(v, "partner_id", "#")},
+        decode=lambda av: None if av is None else av["S"],
+    )
+    name: StringRef = StringRef("name", lambda v: {"S": v}, decode=lambda av: None if av is None else av["S"])
+    status: StringRef = StringRef(
+        "status",
+        lambda v: {"S": v},
+        decode=lambda av: "active" if av is None or "NULL" in av else av["S"],
+    )
+    contact_emails: SetRef[str] = SetRef(
+        "contactEmails",
+        lambda v: {"S": v},
+        decode=lambda av: set() if av is None or "NULL" in av else set(av["SS"]),
+    )
+    settlement_currency: Ref[Currency] = Ref(
+        "settlementCurrency",
+        lambda v: {"S": v.value if v.__class__ is Currency else enum_value(v, Currency, "settlement_currency")},
+        decode=lambda av: Currency.USD if av is None or "NULL" in av else Currency(av["S"]),
+    )
+    fee_rate: NumberRef[Decimal] = NumberRef(
+        "feeRate",
+        lambda v: {"N": enc_decimal(v, "fee_rate")},
+        decode=lambda av: None if av is None else Decimal(av["N"]),
+    )
+    webhook_url: StringRef = StringRef(
+        "webhookUrl",
+        lambda v: {"S": v},
+        decode=lambda av: None if av is None or "NULL" in av else av["S"],
+    )
+    settings: JsonRef = JsonRef(
+        "settings",
+        lambda v: {"NULL": True} if v is None else {"S": dump_json(v, "settings")},
+        decode=lambda av: None if av is None or "NULL" in av else load_json(av),
+    )
+    created_at: DatetimeRef = DatetimeRef(
+        "createdAt",
+        lambda v: {"S": format_datetime(v, "created_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+    updated_at: DatetimeRef = DatetimeRef(
+        "updatedAt",
+        lambda v: {"S": format_datetime(v, "updated_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+    version: NumberRef[int] = NumberRef(
+        "version",
+        lambda v: {"N": enc_int(v, "version")},
+        decode=lambda av: 0 if av is None or "NULL" in av else int(av["N"]),
+    )
+
+
+class CustomerFields(RecordRef[Customer]):
+    """Typed references to Customer's fields: ``filter=``, ``condition=``, update actions and ``get_fields``."""
+
+    __slots__ = ()
+    partner_id: StringRef = StringRef(
+        "partnerId",
+        lambda v: {"S": key_part(v, "partner_id", "#")},
+        decode=lambda av: None if av is None else av["S"],
+    )
+    customer_id: Ref[UUID] = Ref(
+        "customerId",
+        lambda v: {"S": enc_uuid(v, "customer_id")},
+        decode=lambda av: None if av is None else UUID(av["S"]),
+    )
+    email: StringRef = StringRef("email", lambda v: {"S": v}, decode=lambda av: None if av is None else av["S"])
+    name: StringRef = StringRef("name", lambda v: {"S": v}, decode=lambda av: None if av is None else av["S"])
+    address: AddressFields = AddressFields(
+        "address",
+        lambda v: {"M": (v if v.__class__ is Address else as_record(v, Address, "address")).to_item()},
+        decode=lambda av: None if av is None or "NULL" in av else Address.from_item(av["M"]),
+    )
+    tags: SetRef[str] = SetRef(
+        "tags",
+        lambda v: {"S": v},
+        decode=lambda av: set() if av is None or "NULL" in av else set(av["SS"]),
+    )
+    attributes: MapRef[str, StringRef] = MapRef(
+        "attributes",
+        StringRef(None, lambda v: {"S": v}),
+        decode=lambda av: {} if av is None or "NULL" in av else {k0: e0["S"] for k0, e0 in av["M"].items()},
+    )
+    marketing_opt_in: Ref[bool] = Ref(
+        "marketingOptIn",
+        lambda v: {"BOOL": v},
+        decode=lambda av: False if av is None or "NULL" in av else av["BOOL"],
+    )
+    created_at: DatetimeRef = DatetimeRef(
+        "createdAt",
+        lambda v: {"S": format_datetime(v, "created_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+    updated_at: DatetimeRef = DatetimeRef(
+        "updatedAt",
+        lambda v: {"S": format_datetime(v, "updated_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+
+
+class LineItemFields(RecordRef[LineItem]):
+    """Typed references to the fields of a LineItem record, wherever one is stored."""
+
+    __slots__ = ()
+    sku: StringRef = StringRef("sku", lambda v: {"S": v})
+    description: StringRef = StringRef("description", lambda v: {"S": v})
+    quantity: NumberRef[int] = NumberRef("quantity", lambda v: {"N": enc_int(v, "quantity")})
+    unit_price: NumberRef[Decimal] = NumberRef("unitPrice", lambda v: {"N": enc_decimal(v, "unit_price")})
+
+
+class PaymentFields(RecordRef[Payment]):
+    """Typed references to Payment's fields: ``filter=``, ``condition=``, update actions and ``get_fields``."""
+
+    __slots__ = ()
+    partner_id: StringRef = StringRef(
+        "partnerId",
+        lambda v: {"S": key_part(v, "partner_id", "#")},
+        decode=lambda av: None if av is None else av["S"],
+    )
+    payment_id: StringRef = StringRef(
+        "paymentId",
+        lambda v: {"S": key_part(v, "payment_id", "#")},
+        decode=lambda av: None if av is None else av["S"],
+    )
+    customer_id: Ref[UUID] = Ref(
+        "customerId",
+        lambda v: {"S": enc_uuid(v, "customer_id")},
+        decode=lambda av: None if av is None else UUID(av["S"]),
+    )
+    amount: NumberRef[Decimal] = NumberRef(
+        "amount",
+        lambda v: {"N": enc_decimal(v, "amount")},
+        decode=lambda av: None if av is None else Decimal(av["N"]),
+    )
+    currency: Ref[Currency] = Ref(
+        "currency",
+        lambda v: {"S": v.value if v.__class__ is Currency else enum_value(v, Currency, "currency")},
+        decode=lambda av: None if av is None else Currency(av["S"]),
+    )
+    status: Ref[PaymentStatus] = Ref(
+        "status",
+        lambda v: {"S": v.value if v.__class__ is PaymentStatus else enum_value(v, PaymentStatus, "status")},
+        decode=lambda av: PaymentStatus.PENDING if av is None or "NULL" in av else PaymentStatus(av["S"]),
+    )
+    created_on: TextRef[date] = TextRef(
+        "createdOn",
+        lambda v: {"S": enc_date(v, "created_on")},
+        decode=lambda av: None if av is None else date.fromisoformat(av["S"]),
+    )
+    captured_amount: NumberRef[Decimal] = NumberRef(
+        "capturedAmount",
+        lambda v: {"N": enc_decimal(v, "captured_amount")},
+        decode=lambda av: None if av is None or "NULL" in av else Decimal(av["N"]),
+    )
+    refunded_amount: NumberRef[Decimal] = NumberRef(
+        "refundedAmount",
+        lambda v: {"N": enc_decimal(v, "refunded_amount")},
+        decode=lambda av: Decimal("0") if av is None or "NULL" in av else Decimal(av["N"]),
+    )
+    line_items: ListRef[LineItem, LineItemFields] = ListRef(
+        "lineItems",
+        LineItemFields(None, lambda v: {"M": (v if v.__class__ is LineItem else as_record(v, LineItem, "line_items")).to_item()}),
+        decode=lambda av: [] if av is None or "NULL" in av else [LineItem.from_item(e0["M"]) for e0 in av["L"]],
+    )
+    metadata: MapRef[str, StringRef] = MapRef(
+        "metadata",
+        StringRef(None, lambda v: {"S": v}),
+        decode=lambda av: {} if av is None or "NULL" in av else {k0: e0["S"] for k0, e0 in av["M"].items()},
+    )
+    risk_score: NumberRef[float] = NumberRef(
+        "riskScore",
+        lambda v: {"N": enc_float(v, "risk_score")},
+        decode=lambda av: None if av is None or "NULL" in av else float(av["N"]),
+    )
+    card_fingerprint: BytesRef = BytesRef(
+        "cardFingerprint",
+        lambda v: {"B": v},
+        decode=lambda av: None if av is None or "NULL" in av else av["B"],
+    )
+    attempts: NumberRef[int] = NumberRef(
+        "attempts",
+        lambda v: {"N": enc_int(v, "attempts")},
+        decode=lambda av: 0 if av is None or "NULL" in av else int(av["N"]),
+    )
+    labels: SetRef[str] = SetRef(
+        "labels",
+        lambda v: {"S": v},
+        decode=lambda av: set() if av is None or "NULL" in av else set(av["SS"]),
+    )
+    created_at: DatetimeRef = DatetimeRef(
+        "createdAt",
+        lambda v: {"S": format_datetime(v, "created_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+    updated_at: DatetimeRef = DatetimeRef(
+        "updatedAt",
+        lambda v: {"S": format_datetime(v, "updated_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+    version: NumberRef[int] = NumberRef(
+        "version",
+        lambda v: {"N": enc_int(v, "version")},
+        decode=lambda av: 0 if av is None or "NULL" in av else int(av["N"]),
+    )
+    expires_at: OrderedRef[datetime] = OrderedRef(
+        "expiresAt",
+        lambda v: {"N": format_epoch(v, "expires_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_epoch(av["N"]),
+    )
+
+
+class RefundFields(RecordRef[Refund]):
+    """Typed references to Refund's fields: ``filter=``, ``condition=``, update actions and ``get_fields``."""
+
+    __slots__ = ()
+    partner_id: StringRef = StringRef(
+        "partnerId",
+        lambda v: {"S": key_part(v, "partner_id", "#")},
+        decode=lambda av: None if av is None else av["S"],
+    )
+    payment_id: StringRef = StringRef(
+        "paymentId",
+        lambda v: {"S": key_part(v, "payment_id", "#")},
+        decode=lambda av: None if av is None else av["S"],
+    )
+    refund_id: StringRef = StringRef(
+        "refundId",
+        lambda v: {"S": key_part(v, "refund_id", "#")},
+        decode=lambda av: None if av is None else av["S"],
+    )
+    amount: NumberRef[Decimal] = NumberRef(
+        "amount",
+        lambda v: {"N": enc_decimal(v, "amount")},
+        decode=lambda av: None if av is None else Decimal(av["N"]),
+    )
+    reason: StringRef = StringRef(
+        "reason",
+        lambda v: {"S": v},
+        decode=lambda av: "" if av is None or "NULL" in av else av["S"],
+    )
+    created_at: DatetimeRef = DatetimeRef(
+        "createdAt",
+        lambda v: {"S": format_datetime(v, "created_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+    version: NumberRef[int] = NumberRef(
+        "version",
+        lambda v: {"N": enc_int(v, "version")},
+        decode=lambda av: 0 if av is None or "NULL" in av else int(av["N"]),
+    )
+
+
+class PartnerRepository(Repository[Partner]):
+    """Typed access to Partner items in table "payments" (override with ``table_name=``)."""
+
+    __slots__ = ()
+    model = ModelInfo(
+        name="Partner",
+        table="payments",
+        partition_key="PK",
+        sort_key="SK",
+        indexes={
+            "GSI1": ("GSI1PK", "GSI1SK"),
+            "GSI2": ("GSI2PK", "GSI2SK"),
+        },
+        attributes={
+            "partner_id": "partnerId",
+            "name": "name",
+            "status": "status",
+            "contact_emails": "contactEmails",
+            "settlement_currency": "settlementCurrency",
+            "fee_rate": "feeRate",
+            "webhook_url": "webhookUrl",
+            "settings": "settings",
+            "created_at": "createdAt",
+            "updated_at": "updatedAt",
+            "version": "version",
+        },
+        key_fields=("partner_id",),
+        key_parts={
+            "PK": ("partner_id",),
+        },
+        derived={},
+        entity_attribute="entity",
+        entity="PARTNER",
+        created_at="created_at",
+        updated_at="updated_at",
+        version="version",
+        ttl=None,
+        strict_version=False,
+        from_item=Partner.from_item,
+        fields=PartnerFields,
+    )
+
+    def get(self, *, partner_id: str, consistent: bool = False) -> Partner:
+        """The item with this key; ``ItemNotFoundError`` when there is none."""
+        return self._get(Partner.make_key(partner_id=partner_id), consistent=consistent)
+
+    def find(self, *, partner_id: str, consistent: bool = False) -> Partner | None:
+        """The item with this key, or None."""
+        return self._find(Partner.make_key(partner_id=partner_id), consistent=consistent)
+
+    def get_fields(self, *fields: Ref[Any], partner_id: str, consistent: bool = False) -> Projection[Partner]:
+        """Only ``fields`` (``PartnerFields`` references) of the item with this key: ``projection[PartnerFields.<field>]``.
+
+        ``ItemNotFoundError`` when there is no item.
+        """
+        return self._get_fields(Partner.make_key(partner_id=partner_id), fields, consistent=consistent)
+
+    def update_by_key(
+        self,
+        *actions: UpdateAction,
+        partner_id: str,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> Partner:
+        """Apply ``actions`` (``PartnerFields.<field>.set(...)``, ``.add(...)``...) to the item with this key, unread.
+
+        Returns the item as stored afterwards. The item must exist (else ``ConditionFailedError``);
+        lifecycle fields are the runtime's (updated_at stamped, version + 1, checked against
+        ``expected_version`` when given: ``VersionConflictError``); the index keys built from the
+        fields it sets are rewritten (an index key whose other fields are neither set nor key fields
+        is refused, naming them).
+        """
+        return self._update_by_key(
+            Partner.make_key(partner_id=partner_id),
+            {"partner_id": partner_id},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
+    def transact_update_by_key(
+        self,
+        *actions: UpdateAction,
+        partner_id: str,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> TransactUpdate:
+        """``update_by_key`` as a transaction action."""
+        return self._transact_update_by_key(
+            Partner.make_key(partner_id=partner_id),
+            {"partner_id": partner_id},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
+    def delete(
+        self,
+        *,
+        partner_id: str,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+        return_old: bool = False,
+    ) -> Partner | None:
+        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches.
+
+        With ``return_old=True``, returns the item as it was (None when there was none); otherwise None.
+        """
+        return self._delete(
+            Partner.make_key(partner_id=partner_id), expected_version=expected_version, condition=condition, return_old=return_old
+        )
+
+
+class CustomerRepository(Repository[Customer]):
+    """Typed access to Customer items in table "payments" (override with ``table_name=``)."""
+
+    __slots__ = ()
+    model = ModelInfo(
+        name="Customer",
+        table="payments",
+        partition_key="PK",
+        sort_key="SK",
+        indexes={
+            "GSI1": ("GSI1PK", "GSI1SK"),
+            "GSI2": ("GSI2PK", "GSI2SK"),
+        },
+        attributes={
+            "partner_id": "partnerId",
+            "customer_id": "customerId",
+            "email": "email",
+            "name": "name",
+            "address": "address",
+            "tags": "tags",
+            "attributes": "attributes",
+            "marketing_opt_in": "marketingOptIn",
+            "created_at": "createdAt",
+            "updated_at": "updatedAt",
+        },
+        key_fields=("customer_id", "partner_id"),
+        key_parts={
+            "PK": ("partner_id",),
+            "SK": ("customer_id",),
+        },
+        derived={},
+        entity_attribute="entity",
+        entity="CUSTOMER",
+        created_at="created_at",
+        updated_at="updated_at",
+        version=None,
+        ttl=None,
+        strict_version=False,
+        from_item=Customer.from_item,
+        fields=CustomerFields,
+    )
+
+    def get(self, *, partner_id: str, customer_id: UUID, consistent: bool = False) -> Customer:
+        """The item with this key; ``ItemNotFoundError`` when there is none."""
+        return self._get(Customer.make_key(partner_id=partner_id, customer_id=customer_id), consistent=consistent)
+
+    def find(self, *, partner_id: str, customer_id: UUID, consistent: bool = False) -> Customer | None:
+        """The item with this key, or None."""
+        return self._find(Customer.make_key(partner_id=partner_id, customer_id=customer_id), consistent=consistent)
+
+    def get_fields(self, *fields: Ref[Any], partner_id: str, customer_id: UUID, consistent: bool = False) -> Projection[Customer]:
+        """Only ``fields`` (``CustomerFields`` references) of the item with this key: ``projection[CustomerFields.<field>]``.
+
+        ``ItemNotFoundError`` when there is no item.
+        """
+        return self._get_fields(Customer.make_key(partner_id=partner_id, customer_id=customer_id), fields, consistent=consistent)
+
+    def update_by_key(
+        self,
+        *actions: UpdateAction,
+        partner_id: str,
+        customer_id: UUID,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> Customer:
+        """Apply ``actions`` (``CustomerFields.<field>.set(...)``, ``.add(...)``...) to the item with this key, unread.
+
+        Returns the item as stored afterwards. The item must exist (else ``ConditionFailedError``);
+        lifecycle fields are the runtime's (updated_at stamped, version + 1, checked against
+        ``expected_version`` when given: ``VersionConflictError``); the index keys built from the
+        fields it sets are rewritten (an index key whose other fields are neither set nor key fields
+        is refused, naming them).
+        """
+        return self._update_by_key(
+            Customer.make_key(partner_id=partner_id, customer_id=customer_id),
+            {"partner_id": partner_id, "customer_id": customer_id},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
+    def transact_update_by_key(
+        self,
+        *actions: UpdateAction,
+        partner_id: str,
+        customer_id: UUID,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> TransactUpdate:
+        """``update_by_key`` as a transaction action."""
+        return self._transact_update_by_key(
+            Customer.make_key(partner_id=partner_id, customer_id=customer_id),
+            {"partner_id": partner_id, "customer_id": customer_id},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
+    def delete(
+        self,
+        *,
+        partner_id: str,
+        customer_id: UUID,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+        return_old: bool = False,
+    ) -> Customer | None:
+        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches.
+
+        With ``return_old=True``, returns the item as it was (None when there was none); otherwise None.
+        """
+        return self._delete(
+            Customer.make_key(partner_id=partner_id, customer_id=customer_id), expected_version=expected_version, condition=condition, return_old=return_old
+        )
+
+    def customers_of_partner(
+        self,
+        *,
+        partner_id: str,
+        filter: Condition | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        descending: bool = False,
+        consistent: bool = False,
+    ) -> Page[Customer]:
+        """The customers of one partner."""
+        return self._query(
+            index=None,
+            partition=("PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#")}),
+            sort=key_range("SK", "CUSTOMER#"),
+            filter=filter,
+            limit=limit,
+            cursor=cursor,
+            descending=descending,
+            consistent=consistent,
+        )
+
+    def iter_customers_of_partner(
+        self,
+        *,
+        partner_id: str,
+        filter: Condition | None = None,
+        descending: bool = False,
+        consistent: bool = False,
+        page_size: int | None = None,
+    ) -> Iterator[Customer]:
+        """Every result of ``customers_of_partner``, page after page (each page up to ``page_size`` items)."""
+        cursor: str | None = None
+        while True:
+            page = self.customers_of_partner(
+                partner_id=partner_id,
+                filter=filter,
+                limit=page_size,
+                cursor=cursor,
+                descending=descending,
+                consistent=consistent,
+            )
+            yield from page.items
+            if page.cursor is None:
+                return
+            cursor = page.cursor
+
+
 class PaymentRepository(Repository[Payment]):
     """Typed access to Payment items in table "payments" (override with ``table_name=``)."""
 
@@ -769,26 +1265,12 @@ class PaymentRepository(Repository[Payment]):
         ttl="expires_at",
         strict_version=False,
         from_item=Payment.from_item,
-        encoders={
-            "partner_id": lambda v: {"S": v},
-            "payment_id": lambda v: {"S": v},
-            "customer_id": lambda v: {"S": enc_uuid(v, "customer_id")},
-            "amount": lambda v: {"N": enc_decimal(v, "amount")},
-            "currency": lambda v: {"S": v.value if v.__class__ is Currency else enum_value(v, Currency, "currency")},
-            "status": lambda v: {"S": v.value if v.__class__ is PaymentStatus else enum_value(v, PaymentStatus, "status")},
-            "created_on": lambda v: {"S": enc_date(v, "created_on")},
-            "captured_amount": lambda v: {"N": enc_decimal(v, "captured_amount")},
-            "refunded_amount": lambda v: {"N": enc_decimal(v, "refunded_amount")},
-            "line_items": lambda v: {"L": [{"M": (e0 if e0.__class__ is LineItem else as_record(e0, LineItem, "line_items")).to_item()} for e0 in (v if v.__class__ is list else as_list(v, "line_items"))]},
-            "metadata": lambda v: {"M": {k0: {"S": e0} for k0, e0 in (v if v.__class__ is dict else as_map(v, "metadata")).items()}},
-            "risk_score": lambda v: {"N": enc_float(v, "risk_score")},
-            "card_fingerprint": lambda v: {"B": v},
-            "attempts": lambda v: {"N": enc_int(v, "attempts")},
-            "labels": lambda v: enc_ss(v, "labels", empty=False),
-            "created_at": lambda v: {"S": format_datetime(v, "created_at")},
-            "updated_at": lambda v: {"S": format_datetime(v, "updated_at")},
-            "version": lambda v: {"N": enc_int(v, "version")},
-            "expires_at": lambda v: {"N": format_epoch(v, "expires_at")},
+        fields=PaymentFields,
+        index_keys={
+            "GSI1PK": lambda partner_id, customer_id: {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#") + "#CUSTOMER#" + enc_uuid(customer_id, "customer_id")},
+            "GSI1SK": lambda created_on, payment_id: {"S": "PAYMENT#" + enc_date(created_on, "created_on") + "#" + key_part(payment_id, "payment_id", "#")},
+            "GSI2PK": lambda status: {"S": "STATUS#" + enum_value(status, PaymentStatus, "status")},
+            "GSI2SK": lambda created_on, partner_id, payment_id: {"S": enc_date(created_on, "created_on") + "#" + key_part(partner_id, "partner_id", "#") + "#" + key_part(payment_id, "payment_id", "#")},
         },
     )
 
@@ -800,6 +1282,54 @@ class PaymentRepository(Repository[Payment]):
         """The item with this key, or None."""
         return self._find(Payment.make_key(partner_id=partner_id, payment_id=payment_id), consistent=consistent)
 
+    def get_fields(self, *fields: Ref[Any], partner_id: str, payment_id: str, consistent: bool = False) -> Projection[Payment]:
+        """Only ``fields`` (``PaymentFields`` references) of the item with this key: ``projection[PaymentFields.<field>]``.
+
+        ``ItemNotFoundError`` when there is no item.
+        """
+        return self._get_fields(Payment.make_key(partner_id=partner_id, payment_id=payment_id), fields, consistent=consistent)
+
+    def update_by_key(
+        self,
+        *actions: UpdateAction,
+        partner_id: str,
+        payment_id: str,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> Payment:
+        """Apply ``actions`` (``PaymentFields.<field>.set(...)``, ``.add(...)``...) to the item with this key, unread.
+
+        Returns the item as stored afterwards. The item must exist (else ``ConditionFailedError``);
+        lifecycle fields are the runtime's (updated_at stamped, version + 1, checked against
+        ``expected_version`` when given: ``VersionConflictError``); the index keys built from the
+        fields it sets are rewritten (an index key whose other fields are neither set nor key fields
+        is refused, naming them).
+        """
+        return self._update_by_key(
+            Payment.make_key(partner_id=partner_id, payment_id=payment_id),
+            {"partner_id": partner_id, "payment_id": payment_id},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
+    def transact_update_by_key(
+        self,
+        *actions: UpdateAction,
+        partner_id: str,
+        payment_id: str,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> TransactUpdate:
+        """``update_by_key`` as a transaction action."""
+        return self._transact_update_by_key(
+            Payment.make_key(partner_id=partner_id, payment_id=payment_id),
+            {"partner_id": partner_id, "payment_id": payment_id},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
     def delete(
         self,
         *,
@@ -807,9 +1337,15 @@ class PaymentRepository(Repository[Payment]):
         payment_id: str,
         expected_version: int | None = None,
         condition: Condition | None = None,
-    ) -> None:
-        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches."""
-        self._delete(Payment.make_key(partner_id=partner_id, payment_id=payment_id), expected_version=expected_version, condition=condition)
+        return_old: bool = False,
+    ) -> Payment | None:
+        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches.
+
+        With ``return_old=True``, returns the item as it was (None when there was none); otherwise None.
+        """
+        return self._delete(
+            Payment.make_key(partner_id=partner_id, payment_id=payment_id), expected_version=expected_version, condition=condition, return_old=return_old
+        )
 
     def payments_of_partner(
         self,
@@ -1012,130 +1548,6 @@ class PaymentRepository(Repository[Payment]):
             cursor = page.cursor
 
 
-@dataclass(slots=True, kw_only=True)
-class LineItem:
-    """One line of a payment."""
-
-    sku: str
-    description: str = ""
-    quantity: int
-    unit_price: Decimal
-
-    def is_empty(self) -> bool:
-        """True when every field is empty (such a record is omitted where omit_empty applies)."""
-        return not self.sku and not self.description and not self.quantity and not self.unit_price
-
-    def to_item(self) -> dict[str, AttributeValue]:
-        """This LineItem in DynamoDB's wire format."""
-        item: dict[str, AttributeValue] = {
-            "sku": {"S": self.sku},
-            "quantity": {"N": enc_int(self.quantity, "quantity")},
-            "unitPrice": {"N": enc_decimal(self.unit_price, "unit_price")},
-        }
-        if self.description:
-            item["description"] = {"S": self.description}
-        else:
-            expect(self.description, (str,), "description")
-        return item
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, AttributeValue]) -> LineItem:
-        """The LineItem stored as ``item`` (DynamoDB's wire format)."""
-        try:
-            av = item.get("description")
-            description = "" if av is None or "NULL" in av else av["S"]
-            return cls(
-                sku=item["sku"]["S"],
-                description=description,
-                quantity=int(item["quantity"]["N"]),
-                unit_price=Decimal(item["unitPrice"]["N"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise decode_error("LineItem", item, exc) from exc
-
-
-@dataclass(slots=True, kw_only=True)
-class Refund:
-    """One Refund item of table payments."""
-
-    partner_id: str
-    payment_id: str
-    refund_id: str
-    amount: Decimal
-    reason: str = ""
-    created_at: datetime | None = None
-    version: int = 0
-
-    @staticmethod
-    def make_key(*, partner_id: str, payment_id: str, refund_id: str) -> dict[str, AttributeValue]:
-        """The primary key of the item with these key fields."""
-        return {
-            "PK": {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#")},
-            "SK": {"S": "REFUND#" + key_part(payment_id, "payment_id", "#") + "#" + key_part(refund_id, "refund_id", "#")},
-        }
-
-    def key(self) -> dict[str, AttributeValue]:
-        """This item's primary key."""
-        return Refund.make_key(partner_id=self.partner_id, payment_id=self.payment_id, refund_id=self.refund_id)
-
-    @staticmethod
-    def parse_pk(value: str) -> tuple[str]:
-        """The fields a stored PK value was built from (PARTNER#{partner_id})."""
-        (partner_id,) = split_key(value, ("PARTNER#", ""), "PK")
-        return (partner_id,)
-
-    @staticmethod
-    def parse_sk(value: str) -> tuple[str, str]:
-        """The fields a stored SK value was built from (REFUND#{payment_id}#{refund_id})."""
-        payment_id, refund_id = split_key(value, ("REFUND#", "#", ""), "SK")
-        return payment_id, refund_id
-
-    def to_item(self) -> dict[str, AttributeValue]:
-        """This Refund in DynamoDB's wire format."""
-        p_partner_id = key_part(self.partner_id, "partner_id", "#")
-        p_payment_id = key_part(self.payment_id, "payment_id", "#")
-        p_refund_id = key_part(self.refund_id, "refund_id", "#")
-        item: dict[str, AttributeValue] = {
-            "PK": {"S": "PARTNER#" + p_partner_id},
-            "SK": {"S": "REFUND#" + p_payment_id + "#" + p_refund_id},
-            "entity": {"S": "REFUND"},
-            "partnerId": {"S": p_partner_id},
-            "paymentId": {"S": p_payment_id},
-            "refundId": {"S": p_refund_id},
-            "amount": {"N": enc_decimal(self.amount, "amount")},
-            "version": {"N": enc_int(self.version, "version")},
-        }
-        if self.reason:
-            item["reason"] = {"S": self.reason}
-        else:
-            expect(self.reason, (str,), "reason")
-        if self.created_at is not None:
-            item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
-        return item
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, AttributeValue]) -> Refund:
-        """The Refund stored as ``item`` (DynamoDB's wire format)."""
-        try:
-            av = item.get("reason")
-            reason = "" if av is None or "NULL" in av else av["S"]
-            av = item.get("createdAt")
-            created_at = None if av is None or "NULL" in av else parse_datetime(av["S"])
-            av = item.get("version")
-            version = 0 if av is None or "NULL" in av else int(av["N"])
-            return cls(
-                partner_id=item["partnerId"]["S"],
-                payment_id=item["paymentId"]["S"],
-                refund_id=item["refundId"]["S"],
-                amount=Decimal(item["amount"]["N"]),
-                reason=reason,
-                created_at=created_at,
-                version=version,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise decode_error("Refund", item, exc) from exc
-
-
 class RefundRepository(Repository[Refund]):
     """Typed access to Refund items in table "payments" (override with ``table_name=``)."""
 
@@ -1172,15 +1584,7 @@ class RefundRepository(Repository[Refund]):
         ttl=None,
         strict_version=False,
         from_item=Refund.from_item,
-        encoders={
-            "partner_id": lambda v: {"S": v},
-            "payment_id": lambda v: {"S": v},
-            "refund_id": lambda v: {"S": v},
-            "amount": lambda v: {"N": enc_decimal(v, "amount")},
-            "reason": lambda v: {"S": v},
-            "created_at": lambda v: {"S": format_datetime(v, "created_at")},
-            "version": lambda v: {"N": enc_int(v, "version")},
-        },
+        fields=RefundFields,
     )
 
     def get(self, *, partner_id: str, payment_id: str, refund_id: str, consistent: bool = False) -> Refund:
@@ -1191,6 +1595,56 @@ class RefundRepository(Repository[Refund]):
         """The item with this key, or None."""
         return self._find(Refund.make_key(partner_id=partner_id, payment_id=payment_id, refund_id=refund_id), consistent=consistent)
 
+    def get_fields(self, *fields: Ref[Any], partner_id: str, payment_id: str, refund_id: str, consistent: bool = False) -> Projection[Refund]:
+        """Only ``fields`` (``RefundFields`` references) of the item with this key: ``projection[RefundFields.<field>]``.
+
+        ``ItemNotFoundError`` when there is no item.
+        """
+        return self._get_fields(Refund.make_key(partner_id=partner_id, payment_id=payment_id, refund_id=refund_id), fields, consistent=consistent)
+
+    def update_by_key(
+        self,
+        *actions: UpdateAction,
+        partner_id: str,
+        payment_id: str,
+        refund_id: str,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> Refund:
+        """Apply ``actions`` (``RefundFields.<field>.set(...)``, ``.add(...)``...) to the item with this key, unread.
+
+        Returns the item as stored afterwards. The item must exist (else ``ConditionFailedError``);
+        lifecycle fields are the runtime's (updated_at stamped, version + 1, checked against
+        ``expected_version`` when given: ``VersionConflictError``); the index keys built from the
+        fields it sets are rewritten (an index key whose other fields are neither set nor key fields
+        is refused, naming them).
+        """
+        return self._update_by_key(
+            Refund.make_key(partner_id=partner_id, payment_id=payment_id, refund_id=refund_id),
+            {"partner_id": partner_id, "payment_id": payment_id, "refund_id": refund_id},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
+    def transact_update_by_key(
+        self,
+        *actions: UpdateAction,
+        partner_id: str,
+        payment_id: str,
+        refund_id: str,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> TransactUpdate:
+        """``update_by_key`` as a transaction action."""
+        return self._transact_update_by_key(
+            Refund.make_key(partner_id=partner_id, payment_id=payment_id, refund_id=refund_id),
+            {"partner_id": partner_id, "payment_id": payment_id, "refund_id": refund_id},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
     def delete(
         self,
         *,
@@ -1199,9 +1653,15 @@ class RefundRepository(Repository[Refund]):
         refund_id: str,
         expected_version: int | None = None,
         condition: Condition | None = None,
-    ) -> None:
-        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches."""
-        self._delete(Refund.make_key(partner_id=partner_id, payment_id=payment_id, refund_id=refund_id), expected_version=expected_version, condition=condition)
+        return_old: bool = False,
+    ) -> Refund | None:
+        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches.
+
+        With ``return_old=True``, returns the item as it was (None when there was none); otherwise None.
+        """
+        return self._delete(
+            Refund.make_key(partner_id=partner_id, payment_id=payment_id, refund_id=refund_id), expected_version=expected_version, condition=condition, return_old=return_old
+        )
 
     def refunds_of_payment(
         self,

@@ -1,4 +1,4 @@
-# Hand-written in the shape the code generator will emit (issue 14): models, then one Fields class per model.
+# Hand-written in the shape the code generator emits (issue 14): models, then one Fields class per model.
 """Models of every field type, with the typed field references a generated module declares for them.
 
 ``OrderFields`` (and ``AddressFields``, ``GeoFields``, ``LineItemFields`` for the embedded records)
@@ -346,7 +346,7 @@ class LineItemFields(RecordRef[LineItem]):
     quantity: NumberRef[int] = NumberRef("quantity", lambda v: {"N": enc_int(v, "quantity")})
     unit_price: NumberRef[Decimal] = NumberRef("unitPrice", lambda v: {"N": enc_decimal(v, "unit_price")})
     size_: StringRef = StringRef("size", lambda v: {"S": v})
-    options: JsonRef = JsonRef("options", lambda v: {"S": dump_json(v, "options")})
+    options: JsonRef = JsonRef("options", lambda v: {"NULL": True} if v is None else {"S": dump_json(v, "options")})
 
 
 class CommentFields(RecordRef[Comment]):
@@ -389,7 +389,9 @@ class OrderFields(RecordRef[Order]):
     matrix: ListRef[list[int], ListRef[int, NumberRef[int]]] = ListRef(
         "matrix", ListRef(None, NumberRef(None, lambda v: {"N": enc_int(v, "matrix")}))
     )
-    events: ListRef[Any, JsonRef] = ListRef("events", JsonRef(None, lambda v: {"S": dump_json(v, "events")}))
+    events: ListRef[Any, JsonRef] = ListRef(
+        "events", JsonRef(None, lambda v: {"NULL": True} if v is None else {"S": dump_json(v, "events")})
+    )
     tags: MapRef[str, StringRef] = MapRef("tags", StringRef(None, lambda v: {"S": v}))
     limits: MapRef[Decimal, NumberRef[Decimal]] = MapRef(
         "limits", NumberRef(None, lambda v: {"N": enc_decimal(v, "limits")})
@@ -397,7 +399,7 @@ class OrderFields(RecordRef[Order]):
     addresses: MapRef[Address, AddressFields] = MapRef("addresses", AddressFields(None, lambda v: {"M": v.to_item()}))
     billing: AddressFields = AddressFields("billing", lambda v: {"M": v.to_item()})
     shipping: AddressFields = AddressFields("shipping", lambda v: {"M": v.to_item()})
-    settings: JsonRef = JsonRef("settings", lambda v: {"S": dump_json(v, "settings")})
+    settings: JsonRef = JsonRef("settings", lambda v: {"NULL": True} if v is None else {"S": dump_json(v, "settings")})
     extra: MapRef[Any, AnyRef] = MapRef("extra", AnyRef(None, lambda v: to_wire(v, "extra")))
     version: NumberRef[int] = NumberRef("version", lambda v: {"N": enc_int(v, "version")})
 
@@ -453,5 +455,5 @@ class OrderRepository(Repository[Order]):
         version="version",
         ttl="expires_at",
         from_item=Order.from_item,
-        encoders={},
+        fields=OrderFields,
     )

@@ -58,7 +58,7 @@ def finalize(module: Module, diags: Diagnostics) -> Module:
     for enum in module.enums:
         names[enum.name] = "enum"
     for model in module.models:
-        for taken in (model.name, f"{model.name}Repository"):
+        for taken in (model.name, f"{model.name}Repository", f"{model.name}Fields"):
             if taken in names:
                 ctx.error(model.loc, f"model {model.name}: generated name {taken!r} clashes with {names[taken]} {taken!r}")
             names[taken] = "model"
@@ -77,6 +77,7 @@ def finalize(module: Module, diags: Diagnostics) -> Module:
             ctx.error(model.loc, f"table {model.table.id!r} holds models {', '.join(per_table[model.table.id])}: "
                                  "set its entity_attribute so items of one model are never read as another")  # fmt: skip
         model = _keys(model, ctx)
+        _key_arguments(model, ctx)
         _patterns(model, ctx)
         out.append(model)
     if len(diags) == before:  # the rules across a table's models need every model's keys resolved
@@ -86,6 +87,20 @@ def finalize(module: Module, diags: Diagnostics) -> Module:
             if bound:
                 check_table(table, bound, enums, ctx.error, ctx.warn)
     return dataclasses.replace(module, models=tuple(out))
+
+
+# The options of the repository methods that take the primary key fields as keyword arguments
+# (get, find, delete, get_fields, update_by_key, transact_update_by_key).
+_KEY_METHOD_OPTIONS = frozenset({"consistent", "expected_version", "condition", "return_old", "actions"})
+
+
+def _key_arguments(model: Model, ctx: _Ctx) -> None:
+    assert model.table is not None
+    primary = {model.table.partition_key, model.table.sort_key}
+    fields = {name for k in model.keys if k.attribute in primary for name in k.fields}
+    for name in sorted(fields & _KEY_METHOD_OPTIONS):
+        ctx.error(model.loc, f"{model.name}: key field {name!r} clashes with an option of get/delete/update_by_key; "
+                             "rename the field (its stored attribute can stay, with 'attribute:')")  # fmt: skip
 
 
 def _stored_forms(model: Model) -> Model:

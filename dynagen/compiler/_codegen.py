@@ -12,6 +12,7 @@ from dynagen.compiler._ir import AccessPattern, EnumDef, Field, FieldType, KeyAt
 from dynagen.compiler._names import snake_case
 from dynagen.compiler._table_rules import key_rules
 from dynagen.runtime._api import GENERATED_API
+from dynagen.runtime._typed import ref_name
 
 __all__ = ["ModelView", "ModuleView", "build_view", "lit"]
 
@@ -35,7 +36,9 @@ GENERATED_NAMES = frozenset(
         "Any", "ClassVar", "Condition", "Decimal", "Field", "Iterable", "Iterator", "Mapping", "ModelInfo", "Page",
         "Repository", "StrEnum", "StreamRecord", "UUID", "AttributeValue", "TransactAction", "BatchGetResult",
         "ENTITIES", "StreamChange", "TABLES", "TYPE_CHECKING", "decode_stream_record", "enum_error", "key_range",
-        "require_api",
+        "require_api", "AnyRef", "BytesRef", "DatetimeRef", "JsonRef", "ListRef", "MapRef", "NumberRef",
+        "OrderedRef", "Projection", "RecordRef", "Ref", "SetRef", "StringRef", "TextRef", "TransactUpdate",
+        "UpdateAction",
     }
 )  # fmt: skip
 
@@ -116,8 +119,41 @@ class FieldView:
     read_missing: str | None  # value when the attribute is absent; None: required
     read_null: str | None  # value for ``{"NULL": true}`` (a set: empty; otherwise as when absent)
     empty_check: str  # expression that is true when the value is empty (embedded models' is_empty)
-    encoder: str  # a one-argument encoder of ``v`` (for update ADD/DELETE/append values)
-    value_type: str  # the type of one value (for Field[...] in conditions)
+    value_type: str  # the type of one value
+    ref: RefView | None = None  # the field's typed reference in ``<Model>Fields``
+
+
+@dataclass
+class RefView:
+    """One attribute of a ``<Model>Fields`` class: the field's typed reference."""
+
+    name: str  # the attribute (``ref_name`` of the field)
+    annotation: str
+    call: str  # the reference class
+    args: list[str]  # the constructor's arguments
+    records: set[str]  # the embedded models whose ``Fields`` classes the value uses
+    deferred: bool = False  # assigned after the classes (it uses a Fields class not defined yet: recursion)
+
+    @property
+    def value(self) -> str:
+        return f"{self.call}({', '.join(self.args)})"
+
+    def statement(self, target: str, annotation: str | None, indent: str) -> str:
+        """``target[: annotation] = value``, its arguments one per line when it would be long."""
+        head = f"{target}: {annotation} = " if annotation else f"{target} = "
+        if len(indent + head + self.value) <= 120:
+            return head + self.value
+        return head + f"{self.call}(" + "".join(f"\n{indent}    {a}," for a in self.args) + f"\n{indent})"
+
+
+@dataclass
+class FieldsView:
+    """A ``<Model>Fields`` class."""
+
+    name: str
+    model: str
+    doc: str
+    refs: list[RefView]
 
 
 @dataclass
@@ -193,6 +229,9 @@ class ModelView:
     # ``returns: keys`` patterns: a record of the primary key fields (name, its fields, how each is read)
     key_class: str | None = None
     key_class_fields: list[tuple[str, str, str]] = field(default_factory=list)  # (name, annotation, from item)
+    # Templated index key attributes: (attribute, the fields it is built from, expression over them)
+    index_keys: list[tuple[str, list[str], str]] = field(default_factory=list)
+    key_dict: str = ""  # '{"partner_id": partner_id, ...}': the key fields by name
 
 
 @dataclass
@@ -208,6 +247,8 @@ class ModuleView:
     all_names: list[str]
     type_checking: list[str]
     api: int  # the runtime API the module is written against (dynagen.runtime._api)
+    fields_classes: list[FieldsView] = field(default_factory=list)  # in an order where each uses only earlier ones
+    deferred_refs: list[tuple[str, RefView]] = field(default_factory=list)  # (class, reference) assigned after them
 
 
 @dataclass
@@ -258,12 +299,12 @@ def _checked(v: str, cls: str, check: str, name: str, imp: Imports) -> str:
     return f"({v} if {v}.__class__ is {cls} else {imp.rt(check)}({v}, {lit(name)}))"
 
 
-def _encode(t: FieldType, v: str, name: str, imp: Imports, depth: int = 0, *, update: bool = False) -> str:
+def _encode(t: FieldType, v: str, name: str, imp: Imports, depth: int = 0) -> str:
     """An expression of the attribute value of ``v``.
 
     Values whose wrong type would otherwise be written silently (a str iterated as a list, another
     model's record, a plain str for an enum) are checked here; ``check_item`` refuses the rest
-    (``{"S": 5}``) before any request. ``update``: a set is an update operand, which may not be empty.
+    (``{"S": 5}``) before any request.
     """
     n = lit(name)
     k = t.kind
@@ -305,10 +346,59 @@ def _encode(t: FieldType, v: str, name: str, imp: Imports, depth: int = 0, *, up
         fn = imp.rt({"string": "enc_ss", "bytes": "enc_bs"}.get(item, "enc_ns"))
         member = "" if item in ("string", "bytes") else ", " + imp.rt({"int": "enc_int", "decimal": "enc_decimal",
                                                                      "float": "enc_float"}[item])  # fmt: skip
-        return f"{fn}({v}, {n}{member}{', empty=False' if update else ''})"
+        return f"{fn}({v}, {n}{member})"
     if k in ("any_map", "any_list"):
         return f"{imp.rt('to_wire')}({v}, {n})"
     return '{"NULL": True}'
+
+
+# The reference class of each scalar kind (containers, records, json and untyped values: see ``_ref``).
+_REF_CLASSES = {
+    "string": "StringRef", "int": "NumberRef", "decimal": "NumberRef", "float": "NumberRef", "bool": "Ref",
+    "uuid": "Ref", "enum": "Ref", "date": "TextRef", "datetime": "DatetimeRef", "bytes": "BytesRef", "json": "JsonRef",
+}  # fmt: skip
+
+
+def _ref(
+    t: FieldType, attribute: str | None, name: str, imp: Imports, encode: str | None = None, decode: str | None = None
+) -> RefView:
+    """The typed reference to a value of type ``t`` stored at ``attribute`` (None: a list element's or map value's).
+
+    ``encode``: the expression over ``v`` of one value, as ``to_item`` writes it (default: ``_encode``'s);
+    sets, lists and maps are given their member / element / value reference, from which the runtime
+    builds the whole value's encoder. ``decode``: the expression over ``av`` (None: absent) of the
+    value ``from_item`` reads, for ``get_fields``.
+    """
+    args = [lit(attribute) if attribute is not None else "None"]
+    tail = [f"decode=lambda av: {decode}"] if decode is not None else []
+    k = t.kind
+    item = t.item or FieldType("null")
+    if k == "set":
+        member = _encode(item, "v", name, imp)
+        return RefView("", f"SetRef[{_annotation(item, imp)}]", imp.rt("SetRef"), [*args, f"lambda v: {member}", *tail], set())
+    if k in ("list", "map"):
+        inner = _ref(item, None, name, imp)
+        cls = imp.rt("ListRef" if k == "list" else "MapRef")
+        annotation = f"{cls}[{_annotation(item, imp)}, {inner.annotation}]"
+        return RefView("", annotation, cls, [*args, inner.value, *tail], inner.records)
+    if k in ("any_map", "any_list"):
+        cls = imp.rt("MapRef" if k == "any_map" else "ListRef")
+        value = f"{imp.rt('AnyRef')}(None, lambda v: {imp.rt('to_wire')}(v, {lit(name)}))"
+        return RefView("", f"{cls}[{imp.typing('Any')}, AnyRef]", cls, [*args, value, *tail], set())
+    if k == "null":  # DMS NULL: nothing but NULL is stored
+        return RefView("", "AnyRef", imp.rt("AnyRef"), [*args, f"lambda v: {imp.rt('to_wire')}(v, {lit(name)})", *tail], set())
+    encoder = f"lambda v: {encode or _encode(t, 'v', name, imp)}"
+    if k == "model":
+        cls = f"{t.ref}Fields"
+        return RefView("", cls, cls, [*args, encoder, *tail], {t.ref or ""})
+    cls = annotation = _REF_CLASSES[k]
+    if k == "datetime" and t.epoch:
+        cls, annotation = "OrderedRef", f"OrderedRef[{_annotation(t, imp)}]"  # epoch seconds: a number
+    elif k == "datetime" and encode is not None and "key_datetime" in encode:
+        cls, annotation = "TextRef", f"TextRef[{_annotation(t, imp)}]"  # fixed width: text order is time order
+    elif cls in ("NumberRef", "Ref", "TextRef"):
+        annotation = f"{cls}[{_annotation(t, imp)}]"
+    return RefView("", annotation, imp.rt(cls), [*args, encoder, *tail], set())
 
 
 def _record(v: str, ref: str, name: str, imp: Imports) -> str:
@@ -529,8 +619,12 @@ def _field_view(f: Field, model: Model, key_fields: set[str], ctx: _Ctx) -> Fiel
     own_key = t.kind == "datetime" and not t.epoch and ctx.native and f.attribute in _key_attributes(model.table)
     if own_key or (f.name in key_fields and t.kind == "string"):
         encode = f'{{"S": {_key_text(f, v, ctx, model)}}}'
+        ref_encode = f'{{"S": {_key_text(f, "v", ctx, model)}}}'
     else:
         encode = _encode(t, v, f.name, imp)
+        ref_encode = _encode(t, "v", f.name, imp)
+    if t.kind == "json":  # None is stored as NULL, as to_item writes it (omit_empty leaves it out instead)
+        ref_encode = f'{{"NULL": True}} if v is None else {ref_encode}'
     guard: str | None = None
     otherwise: str | None = None
     if t.kind == "json":
@@ -551,8 +645,12 @@ def _field_view(f: Field, model: Model, key_fields: set[str], ctx: _Ctx) -> Fiel
         guard = f"not {_record(v, t.ref or '', f.name, imp)}.is_empty()"
     elif nullable:
         guard = f"{v} is not None"
-    if t.kind == "model":
-        empty_check = f"({v} is None or {v}.is_empty())" if nullable else f"{v}.is_empty()"
+    # Empty: what an omitted record reads back as (``_empty_literal``). A field that may be None is written
+    # whenever it is not None (even "" or an empty record), so only None is empty for it.
+    if nullable:
+        empty_check = f"{v} is None"
+    elif t.kind == "model":
+        empty_check = f"{v}.is_empty()"
     elif t.kind == "json":
         empty_check = f"{v} is None"
     elif t.kind == "datetime" and t.epoch:
@@ -561,11 +659,24 @@ def _field_view(f: Field, model: Model, key_fields: set[str], ctx: _Ctx) -> Fiel
         empty_check = f"not {v}"
     else:
         empty_check = f"{v} is None"
+    decode = _decode(t, "av", imp)
+    read: str | None = None
+    if model.table is not None:  # get_fields reads the top-level fields of table models, as from_item does
+        if decode == "None":
+            read = "None"
+        elif read_missing is None:
+            read = f"None if av is None else {decode}"
+        elif read_null == read_missing:
+            read = f'{read_missing} if av is None or "NULL" in av else {decode}'
+        else:
+            read = f'{read_missing} if av is None else {read_null} if "NULL" in av else {decode}'
+    ref = _ref(t, f.attribute, f.name, imp, None if t.kind in ("set", "list", "map") else ref_encode, read)
+    ref.name = ref_name(f.name)
     return FieldView(
         name=f.name, attribute=f.attribute, annotation=annotation, default=default, doc=f.doc, encode=encode,
-        guard=guard, otherwise=otherwise, decode=_decode(t, "av", imp),
+        guard=guard, otherwise=otherwise, decode=decode,
         decode_required=_decode(t, f"item[{lit(f.attribute)}]", imp), read_missing=read_missing, read_null=read_null,
-        empty_check=empty_check, encoder=_encode(t, "v", f.name, imp, update=True), value_type=ann,
+        empty_check=empty_check, value_type=ann, ref=ref,
     )  # fmt: skip
 
 
@@ -600,6 +711,11 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
         separators.update(key_rules(on_table).forbidden)
     ctx = _Ctx(imp, enums, {m.name: m for m in module.models}, module.dialect == "dynagen", separators)
     models = [_model_view(m, ctx, module) for m in module.models]
+    fields_classes = _fields_views(models)
+    if fields_classes:
+        imp.rt("RecordRef")
+    if any(r.deferred for c in fields_classes for r in c.refs):
+        imp.typing("ClassVar")
     if module.enums:
         imp.std("enum", "StrEnum")
     bound = [m for m in models if not m.embedded]
@@ -618,9 +734,14 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
         imp.rt("key_range")
     if bound:
         imp.rt_type("Condition")
+    if bound:
+        for name in ("UpdateAction", "TransactUpdate", "Projection", "Ref"):
+            imp.rt_type(name)
+        imp.typing("Any")
     names = [e.name for e in module.enums]
     for m in models:
         names.append(m.name)
+        names.append(f"{m.name}Fields")
         if not m.embedded:
             names.append(f"{m.name}Repository")
         if m.key_class:
@@ -642,8 +763,45 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
         header=header, doc=f"Typed DynamoDB access generated from {module.source}.", enums=list(module.enums),
         models=models, tables=[(k, _pretty(v)) for k, v in sorted(tables.items())], entities=entities,
         imports=imp.lines(), runtime_imports=imp.runtime_names(), all_names=sorted(names),
-        type_checking=imp.type_checking_lines(), api=GENERATED_API,
+        type_checking=imp.type_checking_lines(), api=GENERATED_API, fields_classes=fields_classes,
+        deferred_refs=[(c.name, r) for c in fields_classes for r in c.refs if r.deferred],
     )  # fmt: skip
+
+
+def _fields_views(models: list[ModelView]) -> list[FieldsView]:
+    """One ``<Model>Fields`` class per model, each after the classes of the records it holds.
+
+    A reference to a record whose class comes later (a record holding itself, or records holding
+    each other) is declared ``ClassVar`` in the class and assigned after every class is defined.
+    """
+    by_name = {m.name: m for m in models}
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in seen or name not in by_name:
+            return
+        seen.add(name)
+        for f in by_name[name].fields:
+            for record in sorted(f.ref.records if f.ref else ()):
+                visit(record)
+        order.append(name)
+
+    for m in models:
+        visit(m.name)
+    views: list[FieldsView] = []
+    for position, name in enumerate(order):
+        m = by_name[name]
+        refs = [f.ref for f in m.fields if f.ref is not None]
+        for ref in refs:
+            ref.deferred = any(order.index(r) >= position for r in ref.records if r in by_name)
+        doc = (
+            f"Typed references to the fields of {'an' if m.name[0] in 'AEIOU' else 'a'} {m.name} record, wherever one is stored."
+            if m.embedded
+            else f"Typed references to {m.name}'s fields: ``filter=``, ``condition=``, update actions and ``get_fields``."
+        )
+        views.append(FieldsView(f"{m.name}Fields", m.name, doc, refs))
+    return views
 
 
 def _entities_views(module: Module, bound: list[ModelView], taken: set[str]) -> list[EntitiesView]:
@@ -720,6 +878,7 @@ def _model_view(model: Model, ctx: _Ctx, module: Module) -> ModelView:
     view.key_values = [(k.attribute, _key_value(k, model, "", ctx)) for k in sorted(primary_keys, key=lambda k: k.attribute != table.partition_key)]
     view.key_args = ", ".join(f"{n}=self.{n}" for n in params)
     view.key_call = ", ".join(f"{n}={n}" for n in params)
+    view.key_dict = "{" + ", ".join(f"{lit(n)}: {n}" for n in params) + "}"
     view.parsers = [_parser_view(k, model, imp) for k in templated if k.fields]
     if any(p.returns == "keys" for p in model.access_patterns):
         view.key_class = f"{model.name}Key"
@@ -731,6 +890,10 @@ def _model_view(model: Model, ctx: _Ctx, module: Module) -> ModelView:
         if k.attribute not in primary:
             for n in k.fields:
                 derived.setdefault(n, []).append(k.attribute)
+    # How an update by key rewrites them: each built from its fields (arguments named after them).
+    view.index_keys = [
+        (k.attribute, list(k.fields), _key_value(k, model, "", ctx)) for k in templated if k.attribute not in primary and k.fields
+    ]
     role = {r: (held.name if (held := model.role(r)) else None) for r in ("created_at", "updated_at", "version", "ttl")}
     indexes = {
         i.name: (i.partition_key, i.sort_key) for i in table.indexes

@@ -150,13 +150,21 @@ def put_item(
     item: Mapping[str, AttributeValue],
     *,
     condition: Condition | None = None,
+    return_old: bool = False,
     deadline: Deadline | None = None,
-) -> None:
-    """Write ``item`` whole; a failed ``condition`` raises ``ConditionFailedError`` carrying the stored item."""
+) -> Item | None:
+    """Write ``item`` whole; a failed ``condition`` raises ``ConditionFailedError`` carrying the stored item.
+
+    With ``return_old``, return the item it replaced (None when there was none).
+    """
     placeholders = Placeholders()
     request: dict[str, Any] = {"TableName": table, "Item": _check_key(item, "item")}
+    if return_old:
+        request["ReturnValues"] = "ALL_OLD"
     _add_condition(request, condition, placeholders)
-    call(transport, "PutItem", _finish(request, placeholders), deadline)
+    response = call(transport, "PutItem", _finish(request, placeholders), deadline)
+    old: Item | None = response.get("Attributes") if return_old else None
+    return old
 
 
 def update_item(

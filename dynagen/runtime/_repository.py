@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from dynagen._record import Record, init
-from dynagen._typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from dynagen._typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 from dynagen.errors import (
     ConditionFailedError,
     DeadlineExceededError,
@@ -28,13 +28,22 @@ from dynagen.runtime import _ops
 from dynagen.runtime._codec import enum_error, format_datetime
 from dynagen.runtime._cursor import wire_to_json
 from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._expressions import AttributePath, Condition, Field, SortCondition, Update, format_path
+from dynagen.runtime._expressions import (
+    AttributePath,
+    Condition,
+    Field,
+    SortCondition,
+    Update,
+    UpdateAction,
+    format_path,
+)
 from dynagen.runtime._ops import Page
 from dynagen.runtime._transport import as_transport
+from dynagen.runtime._typed import Projection, Ref, _encode_with, ref_name
 from dynagen.runtime._validate import check_item
 
 if TYPE_CHECKING:
-    from typing import ClassVar, Protocol, Self
+    from typing import ClassVar, Literal, Protocol, Self
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -48,6 +57,7 @@ if TYPE_CHECKING:
         TransactUpdate,
     )
     from dynagen.runtime._transactions import ModelGet
+    from dynagen.runtime._typed import RecordRef
     from dynagen.runtime._types import AttributeValue
 
     class _Model(Protocol):
@@ -71,7 +81,14 @@ def utc_now() -> datetime:
 
 
 class ModelInfo(Record, Generic[M]):
-    """What the runtime needs to know about one generated model, computed at compile time."""
+    """What the runtime needs to know about one generated model, computed at compile time.
+
+    ``fields`` is the model's ``<Model>Fields`` class: its references carry each field's one encoder
+    (``encoders`` and ``refs`` are read from it) and, for ``get_fields``, its decoder. ``index_keys``
+    builds each templated index key attribute from the fields ``key_parts`` names, in that order (an
+    update by key rewrites the index keys of the fields it sets). Modules generated before the
+    references existed give ``encoders`` instead of ``fields``; they have no update by key.
+    """
 
     __slots__ = (
         "attributes",
@@ -80,12 +97,15 @@ class ModelInfo(Record, Generic[M]):
         "encoders",
         "entity",
         "entity_attribute",
+        "fields",
         "from_item",
+        "index_keys",
         "indexes",
         "key_fields",
         "key_parts",
         "name",
         "partition_key",
+        "refs",
         "sort_key",
         "strict_version",
         "table",
@@ -110,7 +130,10 @@ class ModelInfo(Record, Generic[M]):
     ttl: str | None
     strict_version: bool  # an item without a version attribute never matches (DMS, as DynamORM)
     from_item: Callable[[Mapping[str, AttributeValue]], M]
-    encoders: Mapping[str, Callable[[Any], AttributeValue]]
+    fields: type[RecordRef[Any]] | None
+    refs: Mapping[str, Ref[Any]]  # Python field -> its reference (empty without ``fields``)
+    encoders: Mapping[str, Callable[[Any], AttributeValue]]  # Python field -> its whole-value encoder
+    index_keys: Mapping[str, Callable[..., AttributeValue]]  # templated index key attribute -> its builder
 
     def __init__(
         self,
@@ -132,7 +155,9 @@ class ModelInfo(Record, Generic[M]):
         ttl: str | None,
         strict_version: bool = False,
         from_item: Callable[[Mapping[str, AttributeValue]], M],
-        encoders: Mapping[str, Callable[[Any], AttributeValue]],
+        fields: type[RecordRef[Any]] | None = None,
+        index_keys: Mapping[str, Callable[..., AttributeValue]] | None = None,
+        encoders: Mapping[str, Callable[[Any], AttributeValue]] | None = None,
     ) -> None:
         init(self, "name", name)
         init(self, "table", table)
@@ -151,7 +176,17 @@ class ModelInfo(Record, Generic[M]):
         init(self, "ttl", ttl)
         init(self, "strict_version", strict_version)
         init(self, "from_item", from_item)
-        init(self, "encoders", encoders)
+        init(self, "fields", fields)
+        refs: dict[str, Ref[Any]] = {}
+        if fields is not None:
+            for field in attributes:
+                ref = getattr(fields, ref_name(field))
+                if ref._segments != (attributes[field],):
+                    raise InvalidValueError(field, f"{fields.__name__}.{ref_name(field)} is not {name}'s field {field!r}")
+                refs[field] = ref
+        init(self, "refs", refs)
+        init(self, "encoders", encoders if encoders is not None else {f: ref._encode for f, ref in refs.items()})
+        init(self, "index_keys", index_keys or {})
 
     def key_attributes(self, index: str | None = None) -> tuple[str, ...]:
         """The attributes of a LastEvaluatedKey on the table or an index."""
@@ -423,6 +458,18 @@ def _known_attributes(info: ModelInfo[Any]) -> frozenset[str]:
         known = set(names) | set(keys) | ({info.entity_attribute} if info.entity_attribute else set())
         entry = (info, frozenset(known))
         _KNOWN[id(info)] = entry
+    return entry[1]
+
+
+# Per model, likewise: attribute -> Python field name.
+_FIELDS: dict[int, tuple[ModelInfo[Any], dict[str, str]]] = {}
+
+
+def _fields_of(info: ModelInfo[Any]) -> dict[str, str]:
+    entry = _FIELDS.get(id(info))
+    if entry is None or entry[0] is not info:
+        entry = (info, {attribute: field for field, attribute in info.attributes.items()})
+        _FIELDS[id(info)] = entry
     return entry[1]
 
 
@@ -767,11 +814,18 @@ class Repository(Generic[M]):
         _ops.put_item(self.transport, self.table_name, item, condition=condition, deadline=self.deadline)
         return stamped
 
-    def put(self, m: M, *, condition: Condition | None = None) -> M:
+    @overload
+    def put(self, m: M, *, condition: Condition | None = None, return_old: Literal[False] = False) -> M: ...
+
+    @overload
+    def put(self, m: M, *, condition: Condition | None = None, return_old: Literal[True]) -> tuple[M, M | None]: ...
+
+    def put(self, m: M, *, condition: Condition | None = None, return_old: bool = False) -> M | tuple[M, M | None]:
         """Write the item whole, replacing any item with its key (an upsert); stamps created_at/updated_at.
 
         A versioned model writes its version + 1, and only over an item that still has its version (or
-        none): a stale model raises ``VersionConflictError``. Returns the stamped model.
+        none): a stale model raises ``VersionConflictError``. Returns the stamped model; with
+        ``return_old=True``, ``(stamped model, the item it replaced or None)``.
         """
         condition = self._known(condition, "condition")
         version, expected = self._put_version(m)
@@ -780,11 +834,15 @@ class Repository(Generic[M]):
             condition = expected if condition is None else expected & condition
         item = self._checked(stamped.to_item())
         try:
-            _ops.put_item(self.transport, self.table_name, item, condition=condition, deadline=self.deadline)
+            old = _ops.put_item(
+                self.transport, self.table_name, item, condition=condition, return_old=return_old, deadline=self.deadline
+            )
         except ConditionFailedError as exc:
             if exc.item is None:
                 raise
             raise self._explain_failure(m, exc) from exc
+        if return_old:
+            return stamped, None if old is None else self._decode(old)
         return stamped
 
     def update(
@@ -899,7 +957,8 @@ class Repository(Generic[M]):
                 attribute = check(name, f"changed with {clause}")
                 if name in info.derived:
                     raise InvalidValueError(name, f"{name!r} builds index keys; update it with fields=[...]")
-                wire = self._checked({attribute: info.encoders[name](value)})[attribute]
+                encoded = _encode_with(info.encoders[name], value, None, where=name)
+                wire = self._checked({attribute: encoded})[attribute]
                 kind = next((k for k in ("SS", "NS", "BS") if k in wire), None)
                 if kind is not None and clause != "append":
                     # An empty set is stored as NULL, which ADD and DELETE refuse ("incorrect data type"): say
@@ -924,30 +983,233 @@ class Repository(Generic[M]):
             update = update.set(info.attributes[info.updated_at], {"S": format_datetime(now, info.updated_at)})
         cond: Condition = Field(info.partition_key).exists()
         if info.version:
-            version_attr = info.attributes[info.version]
-            current = getattr(m, info.version)
-            same = Field(version_attr).eq({"N": str(current)})
-            lenient = current == 0 and not info.strict_version  # an item written before versioning (native only)
-            cond = cond & (same | Field(version_attr).not_exists()) if lenient else cond & same
-            update = update.add(version_attr, {"N": "1"})
+            cond = cond & self._version_condition(getattr(m, info.version))
+            update = update.add(info.attributes[info.version], {"N": "1"})
         for guard in guards:
             cond = cond & guard
         if condition is not None:
             cond = cond & condition
         return update, cond
 
+    # -- update by key: typed actions, no read first ------------------------------------------------
+
+    def _update_by_key(
+        self,
+        key: Mapping[str, AttributeValue],
+        key_values: Mapping[str, Any],
+        actions: Sequence[UpdateAction],
+        *,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> M:
+        """Apply typed ``actions`` (``PaymentFields.status.set(...)``) to the item under ``key`` and return it.
+
+        ``key_values``: the primary key fields by name (the generated method's arguments; index keys
+        built from them and from fields the update sets are rewritten). updated_at is stamped, the
+        version goes up by one (checked first when ``expected_version`` is given), and the item must
+        exist (``ConditionFailedError`` otherwise; ``VersionConflictError`` for another version).
+        """
+        self._check_key_values(key)
+        update, cond = self._key_update(key_values, actions, expected_version, condition)
+        try:
+            item = _ops.update_item(self.transport, self.table_name, key, update, condition=cond, deadline=self.deadline)
+        except ConditionFailedError as exc:
+            nulls = self._null_set_attributes(exc.item, [a for a in actions if a.clause in ("ADD", "DELETE")])
+            if not nulls:
+                raise self._explained(key, expected_version, exc) from exc
+            # A set it adds to or deletes from is stored empty (NULL): once more, in the form for that.
+            update, cond = self._key_update(key_values, actions, expected_version, condition, nulls)
+            try:
+                item = _ops.update_item(
+                    self.transport, self.table_name, key, update, condition=cond, deadline=self.deadline
+                )
+            except ConditionFailedError as again:
+                raise self._explained(key, expected_version, again) from again
+        return self._decode(item)
+
+    def _transact_update_by_key(
+        self,
+        key: Mapping[str, AttributeValue],
+        key_values: Mapping[str, Any],
+        actions: Sequence[UpdateAction],
+        *,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> TransactUpdate:
+        """``_update_by_key`` as a transaction action (a set stored empty, NULL, cancels it)."""
+        self._check_key_values(key)
+        update, cond = self._key_update(key_values, actions, expected_version, condition)
+        from dynagen.runtime._transact import TransactUpdate
+        return TransactUpdate(self.table_name, dict(key), update, cond)
+
+    @staticmethod
+    def _null_set_attributes(stored: Mapping[str, Any] | None, actions: Iterable[UpdateAction]) -> frozenset[str]:
+        """The top-level set attributes ``actions`` add to or delete from that ``stored`` holds as NULL."""
+        if stored is None:
+            return frozenset()
+        return frozenset(
+            name for a in actions if len(a.segments) == 1 and stored.get(name := str(a.segments[0])) == {"NULL": True}
+        )
+
+    def _key_update(
+        self,
+        key_values: Mapping[str, Any],
+        actions: Sequence[UpdateAction],
+        expected_version: int | None,
+        condition: Condition | None,
+        null_sets: frozenset[str] = frozenset(),
+    ) -> tuple[Update, Condition]:
+        """The update expression and condition of an update by key (see ``_update_by_key``)."""
+        info = self.model
+        if not info.refs:
+            raise InvalidValueError(info.name, "this module was generated without field references: compile it again")
+        condition = self._known(condition, "condition")
+        if not actions:
+            raise InvalidValueError("actions", f"an update of {info.name} needs at least one action")
+        fields = _fields_of(info)
+        owned = {info.created_at, info.updated_at, info.version} - {None}
+        given = dict(key_values)  # field -> Python value, for the index keys
+        removed: set[str] = set()
+        touched: list[str] = []
+        sent: dict[str, Any] = {}  # top-level values, checked once below (key attributes' limits)
+        guards: list[Condition] = []
+        update = Update()
+        for action in actions:
+            if not isinstance(action, UpdateAction):
+                raise InvalidValueError("actions", f"expected an UpdateAction, got {type(action).__name__}")
+            first = action.segments[0]
+            name = fields.get(first) if isinstance(first, str) else None
+            attribute = str(first)
+            if name is None:
+                known = frozenset(info.attributes.values())
+                raise InvalidValueError(
+                    action.path, f"{info.name} has no field stored as {attribute!r}: {_unknown_attribute(info, str(attribute), known)}"
+                )
+            if name in info.key_fields:
+                raise InvalidValueError(name, f"{name!r} is part of {info.name}'s primary key and cannot be changed")
+            if name in owned:
+                raise InvalidValueError(name, f"{name!r} is maintained by dynagen and cannot be changed")
+            whole = len(action.segments) == 1
+            if name in info.derived:
+                keys = " and ".join(info.derived[name])
+                if not whole or action.form not in ("set", "remove"):
+                    # The stored result (an ADD, if_not_exists, a part) is unknown here: so would the keys be.
+                    raise InvalidValueError(
+                        name, f"{name!r} builds index key {keys}: set() or remove() the whole field, not {action.form}"
+                    )
+                if action.form == "set":
+                    given[name] = action.source
+                else:
+                    removed.add(name)
+                touched.append(name)
+            if whole and action.value is not None and action.clause == "SET" and action.form == "set":
+                sent[attribute] = action.value
+            kind = next(iter(action.value), None) if action.value is not None else None
+            if whole and action.clause in ("ADD", "DELETE") and kind in ("SS", "NS", "BS"):
+                # An empty set is stored as NULL, which ADD and DELETE refuse ("incorrect data type"): say
+                # which form the update expects, so that a NULL fails the condition and is retried as such.
+                if attribute in null_sets:
+                    guards.append(Field(attribute).attribute_type("NULL"))
+                    if action.clause == "DELETE":
+                        continue  # members deleted from an empty set: nothing to do
+                    # members added to an empty set: the set is those members
+                    action = UpdateAction("SET", "set", action.segments, action.value, action.source)
+                else:
+                    guards.append(Field(attribute).not_exists() | Field(attribute).attribute_type(str(kind)))
+            update = update.with_actions(action)
+        # Every index key built from a field the update changes follows it, from the values it sets and the key.
+        for key_attribute in dict.fromkeys(k for name in touched for k in info.derived[name]):
+            parts = info.key_parts[key_attribute]
+            if any(part in removed for part in parts):
+                update = update.remove(key_attribute)  # a part is gone: so is the key (the item leaves the index)
+                continue
+            missing = [part for part in parts if part not in given]
+            if missing:
+                changed = [part for part in parts if part in given and part not in key_values]
+                raise InvalidValueError(
+                    missing[0],
+                    f"index key {key_attribute} is built from {', '.join(parts)}; this update sets "
+                    f"{', '.join(changed)} but not {', '.join(missing)}: set {'them' if len(missing) > 1 else 'it'} "
+                    "too (to the stored value if it does not change), or update the model",
+                )
+            value = info.index_keys[key_attribute](*(given[part] for part in parts))
+            sent[key_attribute] = value
+            update = update.set(key_attribute, value)
+        self._checked(sent)
+        if info.updated_at:
+            now = type(self).clock()
+            update = update.set(info.attributes[info.updated_at], {"S": format_datetime(now, info.updated_at)})
+        cond: Condition = Field(info.partition_key).exists()
+        if info.version:
+            if expected_version is not None:
+                cond = cond & self._version_condition(expected_version)
+            # Every change moves the version on, so that a holder of the old one cannot write over it.
+            update = update.add(info.attributes[info.version], {"N": "1"})
+        elif expected_version is not None:
+            raise InvalidValueError("expected_version", f"{info.name} has no version field")
+        for guard in guards:
+            cond = cond & guard
+        if condition is not None:
+            cond = cond & condition
+        return update, cond
+
+    # -- projections -------------------------------------------------------------------------------
+
+    def _get_fields(
+        self, key: Mapping[str, AttributeValue], refs: Sequence[Ref[Any]], *, consistent: bool = False
+    ) -> Projection[M]:
+        """Only the fields of ``refs`` (top-level references of this model) of the item under ``key``."""
+        info = self.model
+        fields = _fields_of(info)
+        read: dict[str, tuple[str, Ref[Any]]] = {}
+        for ref in refs:
+            if not isinstance(ref, Ref):
+                raise InvalidValueError("fields", f"expected field references, got {type(ref).__name__}")
+            segments = ref._segments
+            attribute = segments[0] if len(segments) == 1 else None
+            name = fields.get(attribute) if isinstance(attribute, str) else None
+            if name is None or info.refs.get(name) is not ref or ref._decode is None:
+                raise InvalidValueError(
+                    ref.path, f"get_fields reads whole fields of {info.name} (its {info.name}Fields references), not {ref!r}"
+                )
+            read[str(attribute)] = (name, ref)
+        if not read:
+            raise InvalidValueError("fields", "name at least one field to read")
+        self._check_key_values(key)
+        item = _ops.get_item(
+            self.transport, self.table_name, key, consistent=consistent, projection=[(a,) for a in read], deadline=self.deadline
+        )
+        if item is None:
+            raise ItemNotFoundError(self.table_name, key)
+        return Projection(info.name, item, read)
+
     def _explain_failure(self, m: M, exc: ConditionFailedError) -> ConditionFailedError:
+        version = getattr(m, self.model.version) if self.model.version else None
+        return self._explained(m.key(), version, exc)
+
+    def _explained(
+        self, key: Mapping[str, AttributeValue], expected: int | None, exc: ConditionFailedError
+    ) -> ConditionFailedError:
+        """Why a write's condition failed: no item, another version, or (``exc`` itself) the caller's condition."""
         info = self.model
         if exc.item is None:
-            return ConditionFailedError(f"no {info.name} item with key {m.key()!r} to change")
-        if info.version:
+            return ConditionFailedError(f"no {info.name} item with key {dict(key)!r} to change")
+        if info.version and expected is not None:
             stored = exc.item.get(info.attributes[info.version])
-            expected = getattr(m, info.version)
             if stored is not None and stored.get("N") != str(expected):
                 return VersionConflictError(
                     f"{info.name} version conflict: expected {expected}, stored {stored.get('N')}", item=exc.item
                 )
         return exc
+
+    def _version_condition(self, expected: int) -> Condition:
+        """The stored version is ``expected`` (at 0, native models also accept an item written before versioning)."""
+        info = self.model
+        if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+            raise InvalidValueError(info.version or "expected_version", f"a version is an int >= 0, got {expected!r}")
+        attribute = Field(info.attributes[info.version or ""])
+        same = attribute.eq({"N": str(expected)})
+        return same | attribute.not_exists() if expected == 0 and not info.strict_version else same
 
     def _delete(
         self,
@@ -955,12 +1217,16 @@ class Repository(Generic[M]):
         *,
         expected_version: int | None = None,
         condition: Condition | None = None,
-    ) -> None:
+        return_old: bool = False,
+    ) -> M | None:
+        """Delete the item under ``key``; with ``return_old``, return it as it was (None: there was none)."""
         info = self.model
         self._check_key_values(key)
         cond = self._delete_condition(expected_version, condition)
         try:
-            _ops.delete_item(self.transport, self.table_name, key, condition=cond, deadline=self.deadline)
+            old = _ops.delete_item(
+                self.transport, self.table_name, key, condition=cond, return_old=return_old, deadline=self.deadline
+            )
         except ConditionFailedError as exc:
             if expected_version is not None and exc.item is not None:
                 stored = exc.item.get(info.attributes[info.version or ""], {}).get("N")
@@ -969,6 +1235,7 @@ class Repository(Generic[M]):
                         f"{info.name} version conflict: expected {expected_version}, stored {stored}", item=exc.item
                     ) from exc
             raise
+        return None if old is None else self._decode(old)
 
     def _delete_condition(self, expected_version: int | None, condition: Condition | None) -> Condition | None:
         info = self.model

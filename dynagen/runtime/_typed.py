@@ -69,6 +69,7 @@ __all__ = [
     "MapRef",
     "NumberRef",
     "OrderedRef",
+    "Projection",
     "RecordRef",
     "Ref",
     "SetRef",
@@ -96,8 +97,15 @@ RESERVED_NAMES = frozenset(
 
 
 def ref_name(field: str) -> str:
-    """The attribute name of ``field``'s reference in a generated ``Fields`` class."""
-    return field + "_" if field in RESERVED_NAMES else field
+    """The attribute name of ``field``'s reference in a generated ``Fields`` class.
+
+    ``field_`` for a reserved name and for a name that starts with ``_`` (it could hide one of the
+    references' private members); a name that already ends in ``_`` after a reserved name gets one
+    more, so that no two fields ever share a reference name (``size`` -> ``size_``, ``size_`` -> ``size__``).
+    """
+    if field in RESERVED_NAMES or field[:1] == "_" or (field[-1:] == "_" and field.rstrip("_") in RESERVED_NAMES):
+        return field + "_"
+    return field
 
 
 def _short(value: object) -> str:
@@ -106,7 +114,7 @@ def _short(value: object) -> str:
 
 
 def _encode_with(
-    encode: Callable[[Any], AttributeValue], value: Any, ref: Ref[Any], where: str | None = None
+    encode: Callable[[Any], AttributeValue], value: Any, ref: Ref[Any] | None, where: str | None = None
 ) -> AttributeValue:
     """``encode(value)``, checked: every failure is an ``InvalidValueError`` naming ``where`` (default: ``ref``'s path).
 
@@ -115,11 +123,11 @@ def _encode_with(
     try:
         wire = encode(value)
     except InvalidValueError as exc:
-        raise InvalidValueError(ref.path if where is None else where, exc.reason) from None
+        raise InvalidValueError(_name(ref, where), exc.reason) from None
     except (AttributeError, TypeError, ValueError, KeyError) as exc:
         # A value of the wrong type reaching a plain encoder (``v.value`` on a str, ``v.to_item()`` on a dict).
         reason = f"cannot encode {type(value).__name__} {_short(value)}: {exc}"
-        raise InvalidValueError(ref.path if where is None else where, reason) from None
+        raise InvalidValueError(_name(ref, where), reason) from None
     if type(wire) is dict and len(wire) == 1:
         for tag, inner in wire.items():
             if _SCALARS.get(tag) is type(inner):
@@ -127,9 +135,15 @@ def _encode_with(
     try:
         check_item({"value": wire})
     except InvalidValueError as exc:
-        name = ref.path if where is None else where
+        name = _name(ref, where)
         raise InvalidValueError(name, exc.reason.replace(" (at value", " (at " + name)) from None
     return wire
+
+
+def _name(ref: Ref[Any] | None, where: str | None) -> str:
+    if where is not None:
+        return where
+    return ref.path if ref is not None else ""
 
 
 class Ref(Equality[T]):
@@ -141,11 +155,16 @@ class Ref(Equality[T]):
     supports: equality, IN, existence, type and size tests, and the SET / REMOVE update actions.
     """
 
-    __slots__ = ("_encode", "_inner", "_operand", "_segments")
+    __slots__ = ("_decode", "_encode", "_inner", "_operand", "_segments")
     # Whether None is a value of this type (json and untyped values store it as NULL).
     _none_ok: ClassVar[bool] = False
 
-    def __init__(self, attribute: str | None, encode: Callable[[T], AttributeValue]) -> None:
+    def __init__(
+        self,
+        attribute: str | None,
+        encode: Callable[[T], AttributeValue],
+        decode: Callable[[AttributeValue | None], T | None] | None = None,
+    ) -> None:
         if attribute is None:
             self._segments: Segments = ()
         elif isinstance(attribute, str) and attribute:
@@ -153,6 +172,9 @@ class Ref(Equality[T]):
         else:
             raise InvalidValueError(str(attribute), "a field reference needs a non-empty attribute name (or None)")
         self._encode: Callable[[Any], AttributeValue] = encode
+        # The field's read of its stored value (None: absent), as ``from_item`` reads it; generated for
+        # the top-level fields of table models, whose references ``get_fields`` reads (``Projection``).
+        self._decode: Callable[[AttributeValue | None], Any] | None = decode
         self._inner: Any = None
         self._operand: _Operand | None = None
 
@@ -161,6 +183,7 @@ class Ref(Equality[T]):
         ref = object.__new__(type(self))
         ref._segments = segments
         ref._encode = self._encode
+        ref._decode = self._decode
         ref._inner = self._inner
         ref._operand = None
         return ref
@@ -186,6 +209,13 @@ class Ref(Equality[T]):
         raise TypeError(f"compare a field reference with .eq(value) / .ne(value), not == / != ({self!r})")
 
     __hash__ = object.__hash__
+
+    # A reference never changes once built (like the class that declares it): copies are itself.
+    def __copy__(self) -> Self:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self
 
     # -- encoding ----------------------------------------------------------------------------------
 
@@ -437,8 +467,13 @@ class SetRef(Ref[AbstractSet[E]]):
 
     __slots__ = ()
 
-    def __init__(self, attribute: str | None, member: Callable[[E], AttributeValue]) -> None:
-        super().__init__(attribute, _set_encoder(member))
+    def __init__(
+        self,
+        attribute: str | None,
+        member: Callable[[E], AttributeValue],
+        decode: Callable[[AttributeValue | None], AbstractSet[E] | None] | None = None,
+    ) -> None:
+        super().__init__(attribute, _set_encoder(member), decode)
         self._inner = member
 
     def _member(self, value: Any) -> AttributeValue:
@@ -486,8 +521,10 @@ class ListRef(Ref[list[E]], Generic[E, R]):
 
     __slots__ = ()
 
-    def __init__(self, attribute: str | None, element: R) -> None:
-        super().__init__(attribute, _list_encoder(element))
+    def __init__(
+        self, attribute: str | None, element: R, decode: Callable[[AttributeValue | None], list[E] | None] | None = None
+    ) -> None:
+        super().__init__(attribute, _list_encoder(element), decode)
         self._inner = element
 
     def __getitem__(self, index: int) -> R:
@@ -534,8 +571,13 @@ class MapRef(Ref[Mapping[str, E]], Generic[E, R]):
 
     __slots__ = ()
 
-    def __init__(self, attribute: str | None, value: R) -> None:
-        super().__init__(attribute, _map_encoder(value))
+    def __init__(
+        self,
+        attribute: str | None,
+        value: R,
+        decode: Callable[[AttributeValue | None], Mapping[str, E] | None] | None = None,
+    ) -> None:
+        super().__init__(attribute, _map_encoder(value), decode)
         self._inner = value
 
     def __getitem__(self, key: str) -> R:
@@ -562,18 +604,14 @@ class JsonRef(Ref[Any]):
 
     DynamoDB sees one string, not a document, so only the whole value can be tested: ``eq`` / ``ne``
     / ``is_in`` compare the canonical text (``{"b": 1, "a": 2}`` equals what was stored for
-    ``{"a": 2, "b": 1}``; ``1`` and ``1.0`` are different texts), ``None`` is the stored ``NULL``,
+    ``{"a": 2, "b": 1}``; ``1`` and ``1.0`` are different texts), ``None`` is what ``to_item`` stores
+    for it (``NULL`` for a field, the text ``null`` inside a list or map: the encoder says which),
     ``contains_text`` looks for a substring of the text and ``size()`` is the text's length. There is
     no path into the JSON (no ``[...]``) and no ordering.
     """
 
     __slots__ = ()
-    _none_ok = True
-
-    def _wire(self, value: Any, where: str | None = None) -> AttributeValue:
-        if value is None:
-            return {"NULL": True}
-        return super()._wire(value, where)
+    _none_ok = True  # None goes through the encoder, which writes it as to_item does
 
     def contains_text(self, text: str) -> Condition:
         """``contains(path, text)``: ``text`` occurs in the stored JSON text (e.g. ``'"beta":true'``)."""
@@ -634,3 +672,54 @@ class AnyRef(OrderedRef[Any]):
         if not isinstance(values, list | tuple):
             raise InvalidValueError(self.path, f"expected a list, got {type(values).__name__}")
         return self._wire(list(values))
+
+
+M = TypeVar("M")
+
+
+class Projection(Generic[M]):
+    """Chosen fields of one stored item (a repository's ``get_fields``), read by their references.
+
+    ``projection[PaymentFields.amount]`` is the field's value, read as ``from_item`` reads it (the
+    field's default or empty value when the item does not hold it); an ``InvalidValueError`` naming
+    the field when that value is None (an optional field without a value, or a required one the item
+    lacks): ``projection.get(PaymentFields.captured_amount)`` gives None instead. Only the fields
+    that were read can be asked for; ``item`` is the wire-format item DynamoDB returned.
+    """
+
+    __slots__ = ("_read", "item", "model")
+
+    def __init__(self, model: str, item: Mapping[str, AttributeValue], read: Mapping[str, tuple[str, Ref[Any]]]) -> None:
+        self.model = model
+        self.item = item
+        self._read = read  # attribute -> (Python field name, its reference), of the fields that were read
+
+    def __repr__(self) -> str:
+        return f"Projection({self.model}, {sorted(name for name, _ in self._read.values())})"
+
+    def _field(self, ref: Ref[Any]) -> tuple[str, str]:
+        attribute = ref._segments[0] if len(ref._segments) == 1 else None
+        entry = self._read.get(attribute) if isinstance(attribute, str) else None
+        if entry is None or entry[1] is not ref:
+            read = ", ".join(sorted(name for name, _ in self._read.values()))
+            raise InvalidValueError(ref.path, f"not read: this projection of {self.model} holds {read}")
+        return str(attribute), entry[0]
+
+    def get(self, ref: Ref[T]) -> T | None:
+        """The field's value, None when it has none."""
+        attribute, field = self._field(ref)
+        decode = ref._decode
+        assert decode is not None  # get_fields took only references that have a decoder
+        try:
+            value: T | None = decode(self.item.get(attribute))
+        except (KeyError, TypeError, ValueError) as exc:  # InvalidValueError included
+            reason = exc.reason if isinstance(exc, InvalidValueError) else f"{type(exc).__name__}: {exc}"
+            raise InvalidValueError(field, f"cannot read the stored value as {self.model}.{field}: {reason}") from exc
+        return value
+
+    def __getitem__(self, ref: Ref[T]) -> T:
+        """The field's value; ``InvalidValueError`` when it is None (use ``get`` for optional fields)."""
+        value = self.get(ref)
+        if value is None:
+            raise InvalidValueError(self._field(ref)[1], f"this {self.model} item holds no value for it (use .get())")
+        return value

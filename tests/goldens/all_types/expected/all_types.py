@@ -11,8 +11,20 @@ from enum import StrEnum
 from uuid import UUID
 
 from dynagen.runtime import (
+    BytesRef,
+    DatetimeRef,
+    JsonRef,
+    ListRef,
+    MapRef,
     ModelInfo,
+    NumberRef,
+    OrderedRef,
+    RecordRef,
+    Ref,
     Repository,
+    SetRef,
+    StringRef,
+    TextRef,
     as_list,
     as_map,
     as_record,
@@ -51,7 +63,10 @@ if TYPE_CHECKING:
         AttributeValue,
         Condition,
         Page,
+        Projection,
         StreamChange,
+        TransactUpdate,
+        UpdateAction,
     )
 
 # Fails at import, saying what to do, if this dynagen.runtime is not one this module was made for.
@@ -61,8 +76,10 @@ __all__ = [
     "Color",
     "ENTITIES",
     "Inner",
+    "InnerFields",
     "TABLES",
     "Thing",
+    "ThingFields",
     "ThingKey",
     "ThingRepository",
     "decode_things_record",
@@ -86,7 +103,7 @@ class Inner:
 
     def is_empty(self) -> bool:
         """True when every field is empty (such a record is omitted where omit_empty applies)."""
-        return not self.label and not self.weight
+        return not self.label and self.weight is None
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Inner in DynamoDB's wire format."""
@@ -337,6 +354,153 @@ class ThingKey:
             raise decode_error("ThingKey", item, exc) from exc
 
 
+class InnerFields(RecordRef[Inner]):
+    """Typed references to the fields of an Inner record, wherever one is stored."""
+
+    __slots__ = ()
+    label: StringRef = StringRef("label", lambda v: {"S": v})
+    weight: NumberRef[Decimal] = NumberRef("weight", lambda v: {"N": enc_decimal(v, "weight")})
+
+
+class ThingFields(RecordRef[Thing]):
+    """Typed references to Thing's fields: ``filter=``, ``condition=``, update actions and ``get_fields``."""
+
+    __slots__ = ()
+    thing_id: StringRef = StringRef(
+        "thingId",
+        lambda v: {"S": key_part(v, "thing_id", "#")},
+        decode=lambda av: None if av is None else av["S"],
+    )
+    revision: NumberRef[int] = NumberRef(
+        "revision",
+        lambda v: {"N": enc_int(v, "revision")},
+        decode=lambda av: None if av is None else int(av["N"]),
+    )
+    s: StringRef = StringRef("s", lambda v: {"S": v}, decode=lambda av: None if av is None else av["S"])
+    i: NumberRef[int] = NumberRef(
+        "i",
+        lambda v: {"N": enc_int(v, "i")},
+        decode=lambda av: None if av is None else int(av["N"]),
+    )
+    d: NumberRef[Decimal] = NumberRef(
+        "d",
+        lambda v: {"N": enc_decimal(v, "d")},
+        decode=lambda av: None if av is None else Decimal(av["N"]),
+    )
+    f: NumberRef[float] = NumberRef(
+        "f",
+        lambda v: {"N": enc_float(v, "f")},
+        decode=lambda av: None if av is None else float(av["N"]),
+    )
+    b: Ref[bool] = Ref("b", lambda v: {"BOOL": v}, decode=lambda av: None if av is None else av["BOOL"])
+    raw: BytesRef = BytesRef("raw", lambda v: {"B": v}, decode=lambda av: None if av is None else av["B"])
+    when: DatetimeRef = DatetimeRef(
+        "when",
+        lambda v: {"S": format_datetime(v, "when")},
+        decode=lambda av: None if av is None else parse_datetime(av["S"]),
+    )
+    day: TextRef[date] = TextRef(
+        "day",
+        lambda v: {"S": enc_date(v, "day")},
+        decode=lambda av: None if av is None else date.fromisoformat(av["S"]),
+    )
+    uid: Ref[UUID] = Ref(
+        "uid",
+        lambda v: {"S": enc_uuid(v, "uid")},
+        decode=lambda av: None if av is None else UUID(av["S"]),
+    )
+    color: Ref[Color] = Ref(
+        "color",
+        lambda v: {"S": v.value if v.__class__ is Color else enum_value(v, Color, "color")},
+        decode=lambda av: None if av is None else Color(av["S"]),
+    )
+    doc: JsonRef = JsonRef(
+        "doc",
+        lambda v: {"NULL": True} if v is None else {"S": dump_json(v, "doc")},
+        decode=lambda av: None if av is None or "NULL" in av else load_json(av),
+    )
+    tags: ListRef[str, StringRef] = ListRef(
+        "tags",
+        StringRef(None, lambda v: {"S": v}),
+        decode=lambda av: None if av is None else [e0["S"] for e0 in av["L"]],
+    )
+    scores: MapRef[int, NumberRef[int]] = MapRef(
+        "scores",
+        NumberRef(None, lambda v: {"N": enc_int(v, "scores")}),
+        decode=lambda av: None if av is None else {k0: int(e0["N"]) for k0, e0 in av["M"].items()},
+    )
+    inner: InnerFields = InnerFields(
+        "inner",
+        lambda v: {"M": (v if v.__class__ is Inner else as_record(v, Inner, "inner")).to_item()},
+        decode=lambda av: None if av is None else Inner.from_item(av["M"]),
+    )
+    inners: ListRef[Inner, InnerFields] = ListRef(
+        "inners",
+        InnerFields(None, lambda v: {"M": (v if v.__class__ is Inner else as_record(v, Inner, "inners")).to_item()}),
+        decode=lambda av: None if av is None else [Inner.from_item(e0["M"]) for e0 in av["L"]],
+    )
+    nested: MapRef[list[Decimal], ListRef[Decimal, NumberRef[Decimal]]] = MapRef(
+        "nested",
+        ListRef(None, NumberRef(None, lambda v: {"N": enc_decimal(v, "nested")})),
+        decode=lambda av: None if av is None else {k0: [Decimal(e1["N"]) for e1 in e0["L"]] for k0, e0 in av["M"].items()},
+    )
+    ss: SetRef[str] = SetRef(
+        "ss",
+        lambda v: {"S": v},
+        decode=lambda av: set() if av is None or "NULL" in av else set(av["SS"]),
+    )
+    ns: SetRef[int] = SetRef(
+        "ns",
+        lambda v: {"N": enc_int(v, "ns")},
+        decode=lambda av: set() if av is None or "NULL" in av else {int(e0) for e0 in av["NS"]},
+    )
+    ds: SetRef[Decimal] = SetRef(
+        "ds",
+        lambda v: {"N": enc_decimal(v, "ds")},
+        decode=lambda av: set() if av is None or "NULL" in av else {Decimal(e0) for e0 in av["NS"]},
+    )
+    bs: SetRef[bytes] = SetRef(
+        "bs",
+        lambda v: {"B": v},
+        decode=lambda av: set() if av is None or "NULL" in av else set(av["BS"]),
+    )
+    maybe: StringRef = StringRef(
+        "maybe",
+        lambda v: {"S": v},
+        decode=lambda av: None if av is None or "NULL" in av else av["S"],
+    )
+    empty_ok: StringRef = StringRef(
+        "emptyOk",
+        lambda v: {"S": v},
+        decode=lambda av: "" if av is None or "NULL" in av else av["S"],
+    )
+    note: StringRef = StringRef(
+        "noteText",
+        lambda v: {"S": v},
+        decode=lambda av: None if av is None or "NULL" in av else av["S"],
+    )
+    expires: OrderedRef[datetime] = OrderedRef(
+        "expires",
+        lambda v: {"N": format_epoch(v, "expires")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_epoch(av["N"]),
+    )
+    created_at: DatetimeRef = DatetimeRef(
+        "createdAt",
+        lambda v: {"S": format_datetime(v, "created_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+    updated_at: DatetimeRef = DatetimeRef(
+        "updatedAt",
+        lambda v: {"S": format_datetime(v, "updated_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+    version: NumberRef[int] = NumberRef(
+        "version",
+        lambda v: {"N": enc_int(v, "version")},
+        decode=lambda av: 0 if av is None or "NULL" in av else int(av["N"]),
+    )
+
+
 class ThingRepository(Repository[Thing]):
     """Typed access to Thing items in table "things" (override with ``table_name=``)."""
 
@@ -403,36 +567,11 @@ class ThingRepository(Repository[Thing]):
         ttl="expires",
         strict_version=False,
         from_item=Thing.from_item,
-        encoders={
-            "thing_id": lambda v: {"S": v},
-            "revision": lambda v: {"N": enc_int(v, "revision")},
-            "s": lambda v: {"S": v},
-            "i": lambda v: {"N": enc_int(v, "i")},
-            "d": lambda v: {"N": enc_decimal(v, "d")},
-            "f": lambda v: {"N": enc_float(v, "f")},
-            "b": lambda v: {"BOOL": v},
-            "raw": lambda v: {"B": v},
-            "when": lambda v: {"S": format_datetime(v, "when")},
-            "day": lambda v: {"S": enc_date(v, "day")},
-            "uid": lambda v: {"S": enc_uuid(v, "uid")},
-            "color": lambda v: {"S": v.value if v.__class__ is Color else enum_value(v, Color, "color")},
-            "doc": lambda v: {"S": dump_json(v, "doc")},
-            "tags": lambda v: {"L": [{"S": e0} for e0 in (v if v.__class__ is list else as_list(v, "tags"))]},
-            "scores": lambda v: {"M": {k0: {"N": enc_int(e0, "scores")} for k0, e0 in (v if v.__class__ is dict else as_map(v, "scores")).items()}},
-            "inner": lambda v: {"M": (v if v.__class__ is Inner else as_record(v, Inner, "inner")).to_item()},
-            "inners": lambda v: {"L": [{"M": (e0 if e0.__class__ is Inner else as_record(e0, Inner, "inners")).to_item()} for e0 in (v if v.__class__ is list else as_list(v, "inners"))]},
-            "nested": lambda v: {"M": {k0: {"L": [{"N": enc_decimal(e1, "nested")} for e1 in (e0 if e0.__class__ is list else as_list(e0, "nested"))]} for k0, e0 in (v if v.__class__ is dict else as_map(v, "nested")).items()}},
-            "ss": lambda v: enc_ss(v, "ss", empty=False),
-            "ns": lambda v: enc_ns(v, "ns", enc_int, empty=False),
-            "ds": lambda v: enc_ns(v, "ds", enc_decimal, empty=False),
-            "bs": lambda v: enc_bs(v, "bs", empty=False),
-            "maybe": lambda v: {"S": v},
-            "empty_ok": lambda v: {"S": v},
-            "note": lambda v: {"S": v},
-            "expires": lambda v: {"N": format_epoch(v, "expires")},
-            "created_at": lambda v: {"S": format_datetime(v, "created_at")},
-            "updated_at": lambda v: {"S": format_datetime(v, "updated_at")},
-            "version": lambda v: {"N": enc_int(v, "version")},
+        fields=ThingFields,
+        index_keys={
+            "GSI1PK": lambda color: {"S": "COLOR#" + enum_value(color, Color, "color")},
+            "GSI1SK": lambda when, thing_id: {"S": key_datetime(when, "when") + "#" + key_part(thing_id, "thing_id", "#")},
+            "LSI1SK": lambda day: {"S": enc_date(day, "day")},
         },
     )
 
@@ -444,6 +583,54 @@ class ThingRepository(Repository[Thing]):
         """The item with this key, or None."""
         return self._find(Thing.make_key(thing_id=thing_id, revision=revision), consistent=consistent)
 
+    def get_fields(self, *fields: Ref[Any], thing_id: str, revision: int, consistent: bool = False) -> Projection[Thing]:
+        """Only ``fields`` (``ThingFields`` references) of the item with this key: ``projection[ThingFields.<field>]``.
+
+        ``ItemNotFoundError`` when there is no item.
+        """
+        return self._get_fields(Thing.make_key(thing_id=thing_id, revision=revision), fields, consistent=consistent)
+
+    def update_by_key(
+        self,
+        *actions: UpdateAction,
+        thing_id: str,
+        revision: int,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> Thing:
+        """Apply ``actions`` (``ThingFields.<field>.set(...)``, ``.add(...)``...) to the item with this key, unread.
+
+        Returns the item as stored afterwards. The item must exist (else ``ConditionFailedError``);
+        lifecycle fields are the runtime's (updated_at stamped, version + 1, checked against
+        ``expected_version`` when given: ``VersionConflictError``); the index keys built from the
+        fields it sets are rewritten (an index key whose other fields are neither set nor key fields
+        is refused, naming them).
+        """
+        return self._update_by_key(
+            Thing.make_key(thing_id=thing_id, revision=revision),
+            {"thing_id": thing_id, "revision": revision},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
+    def transact_update_by_key(
+        self,
+        *actions: UpdateAction,
+        thing_id: str,
+        revision: int,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> TransactUpdate:
+        """``update_by_key`` as a transaction action."""
+        return self._transact_update_by_key(
+            Thing.make_key(thing_id=thing_id, revision=revision),
+            {"thing_id": thing_id, "revision": revision},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
     def delete(
         self,
         *,
@@ -451,9 +638,15 @@ class ThingRepository(Repository[Thing]):
         revision: int,
         expected_version: int | None = None,
         condition: Condition | None = None,
-    ) -> None:
-        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches."""
-        self._delete(Thing.make_key(thing_id=thing_id, revision=revision), expected_version=expected_version, condition=condition)
+        return_old: bool = False,
+    ) -> Thing | None:
+        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches.
+
+        With ``return_old=True``, returns the item as it was (None when there was none); otherwise None.
+        """
+        return self._delete(
+            Thing.make_key(thing_id=thing_id, revision=revision), expected_version=expected_version, condition=condition, return_old=return_old
+        )
 
     def revisions(
         self,

@@ -8,8 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dynagen.runtime import (
+    DatetimeRef,
     ModelInfo,
+    NumberRef,
+    OrderedRef,
+    RecordRef,
     Repository,
+    SetRef,
+    StringRef,
     decode_error,
     decode_stream_record,
     enc_int,
@@ -31,7 +37,11 @@ if TYPE_CHECKING:
         AttributeValue,
         Condition,
         Page,
+        Projection,
+        Ref,
         StreamChange,
+        TransactUpdate,
+        UpdateAction,
     )
 
 # Fails at import, saying what to do, if this dynagen.runtime is not one this module was made for.
@@ -41,6 +51,7 @@ __all__ = [
     "ENTITIES",
     "TABLES",
     "User",
+    "UserFields",
     "UserRepository",
     "decode_users_contract_record",
 ]
@@ -126,6 +137,57 @@ class User:
             raise decode_error("User", item, exc) from exc
 
 
+class UserFields(RecordRef[User]):
+    """Typed references to User's fields: ``filter=``, ``condition=``, update actions and ``get_fields``."""
+
+    __slots__ = ()
+    pk: StringRef = StringRef(
+        "PK",
+        lambda v: {"S": key_part(v, "pk")},
+        decode=lambda av: None if av is None else av["S"],
+    )
+    sk: StringRef = StringRef(
+        "SK",
+        lambda v: {"S": key_part(v, "sk")},
+        decode=lambda av: None if av is None else av["S"],
+    )
+    email_hash: StringRef = StringRef(
+        "emailHash",
+        lambda v: {"S": v},
+        decode=lambda av: None if av is None or "NULL" in av else av["S"],
+    )
+    nickname: StringRef = StringRef(
+        "nickname",
+        lambda v: {"S": v},
+        decode=lambda av: None if av is None or "NULL" in av else av["S"],
+    )
+    tags: SetRef[str] = SetRef(
+        "tags",
+        lambda v: {"S": v},
+        decode=lambda av: None if av is None else set() if "NULL" in av else set(av["SS"]),
+    )
+    created_at: DatetimeRef = DatetimeRef(
+        "createdAt",
+        lambda v: {"S": format_datetime(v, "created_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+    updated_at: DatetimeRef = DatetimeRef(
+        "updatedAt",
+        lambda v: {"S": format_datetime(v, "updated_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+    version: NumberRef[int] = NumberRef(
+        "version",
+        lambda v: {"N": enc_int(v, "version")},
+        decode=lambda av: 0 if av is None or "NULL" in av else int(av["N"]),
+    )
+    ttl: OrderedRef[datetime] = OrderedRef(
+        "ttl",
+        lambda v: {"N": format_epoch(v, "ttl")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_epoch(av["N"]),
+    )
+
+
 class UserRepository(Repository[User]):
     """Typed access to User items in table "users_contract" (override with ``table_name=``)."""
 
@@ -160,17 +222,7 @@ class UserRepository(Repository[User]):
         ttl="ttl",
         strict_version=True,
         from_item=User.from_item,
-        encoders={
-            "pk": lambda v: {"S": v},
-            "sk": lambda v: {"S": v},
-            "email_hash": lambda v: {"S": v},
-            "nickname": lambda v: {"S": v},
-            "tags": lambda v: enc_ss(v, "tags", empty=False),
-            "created_at": lambda v: {"S": format_datetime(v, "created_at")},
-            "updated_at": lambda v: {"S": format_datetime(v, "updated_at")},
-            "version": lambda v: {"N": enc_int(v, "version")},
-            "ttl": lambda v: {"N": format_epoch(v, "ttl")},
-        },
+        fields=UserFields,
     )
 
     def get(self, *, pk: str, sk: str, consistent: bool = False) -> User:
@@ -181,6 +233,54 @@ class UserRepository(Repository[User]):
         """The item with this key, or None."""
         return self._find(User.make_key(pk=pk, sk=sk), consistent=consistent)
 
+    def get_fields(self, *fields: Ref[Any], pk: str, sk: str, consistent: bool = False) -> Projection[User]:
+        """Only ``fields`` (``UserFields`` references) of the item with this key: ``projection[UserFields.<field>]``.
+
+        ``ItemNotFoundError`` when there is no item.
+        """
+        return self._get_fields(User.make_key(pk=pk, sk=sk), fields, consistent=consistent)
+
+    def update_by_key(
+        self,
+        *actions: UpdateAction,
+        pk: str,
+        sk: str,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> User:
+        """Apply ``actions`` (``UserFields.<field>.set(...)``, ``.add(...)``...) to the item with this key, unread.
+
+        Returns the item as stored afterwards. The item must exist (else ``ConditionFailedError``);
+        lifecycle fields are the runtime's (updated_at stamped, version + 1, checked against
+        ``expected_version`` when given: ``VersionConflictError``); the index keys built from the
+        fields it sets are rewritten (an index key whose other fields are neither set nor key fields
+        is refused, naming them).
+        """
+        return self._update_by_key(
+            User.make_key(pk=pk, sk=sk),
+            {"pk": pk, "sk": sk},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
+    def transact_update_by_key(
+        self,
+        *actions: UpdateAction,
+        pk: str,
+        sk: str,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> TransactUpdate:
+        """``update_by_key`` as a transaction action."""
+        return self._transact_update_by_key(
+            User.make_key(pk=pk, sk=sk),
+            {"pk": pk, "sk": sk},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
     def delete(
         self,
         *,
@@ -188,9 +288,15 @@ class UserRepository(Repository[User]):
         sk: str,
         expected_version: int | None = None,
         condition: Condition | None = None,
-    ) -> None:
-        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches."""
-        self._delete(User.make_key(pk=pk, sk=sk), expected_version=expected_version, condition=condition)
+        return_old: bool = False,
+    ) -> User | None:
+        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches.
+
+        With ``return_old=True``, returns the item as it was (None when there was none); otherwise None.
+        """
+        return self._delete(
+            User.make_key(pk=pk, sk=sk), expected_version=expected_version, condition=condition, return_old=return_old
+        )
 
     def query_partition(
         self,

@@ -9,8 +9,19 @@ from datetime import datetime
 from decimal import Decimal
 
 from dynagen.runtime import (
+    AnyRef,
+    BytesRef,
+    DatetimeRef,
+    JsonRef,
+    ListRef,
+    MapRef,
     ModelInfo,
+    NumberRef,
+    RecordRef,
+    Ref,
     Repository,
+    SetRef,
+    StringRef,
     decode_error,
     decode_stream_record,
     dump_json,
@@ -36,7 +47,10 @@ if TYPE_CHECKING:
         AttributeValue,
         Condition,
         Page,
+        Projection,
         StreamChange,
+        TransactUpdate,
+        UpdateAction,
     )
 
 # Fails at import, saying what to do, if this dynagen.runtime is not one this module was made for.
@@ -45,6 +59,7 @@ require_api(2, __name__)
 __all__ = [
     "ENTITIES",
     "Event",
+    "EventFields",
     "EventKey",
     "EventRepository",
     "TABLES",
@@ -163,6 +178,59 @@ class EventKey:
             raise decode_error("EventKey", item, exc) from exc
 
 
+class EventFields(RecordRef[Event]):
+    """Typed references to Event's fields: ``filter=``, ``condition=``, update actions and ``get_fields``."""
+
+    __slots__ = ()
+    stream_id: StringRef = StringRef(
+        "stream_id",
+        lambda v: {"S": key_part(v, "stream_id")},
+        decode=lambda av: None if av is None else av["S"],
+    )
+    seq: NumberRef[int] = NumberRef(
+        "seq",
+        lambda v: {"N": enc_int(v, "seq")},
+        decode=lambda av: None if av is None else int(av["N"]),
+    )
+    payload: JsonRef = JsonRef(
+        "payload",
+        lambda v: {"NULL": True} if v is None else {"S": dump_json(v, "payload")},
+        decode=lambda av: None if av is None or "NULL" in av else load_json(av),
+    )
+    blob: BytesRef = BytesRef(
+        "blob",
+        lambda v: {"B": v},
+        decode=lambda av: None if av is None or "NULL" in av else av["B"],
+    )
+    flags: MapRef[Any, AnyRef] = MapRef(
+        "flags",
+        AnyRef(None, lambda v: to_wire(v, "flags")),
+        decode=lambda av: None if av is None or "NULL" in av else from_wire(av),
+    )
+    history: ListRef[Any, AnyRef] = ListRef(
+        "history",
+        AnyRef(None, lambda v: to_wire(v, "history")),
+        decode=lambda av: None if av is None or "NULL" in av else from_wire(av),
+    )
+    amounts: SetRef[Decimal] = SetRef(
+        "amounts",
+        lambda v: {"N": enc_decimal(v, "amounts")},
+        decode=lambda av: None if av is None else set() if "NULL" in av else {Decimal(e0) for e0 in av["NS"]},
+    )
+    digests: SetRef[bytes] = SetRef(
+        "digests",
+        lambda v: {"B": v},
+        decode=lambda av: None if av is None else set() if "NULL" in av else set(av["BS"]),
+    )
+    active: Ref[bool] = Ref("active", lambda v: {"BOOL": v}, decode=lambda av: None if av is None else av["BOOL"])
+    tombstone: AnyRef = AnyRef("tombstone", lambda v: to_wire(v, "tombstone"), decode=lambda av: None)
+    created_at: DatetimeRef = DatetimeRef(
+        "created_at",
+        lambda v: {"S": format_datetime(v, "created_at")},
+        decode=lambda av: None if av is None or "NULL" in av else parse_datetime(av["S"]),
+    )
+
+
 class EventRepository(Repository[Event]):
     """Typed access to Event items in table "events" (override with ``table_name=``)."""
 
@@ -199,19 +267,7 @@ class EventRepository(Repository[Event]):
         ttl=None,
         strict_version=True,
         from_item=Event.from_item,
-        encoders={
-            "stream_id": lambda v: {"S": v},
-            "seq": lambda v: {"N": enc_int(v, "seq")},
-            "payload": lambda v: {"S": dump_json(v, "payload")},
-            "blob": lambda v: {"B": v},
-            "flags": lambda v: to_wire(v, "flags"),
-            "history": lambda v: to_wire(v, "history"),
-            "amounts": lambda v: enc_ns(v, "amounts", enc_decimal, empty=False),
-            "digests": lambda v: enc_bs(v, "digests", empty=False),
-            "active": lambda v: {"BOOL": v},
-            "tombstone": lambda v: {"NULL": True},
-            "created_at": lambda v: {"S": format_datetime(v, "created_at")},
-        },
+        fields=EventFields,
     )
 
     def get(self, *, stream_id: str, seq: int, consistent: bool = False) -> Event:
@@ -222,6 +278,54 @@ class EventRepository(Repository[Event]):
         """The item with this key, or None."""
         return self._find(Event.make_key(stream_id=stream_id, seq=seq), consistent=consistent)
 
+    def get_fields(self, *fields: Ref[Any], stream_id: str, seq: int, consistent: bool = False) -> Projection[Event]:
+        """Only ``fields`` (``EventFields`` references) of the item with this key: ``projection[EventFields.<field>]``.
+
+        ``ItemNotFoundError`` when there is no item.
+        """
+        return self._get_fields(Event.make_key(stream_id=stream_id, seq=seq), fields, consistent=consistent)
+
+    def update_by_key(
+        self,
+        *actions: UpdateAction,
+        stream_id: str,
+        seq: int,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> Event:
+        """Apply ``actions`` (``EventFields.<field>.set(...)``, ``.add(...)``...) to the item with this key, unread.
+
+        Returns the item as stored afterwards. The item must exist (else ``ConditionFailedError``);
+        lifecycle fields are the runtime's (updated_at stamped, version + 1, checked against
+        ``expected_version`` when given: ``VersionConflictError``); the index keys built from the
+        fields it sets are rewritten (an index key whose other fields are neither set nor key fields
+        is refused, naming them).
+        """
+        return self._update_by_key(
+            Event.make_key(stream_id=stream_id, seq=seq),
+            {"stream_id": stream_id, "seq": seq},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
+    def transact_update_by_key(
+        self,
+        *actions: UpdateAction,
+        stream_id: str,
+        seq: int,
+        expected_version: int | None = None,
+        condition: Condition | None = None,
+    ) -> TransactUpdate:
+        """``update_by_key`` as a transaction action."""
+        return self._transact_update_by_key(
+            Event.make_key(stream_id=stream_id, seq=seq),
+            {"stream_id": stream_id, "seq": seq},
+            actions,
+            expected_version=expected_version,
+            condition=condition,
+        )
+
     def delete(
         self,
         *,
@@ -229,9 +333,15 @@ class EventRepository(Repository[Event]):
         seq: int,
         expected_version: int | None = None,
         condition: Condition | None = None,
-    ) -> None:
-        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches."""
-        self._delete(Event.make_key(stream_id=stream_id, seq=seq), expected_version=expected_version, condition=condition)
+        return_old: bool = False,
+    ) -> Event | None:
+        """Delete the item (a no-op when absent); with ``expected_version``, only if its version matches.
+
+        With ``return_old=True``, returns the item as it was (None when there was none); otherwise None.
+        """
+        return self._delete(
+            Event.make_key(stream_id=stream_id, seq=seq), expected_version=expected_version, condition=condition, return_old=return_old
+        )
 
     def query_partition(
         self,
