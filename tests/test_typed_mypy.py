@@ -1,8 +1,9 @@
 """mypy --strict refuses a typed condition or update with a value of the wrong type, and accepts the right one.
 
-Run in-process (``mypy.api``) on two small files written next to a copy of ``typed_models`` (the
-module in the shape the generator emits, itself checked here): one with deliberate mistakes, each
-marked ``# E: <error code>`` on its line, and its correct twin, which must pass.
+Run in-process (``mypy.api``) on small files written next to a copy of ``typed_models`` (the
+hand-written module in the shape the generator emits, itself checked here) or of the generated
+``generated_example/payments.py``: one with deliberate mistakes, each marked ``# E: <error code>``
+on its line, and its correct twin, which must pass.
 """
 
 from __future__ import annotations
@@ -115,12 +116,12 @@ update = Update.of(
 )
 
 
-def _mypy(tmp_path: Path) -> dict[str, list[tuple[int, str]]]:
+def _mypy(tmp_path: Path, module: Path = HERE / "typed_models.py", wrong: str = WRONG, right: str = RIGHT) -> dict[str, list[tuple[int, str]]]:
     """Errors per file: (line, error code)."""
-    shutil.copy(HERE / "typed_models.py", tmp_path / "typed_models.py")
-    (tmp_path / "wrong.py").write_text(WRONG)
-    (tmp_path / "right.py").write_text(RIGHT)
-    files = [str(tmp_path / name) for name in ("typed_models.py", "wrong.py", "right.py")]
+    shutil.copy(module, tmp_path / module.name)
+    (tmp_path / "wrong.py").write_text(wrong)
+    (tmp_path / "right.py").write_text(right)
+    files = [str(tmp_path / name) for name in (module.name, "wrong.py", "right.py")]
     stdout, stderr, _ = api.run(
         ["--strict", "--python-version", "3.11", "--cache-dir", str(tmp_path / ".mypy_cache"), "--no-error-summary", *files]
     )
@@ -145,3 +146,105 @@ def test_mypy_refuses_wrong_values_and_accepts_their_twins(tmp_path: Path) -> No
     assert sorted(set(errors.get("wrong.py", []))) == expected
     assert errors.get("right.py", []) == []
     assert errors.get("typed_models.py", []) == []
+
+
+# The generated module: its references, its repository's typed update by key, projection and return values.
+GENERATED_PRELUDE = """\
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from dynagen.runtime import Condition, LeanTransport
+from payments import Currency, CustomerFields, LineItem, Payment, PaymentFields, PaymentRepository, PaymentStatus
+
+F = PaymentFields
+repo = PaymentRepository(LeanTransport("us-east-1"))
+payment = repo.get(partner_id="p", payment_id="x")
+"""
+
+GENERATED_WRONG = (
+    GENERATED_PRELUDE
+    + """
+conditions: list[Condition] = [
+    F.payment_id.eq(5),  # E: arg-type
+    F.attempts.eq("5"),  # E: arg-type
+    F.status.eq(Currency.USD),  # E: arg-type
+    F.status.is_in(["captured"]),  # E: list-item
+    F.created_at.gt("2024-05-01T00:00:00Z"),  # E: arg-type
+    F.created_on.eq("2024-05-01"),  # E: arg-type
+    F.customer_id.eq("00000000-0000-4000-8000-000000000001"),  # E: arg-type
+    F.amount.lt(1.5),  # E: arg-type
+    F.labels.contains(1),  # E: arg-type
+    F.line_items[0].quantity.eq("1"),  # E: arg-type
+    F.metadata["k"].eq(1),  # E: arg-type
+    CustomerFields.address.city.eq(1),  # E: arg-type
+    F.attempts.add(1),  # E: list-item
+]
+repo.scan(filter=F.attempts.add(1))  # E: arg-type
+repo.update_by_key(F.status.eq(PaymentStatus.CAPTURED), partner_id="p", payment_id="x")  # E: arg-type
+repo.update_by_key(F.amount.set(1.5), partner_id="p", payment_id="x")  # E: arg-type
+repo.update_by_key(F.labels.add({1}), partner_id="p", payment_id="x")  # E: arg-type
+repo.update_by_key(F.line_items.append([payment]), partner_id="p", payment_id="x")  # E: list-item
+repo.update_by_key(F.attempts.add(1), partner_id=1, payment_id="x")  # E: arg-type
+repo.update_by_key(F.attempts.add(1), partner_id="p")  # E: call-arg
+amount: str = repo.get_fields(F.amount, partner_id="p", payment_id="x")[F.amount]  # E: assignment
+deleted: Payment = repo.delete(partner_id="p", payment_id="x", return_old=True)  # E: assignment
+replaced: Payment = repo.put(payment, return_old=True)  # E: assignment
+"""
+)
+
+GENERATED_RIGHT = (
+    GENERATED_PRELUDE
+    + """
+conditions: list[Condition] = [
+    F.payment_id.eq("x"),
+    F.attempts.eq(5),
+    F.status.eq(PaymentStatus.CAPTURED),
+    F.status.is_in([PaymentStatus.CAPTURED, PaymentStatus.REFUNDED]),
+    F.created_at.gt(datetime(2024, 5, 1, tzinfo=UTC)),
+    F.created_on.eq(date(2024, 5, 1)),
+    F.customer_id.eq(UUID("00000000-0000-4000-8000-000000000001")),
+    F.amount.lt(Decimal("1.5")),
+    F.labels.contains("vip"),
+    F.line_items[0].quantity.eq(1),
+    F.metadata["k"].eq("v"),
+    CustomerFields.address.city.eq("London"),
+    F.captured_amount.not_exists() | (F.refunded_amount < Decimal(1)),
+]
+repo.scan(filter=F.status.eq(PaymentStatus.CAPTURED) & (F.attempts < 3))
+new: Payment = repo.update_by_key(
+    F.status.set(PaymentStatus.CAPTURED),
+    F.amount.set(Decimal("1.5")),
+    F.labels.add({"vip"}),
+    F.line_items.append([LineItem(sku="s", quantity=1, unit_price=Decimal(2))]),
+    F.metadata["k"].set("v"),
+    partner_id="p",
+    payment_id="x",
+    expected_version=3,
+    condition=F.status.eq(PaymentStatus.AUTHORIZED),
+)
+projection = repo.get_fields(F.amount, F.captured_amount, partner_id="p", payment_id="x")
+amount: Decimal = projection[F.amount]
+captured: Decimal | None = projection.get(F.captured_amount)
+deleted: Payment | None = repo.delete(partner_id="p", payment_id="x", return_old=True)
+stamped: Payment = repo.put(payment)
+replaced: tuple[Payment, Payment | None] = repo.put(payment, return_old=True)
+action = repo.transact_update_by_key(F.attempts.add(1), partner_id="p", payment_id="x")
+"""
+)
+
+
+def test_mypy_checks_the_generated_references_and_repository(tmp_path: Path) -> None:
+    module = HERE.parent / "generated_example" / "payments.py"
+    errors = _mypy(tmp_path, module, GENERATED_WRONG, GENERATED_RIGHT)
+    expected = [
+        (number, code)
+        for number, line in enumerate(GENERATED_WRONG.splitlines(), start=1)
+        for code in re.findall(r"# E: ([a-z-]+)$", line)
+    ]
+    assert len(expected) == 23
+    assert sorted(set(errors.get("wrong.py", []))) == expected
+    assert errors.get("right.py", []) == []
+    assert errors.get("payments.py", []) == []

@@ -1142,7 +1142,7 @@ class Repository(Generic[M]):
         cond: Condition = Field(info.partition_key).exists()
         if info.version:
             if expected_version is not None:
-                cond = cond & self._version_condition(expected_version)
+                cond = cond & self._version_condition(expected_version, "expected_version")
             # Every change moves the version on, so that a holder of the old one cannot write over it.
             update = update.add(info.attributes[info.version], {"N": "1"})
         elif expected_version is not None:
@@ -1202,11 +1202,14 @@ class Repository(Generic[M]):
                 )
         return exc
 
-    def _version_condition(self, expected: int) -> Condition:
-        """The stored version is ``expected`` (at 0, native models also accept an item written before versioning)."""
+    def _version_condition(self, expected: int, where: str | None = None) -> Condition:
+        """The stored version is ``expected`` (at 0, native models also accept an item written before versioning).
+
+        ``where`` names the value in errors (default: the model's version field).
+        """
         info = self.model
         if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
-            raise InvalidValueError(info.version or "expected_version", f"a version is an int >= 0, got {expected!r}")
+            raise InvalidValueError(where or info.version or "", f"a version is an int >= 0, got {expected!r}")
         attribute = Field(info.attributes[info.version or ""])
         same = attribute.eq({"N": str(expected)})
         return same | attribute.not_exists() if expected == 0 and not info.strict_version else same
