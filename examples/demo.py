@@ -106,8 +106,10 @@ def scenario(endpoint: str) -> None:
         expect(fn.invoke({"action": "capture", "partner_id": "acme", "payment_id": "pay-a2", "expected_version": 0}),
                200, "capture pay-a2 (version 0)")  # fmt: skip
         expect(fn.invoke({"action": "capture", "partner_id": "acme", "payment_id": "pay-a2"}), 409, "capture pay-a2 twice")
+        expect(fn.invoke({"action": "capture", "partner_id": "acme", "payment_id": "pay-a4", "amount": "100.00"}),
+               400, "capture 100 of pay-a4's 99 (refused by DynamoDB)")  # fmt: skip
         expect(fn.invoke({"action": "capture", "partner_id": "acme", "payment_id": "pay-a4", "amount": "90.00"}),
-               200, "capture 90 of pay-a4's 99")  # fmt: skip
+               200, "capture 90 of pay-a4's 99 (update by key, unread)")  # fmt: skip
         after_capture = item(Payment.make_key(partner_id="acme", payment_id="pay-a2"))
         r1 = expect(fn.invoke({"action": "refund", "partner_id": "acme", "payment_id": "pay-a2", "amount": "50.00",
                                "refund_id": "ref-1", "reason": "partial return"}), 201, "refund 50 of pay-a2 (transaction)")  # fmt: skip
@@ -124,6 +126,9 @@ def scenario(endpoint: str) -> None:
                      "get pay-a2")["payment"]  # fmt: skip
         print(f"        status={got['status']} captured={got['captured_amount']} refunded={got['refunded_amount']} "
               f"version={got['version']}")  # fmt: skip
+        summary = expect(fn.invoke({"action": "get_payment", "partner_id": "acme", "payment_id": "pay-a2",
+                                    "fields": ["status", "refunded_amount"]}), 200, "get two fields of pay-a2")  # fmt: skip
+        print(f"        {summary['payment']}")
         expect(fn.invoke({"action": "get_payment", "partner_id": "acme", "payment_id": "pay-zzz"}), 404, "get a missing payment")
         expect(fn.invoke({"action": "get_payment", "partner_id": "globex", "payment_id": "pay-a2"}), 404,
                "globex cannot read acme's payment")  # fmt: skip
@@ -136,6 +141,9 @@ def scenario(endpoint: str) -> None:
             cursor, page = body["cursor"], page + 1
             if cursor is None:
                 break
+        captured = expect(fn.invoke({"action": "list_payments", "partner_id": "acme", "customer_id": alice["customer_id"],
+                                     "status": "captured"}), 200, "list Alice's captured payments (a typed filter)")  # fmt: skip
+        print(f"        {[p['payment_id'] for p in captured['items']]}")
         expect(fn.invoke({"action": "list_payments", "partner_id": "acme", "customer_id": alice["customer_id"],
                           "cursor": "not-a-cursor"}), 400, "list with a forged cursor")  # fmt: skip
 

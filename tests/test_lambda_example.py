@@ -122,6 +122,32 @@ def test_actions_end_to_end(fn: LocalLambda) -> None:
 
     stored = ok(fn, {"action": "get_payment", "partner_id": partner, "payment_id": "pay-1"})["payment"]
     assert stored["status"] == "refunded" and stored["refunded_amount"] == "100" and stored["version"] == 3
+    # Chosen fields only (a projection): the rest of the payment is not read.
+    summary = ok(fn, {"action": "get_payment", "partner_id": partner, "payment_id": "pay-1",
+                      "fields": ["status", "refunded_amount", "version"]})["payment"]  # fmt: skip
+    assert summary == {"payment_id": "pay-1", "status": "refunded", "refunded_amount": "100", "version": 3}
+
+
+def test_capture_without_reading_the_payment_first(fn: LocalLambda) -> None:
+    partner = new_partner(fn)
+    customer = new_customer(fn, partner)
+    payment = new_payment(fn, partner, customer, "40.00")["payment_id"]
+    pid = {"partner_id": partner, "payment_id": payment}
+    # More than the payment's amount: DynamoDB refuses the condition, the stored item says why.
+    inv = fn.invoke({"action": "capture", **pid, "amount": "40.01"})
+    assert (inv.status, inv.body["error"], inv.body["field"]) == (400, "invalid_value", "amount")
+    assert "at most 40" in inv.body["message"]
+    inv = fn.invoke({"action": "capture", "partner_id": partner, "payment_id": "nope", "amount": "1.00"})
+    assert (inv.status, inv.body["error"]) == (404, "not_found")
+    captured = ok(fn, {"action": "capture", **pid, "amount": "25.00"})["payment"]
+    assert (captured["status"], captured["captured_amount"], captured["version"]) == ("captured", "25", 1)
+    # The status index followed the update (GSI2PK is rebuilt from the status set by key).
+    listed = ok(fn, {"action": "list_payments", "partner_id": partner, "customer_id": customer, "status": "captured"})
+    assert [p["payment_id"] for p in listed["items"]] == [payment]
+    assert ok(fn, {"action": "list_payments", "partner_id": partner, "customer_id": customer,
+                   "status": "authorized"})["items"] == []  # fmt: skip
+    inv = fn.invoke({"action": "capture", **pid, "amount": "1.00"})
+    assert (inv.status, inv.body["error"]) == (409, "invalid_state")
 
 
 def test_list_payments_with_cursor_pagination(fn: LocalLambda) -> None:
@@ -202,6 +228,8 @@ def test_error_mapping(fn: LocalLambda) -> None:
         ({"action": "create_payment", "partner_id": partner, "customer_id": "not-a-uuid", "amount": "1"}, "customer_id"),
         ({"action": "list_payments", "partner_id": partner, "customer_id": customer, "cursor": "!!garbage"}, "cursor"),
         ({"action": "list_payments", "partner_id": partner, "customer_id": customer, "limit": 0}, "limit"),
+        ({"action": "list_payments", "partner_id": partner, "customer_id": customer, "status": "lost"}, "status"),
+        ({"action": "get_payment", **pid, "fields": ["secret"]}, "fields"),
         ({"action": "get_payment", "partner_id": partner}, "payment_id"),
         ({"action": "get_payment", "payment_id": "x"}, "partner_id"),
         ({"action": "launch_rockets", "partner_id": partner}, "action"),

@@ -13,8 +13,9 @@ create_payment     customer_id, amount, currency; payment_id, created_on, line_i
                    metadata, card_fingerprint (base64), labels
 capture            payment_id; amount (default: all of it), expected_version                     200
 refund             payment_id, amount; refund_id, reason                                          201
-get_payment        payment_id                                                                     200
-list_payments      customer_id; limit (1-100, default 25), cursor, created_on_from/_to           200
+get_payment        payment_id; fields (some of status, amount, currency, captured_amount,        200
+                   refunded_amount, version: only those are read)
+list_payments      customer_id; limit (1-100, default 25), cursor, created_on_from/_to, status   200
 =================  ==========================================================================  ======
 
 The answer is ``{"statusCode": ..., "body": {...}}`` (JSON-serializable). An API Gateway proxy event
@@ -55,7 +56,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -100,6 +101,7 @@ from generated_example.payments import (
     Partner,
     PartnerRepository,
     Payment,
+    PaymentFields,
     PaymentRepository,
     PaymentStatus,
     Refund,
@@ -107,7 +109,7 @@ from generated_example.payments import (
 )
 
 if TYPE_CHECKING:
-    from dynagen.runtime import PartnerResolver
+    from dynagen.runtime import PartnerResolver, Ref
     from dynagen.runtime._clients import TransportKind
 
 __all__ = ["STATE", "Repos", "State", "handler", "init", "to_json"]
@@ -537,24 +539,50 @@ def create_payment(repos: Repos, p: Mapping[str, Any], steps: Steps) -> Result:
     return 201, {"payment": to_json(created)}
 
 
+# Conditions and updates name the generated typed references (PaymentFields): Python values, encoded
+# exactly as to_item stores them, checked by mypy.
+F = PaymentFields
+CAPTURABLE = (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED)
+REFUNDABLE = (PaymentStatus.CAPTURED, PaymentStatus.REFUNDED)
+
+
 def capture(repos: Repos, p: Mapping[str, Any], steps: Steps) -> Result:
     partner_id, payment_id = _str(p, "partner_id"), _str(p, "payment_id")
     expected = _int(p, "expected_version", None, 0, 2**53)
-    payment = repos.payments.get(partner_id=partner_id, payment_id=payment_id, consistent=True)
-    steps.done("read payment")
-    if expected is not None and expected != payment.version:
-        raise VersionConflictError(f"Payment version conflict: expected {expected}, stored {payment.version}")
-    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED):
-        raise Conflict(f"payment {payment_id} is {payment.status.value}; only pending or authorized ones can be captured")
-    amount = _decimal(p, "amount") if p.get("amount") is not None else payment.amount
-    if amount > payment.amount:
-        raise InvalidValueError("amount", f"at most {payment.amount} can be captured")
-    # The update carries "version = <read version>": a concurrent change between read and write is a 409.
-    updated = repos.payments.update(
-        replace(payment, status=PaymentStatus.CAPTURED, captured_amount=amount), ["status", "captured_amount"]
-    )
+    amount = _decimal(p, "amount") if p.get("amount") is not None else None
+    if amount is None:  # all of it: read that one field (a projection), not the whole payment
+        got = repos.payments.get_fields(F.amount, partner_id=partner_id, payment_id=payment_id, consistent=True)
+        amount = got[F.amount]
+        steps.done("read amount")
+    # No read of the payment: the update says what must hold (state, amount, version) and DynamoDB checks
+    # it atomically; GSI2 (payments by status) follows the new status, updated_at and version are stamped.
+    try:
+        updated = repos.payments.update_by_key(
+            F.status.set(PaymentStatus.CAPTURED),
+            F.captured_amount.set(amount),
+            partner_id=partner_id,
+            payment_id=payment_id,
+            expected_version=expected,
+            condition=F.status.is_in(CAPTURABLE) & (F.amount >= amount),
+        )
+    except VersionConflictError:
+        raise
+    except ConditionFailedError as exc:
+        raise _refused_capture(exc, repos, Payment.make_key(partner_id=partner_id, payment_id=payment_id), amount) from exc
     steps.done("update payment")
     return 200, {"payment": to_json(updated)}
+
+
+def _refused_capture(exc: ConditionFailedError, repos: Repos, key: Mapping[str, Any], amount: Decimal) -> Exception:
+    """Why DynamoDB refused a capture, from the stored item it returned with the failure."""
+    if exc.item is None:
+        return ItemNotFoundError(repos.payments.table_name, key)
+    stored = Payment.from_item(exc.item)
+    if stored.status not in CAPTURABLE:
+        return Conflict(f"payment {stored.payment_id} is {stored.status.value}; only pending or authorized ones can be captured")
+    if amount > stored.amount:
+        return InvalidValueError("amount", f"at most {stored.amount} can be captured")
+    return exc
 
 
 def refund(repos: Repos, p: Mapping[str, Any], steps: Steps) -> Result:
@@ -563,33 +591,35 @@ def refund(repos: Repos, p: Mapping[str, Any], steps: Steps) -> Result:
     refund_id = _opt_str(p, "refund_id") or "ref_" + uuid.uuid4().hex[:20]
     payment = repos.payments.get(partner_id=partner_id, payment_id=payment_id, consistent=True)
     steps.done("read payment")
-    if payment.status not in (PaymentStatus.CAPTURED, PaymentStatus.REFUNDED):
+    if payment.status not in REFUNDABLE:
         raise Conflict(f"payment {payment_id} is {payment.status.value}; only captured payments can be refunded")
     captured = payment.captured_amount or Decimal(0)
     refundable = captured - payment.refunded_amount
     if amount > refundable:
         raise InvalidValueError("amount", f"at most {refundable} of payment {payment_id} can still be refunded")
     refunded = payment.refunded_amount + amount
-    changed = replace(
-        payment,
-        refunded_amount=refunded,
-        status=PaymentStatus.REFUNDED if refunded == captured else PaymentStatus.CAPTURED,
-    )
-    # One transaction: the payment's update (version-checked, GSI2 key following the status, updated_at)
-    # and the new Refund item (which must not exist yet). Either both are written or neither.
+    status = PaymentStatus.REFUNDED if refunded == captured else PaymentStatus.CAPTURED
+    # One transaction: the payment's update by key (version-checked against what was read, GSI2 key
+    # following the status, updated_at) and the new Refund item (which must not exist yet). Either both
+    # are written or neither.
     new_refund = Refund(
         partner_id=partner_id, payment_id=payment_id, refund_id=refund_id, amount=amount, reason=p.get("reason") or ""
     )
     put_refund = repos.refunds.transact_create(new_refund)
-    repos.payments.transact_write(
-        [repos.payments.transact_update(changed, ["refunded_amount", "status"]), put_refund]
+    update_payment = repos.payments.transact_update_by_key(
+        F.refunded_amount.set(refunded),
+        F.status.set(status),
+        partner_id=partner_id,
+        payment_id=payment_id,
+        expected_version=payment.version,
     )
+    repos.payments.transact_write([update_payment, put_refund])
     steps.done("write refund and payment (transaction)")
     body = {
         "refund": to_json(Refund.from_item(put_refund.item)),
         "payment": {
             "payment_id": payment_id,
-            "status": changed.status.value,
+            "status": status.value,
             "captured_amount": to_json(captured),
             "refunded_amount": to_json(refunded),
             "version": payment.version + 1,
@@ -598,18 +628,46 @@ def refund(repos: Repos, p: Mapping[str, Any], steps: Steps) -> Result:
     return 201, body
 
 
+# The fields get_payment can return alone (``fields``): read with a projection, for large payments.
+SUMMARY_FIELDS: dict[str, Ref[Any]] = {
+    "status": F.status,
+    "amount": F.amount,
+    "currency": F.currency,
+    "captured_amount": F.captured_amount,
+    "refunded_amount": F.refunded_amount,
+    "version": F.version,
+}
+
+
 def get_payment(repos: Repos, p: Mapping[str, Any], steps: Steps) -> Result:
-    payment = repos.payments.get(partner_id=_str(p, "partner_id"), payment_id=_str(p, "payment_id"))
+    partner_id, payment_id = _str(p, "partner_id"), _str(p, "payment_id")
+    names = p.get("fields")
+    if names is None:
+        payment = repos.payments.get(partner_id=partner_id, payment_id=payment_id)
+        steps.done("read payment")
+        return 200, {"payment": to_json(payment)}
+    if not isinstance(names, list) or not names or not all(n in SUMMARY_FIELDS for n in names):
+        raise InvalidValueError("fields", f"expected a list of some of {', '.join(SUMMARY_FIELDS)}")
+    projection = repos.payments.get_fields(
+        *(SUMMARY_FIELDS[n] for n in names), partner_id=partner_id, payment_id=payment_id
+    )
     steps.done("read payment")
-    return 200, {"payment": to_json(payment)}
+    values = {n: to_json(projection.get(SUMMARY_FIELDS[n])) for n in names}
+    return 200, {"payment": {"payment_id": payment_id, **values}}
 
 
 def list_payments(repos: Repos, p: Mapping[str, Any], steps: Steps) -> Result:
+    status = p.get("status")
+    try:
+        wanted = None if status is None else PaymentStatus(status)
+    except ValueError:
+        raise InvalidValueError("status", f"expected one of {[s.value for s in PaymentStatus]}, got {status!r}") from None
     page = repos.payments.payments_of_customer(
         partner_id=_str(p, "partner_id"),
         customer_id=_uuid(p, "customer_id"),
         created_on_from=_date(p, "created_on_from"),
         created_on_to=_date(p, "created_on_to"),
+        filter=None if wanted is None else F.status.eq(wanted),
         limit=_int(p, "limit", 25, 1, 100),
         cursor=_opt_str(p, "cursor"),
     )
@@ -621,7 +679,7 @@ ACTIONS: dict[str, tuple[Callable[[Repos, Mapping[str, Any], Steps], Result], tu
     "create_partner": (create_partner, ("write partner",)),
     "create_customer": (create_customer, ("read partner", "write customer")),
     "create_payment": (create_payment, ("read customer", "write payment")),
-    "capture": (capture, ("read payment", "update payment")),
+    "capture": (capture, ("update payment",)),
     "refund": (refund, ("read payment", "write refund and payment (transaction)")),
     "get_payment": (get_payment, ("read payment",)),
     "list_payments": (list_payments, ("query payments",)),
