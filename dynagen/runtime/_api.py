@@ -18,6 +18,10 @@ __all__ = ["GENERATED_API", "MIN_GENERATED_API", "require_api"]
 #    sets stored as NULL, typed container checks, `returns: keys/items` patterns, strict DMS versions.
 #    Modules of API 1 write keys and sets the old way and call `key_range` with its old result: they
 #    must be compiled again (`dynagen compile`), so this runtime refuses them.
+#    Still API 2 (not released between the two): each model's `<Model>Fields` typed references
+#    (`ModelInfo(fields=...)` instead of an `encoders=` map), `update_by_key`, `get_fields` and
+#    `return_old`. A module generated before them (with `encoders=`) runs unchanged on this runtime,
+#    without those methods, so nothing that was generated for API 2 misbehaves here.
 GENERATED_API = 2
 MIN_GENERATED_API = 2
 
