@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_repository_support import import_generated
+from test_repository_support import NoRequests, import_generated
 
 from dynagen.compiler import compile_schemas
 from dynagen.errors import InvalidValueError, SchemaError
@@ -30,11 +30,6 @@ from generated_example import payments
 
 GOLDENS = Path(__file__).parent / "goldens"
 tasks = import_generated(GOLDENS / "typed_updates" / "expected" / "tasks.py", "codegen_refs_tasks")
-
-
-class NoRequests:
-    def call(self, operation: str, request: Any, *, deadline: Any = None) -> dict[str, Any]:
-        raise AssertionError(f"{operation} was sent")
 
 
 def _compile(tmp_path: Path, text: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,12 +22,11 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from test_repository_support import make_table, transport_fixture, unique
+from test_repository_support import NoRequests, Recording, make_table, transport_fixture, unique
 
 from dynagen.compiler import compile_schemas, write_output
 from dynagen.errors import InvalidValueError
 from dynagen.runtime import Field
-from dynagen.runtime._deadline import Deadline
 from dynagen.runtime._transport import Transport
 from generated_example import payments as pay
 from generated_example.payments import (
@@ -46,25 +45,6 @@ pytestmark = pytest.mark.ddb
 __all__ = ["transport_fixture"]
 
 EVENTS_SCHEMA = Path(__file__).parent / "goldens" / "dms_minimal" / "schema.yaml"
-
-
-class NoRequests:
-    """A transport that refuses every call: a test using it proves nothing was sent."""
-
-    def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
-        raise AssertionError(f"{operation} was sent: the call should have been refused first")
-
-
-class Recording:
-    """Passes calls through and keeps the requests."""
-
-    def __init__(self, inner: Transport) -> None:
-        self.inner = inner
-        self.requests: list[tuple[str, dict[str, Any]]] = []
-
-    def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
-        self.requests.append((operation, dict(request)))
-        return self.inner.call(operation, request, deadline=deadline)
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,25 @@ def transport_fixture(
         yield lean
 
 
+class NoRequests:
+    """A transport that refuses every call: a test using it proves nothing was sent."""
+
+    def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
+        raise AssertionError(f"{operation} was sent: the call should have been refused first")
+
+
+class Recording:
+    """Passes calls through and keeps the requests."""
+
+    def __init__(self, inner: Transport) -> None:
+        self.inner = inner
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+
+    def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
+        self.requests.append((operation, dict(request)))
+        return self.inner.call(operation, request, deadline=deadline)
+
+
 def import_generated(path: Path, name: str) -> ModuleType:
     """Import a generated module file under ``name`` (registered in sys.modules, as dataclasses needs)."""
     spec = importlib.util.spec_from_file_location(name, path)

@@ -116,7 +116,7 @@ update = Update.of(
 )
 
 
-def _mypy(tmp_path: Path, module: Path = HERE / "typed_models.py", wrong: str = WRONG, right: str = RIGHT) -> dict[str, list[tuple[int, str]]]:
+def _mypy(tmp_path: Path, module: Path, wrong: str, right: str) -> dict[str, list[tuple[int, str]]]:
     """Errors per file: (line, error code)."""
     shutil.copy(module, tmp_path / module.name)
     (tmp_path / "wrong.py").write_text(wrong)
@@ -135,17 +135,22 @@ def _mypy(tmp_path: Path, module: Path = HERE / "typed_models.py", wrong: str = 
     return errors
 
 
-def test_mypy_refuses_wrong_values_and_accepts_their_twins(tmp_path: Path) -> None:
-    errors = _mypy(tmp_path)
+def _check(tmp_path: Path, module: Path, wrong: str, right: str, mistakes: int) -> None:
+    """mypy reports exactly the marked mistakes of ``wrong``, and nothing in ``right`` nor in ``module``."""
+    errors = _mypy(tmp_path, module, wrong, right)
     expected = [
         (number, code)
-        for number, line in enumerate(WRONG.splitlines(), start=1)
+        for number, line in enumerate(wrong.splitlines(), start=1)
         for code in re.findall(r"# E: ([a-z-]+)$", line)
     ]
-    assert len(expected) == 30
+    assert len(expected) == mistakes
     assert sorted(set(errors.get("wrong.py", []))) == expected
     assert errors.get("right.py", []) == []
-    assert errors.get("typed_models.py", []) == []
+    assert errors.get(module.name, []) == []
+
+
+def test_mypy_refuses_wrong_values_and_accepts_their_twins(tmp_path: Path) -> None:
+    _check(tmp_path, HERE / "typed_models.py", WRONG, RIGHT, 30)
 
 
 # The generated module: its references, its repository's typed update by key, projection and return values.
@@ -237,14 +242,4 @@ action = repo.transact_update_by_key(F.attempts.add(1), partner_id="p", payment_
 
 
 def test_mypy_checks_the_generated_references_and_repository(tmp_path: Path) -> None:
-    module = HERE.parent / "generated_example" / "payments.py"
-    errors = _mypy(tmp_path, module, GENERATED_WRONG, GENERATED_RIGHT)
-    expected = [
-        (number, code)
-        for number, line in enumerate(GENERATED_WRONG.splitlines(), start=1)
-        for code in re.findall(r"# E: ([a-z-]+)$", line)
-    ]
-    assert len(expected) == 23
-    assert sorted(set(errors.get("wrong.py", []))) == expected
-    assert errors.get("right.py", []) == []
-    assert errors.get("payments.py", []) == []
+    _check(tmp_path, HERE.parent / "generated_example" / "payments.py", GENERATED_WRONG, GENERATED_RIGHT, 23)

@@ -8,14 +8,20 @@ Refusals are checked on a transport that refuses every request: nothing is sent.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_repository_support import import_generated, make_table, transport_fixture  # noqa: F401  (transport)
+from test_repository_support import (  # noqa: F401  (transport)
+    NoRequests,
+    Recording,
+    import_generated,
+    make_table,
+    transport_fixture,
+)
 
 from dynagen.errors import (
     ConditionFailedError,
@@ -25,7 +31,6 @@ from dynagen.errors import (
     VersionConflictError,
 )
 from dynagen.runtime import Update, UpdateAction
-from dynagen.runtime._deadline import Deadline
 from dynagen.runtime._ops import delete_table, get_item
 from dynagen.runtime._transport import BotocoreTransport, Transport
 from generated_example.payments import CustomerFields, CustomerRepository, PaymentFields
@@ -36,25 +41,6 @@ Task, Thread, Comment, Priority = tasks.Task, tasks.Thread, tasks.Comment, tasks
 F = tasks.TaskFields
 NOW = datetime(2024, 5, 6, 7, 8, 9, 120000, tzinfo=UTC)
 DUE = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
-
-
-class NoRequests:
-    """A transport that refuses every call: a test using it proves nothing was sent."""
-
-    def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
-        raise AssertionError(f"{operation} was sent: the update should have been refused first")
-
-
-class Recording:
-    """A transport that records each request before passing it on."""
-
-    def __init__(self, inner: Transport) -> None:
-        self.inner = inner
-        self.requests: list[tuple[str, Mapping[str, Any]]] = []
-
-    def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
-        self.requests.append((operation, request))
-        return self.inner.call(operation, request, deadline=deadline)
 
 
 def a_task(task_id: str = "t1", **changes: Any) -> Any:

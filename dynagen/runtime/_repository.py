@@ -979,12 +979,34 @@ class Repository(Generic[M]):
                         sent[key_attribute] = value
                     update = update.remove(key_attribute) if value is None else update.set(key_attribute, value)
         self._checked(sent)
+        expected = getattr(m, info.version) if info.version else None
+        return self._lifecycle(update, now, expected, guards, condition)
+
+    def _lifecycle(
+        self,
+        update: Update,
+        now: datetime,
+        expected: int | None,
+        guards: Iterable[Condition],
+        condition: Condition | None,
+        where: str | None = None,
+    ) -> tuple[Update, Condition]:
+        """``update`` with updated_at stamped and the version moved on, and its condition.
+
+        The condition: the item exists, has version ``expected`` (when given; ``where`` names it in
+        errors), and ``guards`` and the caller's ``condition`` hold. Every update adds 1 to the
+        version, so that a holder of the old one cannot write over the change.
+        """
+        info = self.model
         if info.updated_at:
             update = update.set(info.attributes[info.updated_at], {"S": format_datetime(now, info.updated_at)})
         cond: Condition = Field(info.partition_key).exists()
         if info.version:
-            cond = cond & self._version_condition(getattr(m, info.version))
+            if expected is not None:
+                cond = cond & self._version_condition(expected, where)
             update = update.add(info.attributes[info.version], {"N": "1"})
+        elif expected is not None:
+            raise InvalidValueError(where or "version", f"{info.name} has no version field")
         for guard in guards:
             cond = cond & guard
         if condition is not None:
@@ -1136,22 +1158,7 @@ class Repository(Generic[M]):
             sent[key_attribute] = value
             update = update.set(key_attribute, value)
         self._checked(sent)
-        if info.updated_at:
-            now = type(self).clock()
-            update = update.set(info.attributes[info.updated_at], {"S": format_datetime(now, info.updated_at)})
-        cond: Condition = Field(info.partition_key).exists()
-        if info.version:
-            if expected_version is not None:
-                cond = cond & self._version_condition(expected_version, "expected_version")
-            # Every change moves the version on, so that a holder of the old one cannot write over it.
-            update = update.add(info.attributes[info.version], {"N": "1"})
-        elif expected_version is not None:
-            raise InvalidValueError("expected_version", f"{info.name} has no version field")
-        for guard in guards:
-            cond = cond & guard
-        if condition is not None:
-            cond = cond & condition
-        return update, cond
+        return self._lifecycle(update, type(self).clock(), expected_version, guards, condition, "expected_version")
 
     # -- projections -------------------------------------------------------------------------------
 
