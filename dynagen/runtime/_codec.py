@@ -1,7 +1,7 @@
 """Value encoders and decoders that generated ``to_item`` / ``from_item`` call.
 
 Each is a few lines of straight code; errors are ``InvalidValueError`` naming the field, raised
-before any request is sent. Rules are CONTRACT.md section 5 (shared with DynamORM services).
+before any request is sent. The rules are in docs/encoding.md (shared with DynamORM services).
 """
 
 from __future__ import annotations
