@@ -90,7 +90,7 @@ def refused(wire: NoRequests, field_name: str, action: Any, *args: Any, **kw: An
         (a_customer(email=5), "email", "expected a str"),
         (a_customer(name=None), "name", "expected a str"),
         (a_customer(marketing_opt_in="yes"), "marketing_opt_in", "expected a bool"),
-        (a_customer(tags={"a", 1}), "tags", "set members must be str"),
+        (a_customer(tags={"a", 1}), "tags", "SS members must be str"),
         (a_customer(attributes={"k": 5}), "attributes", "at attributes.k"),
     ],
     ids=["int-in-string", "none-in-string", "str-in-bool", "int-in-string-set", "int-in-map"],
