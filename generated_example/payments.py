@@ -102,7 +102,7 @@ class Address:
 
     def is_empty(self) -> bool:
         """True when every field is empty (such a record is omitted where omit_empty applies)."""
-        return not self.line1 and not self.line2 and not self.city and not self.postal_code and not self.country
+        return not self.line1 and self.line2 is None and not self.city and not self.postal_code and not self.country
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Address in DynamoDB's wire format."""

@@ -551,12 +551,14 @@ def _field_view(f: Field, model: Model, key_fields: set[str], ctx: _Ctx) -> Fiel
         guard = f"not {_record(v, t.ref or '', f.name, imp)}.is_empty()"
     elif nullable:
         guard = f"{v} is not None"
-    if t.kind == "model":
-        empty_check = f"({v} is None or {v}.is_empty())" if nullable else f"{v}.is_empty()"
+    # A field is empty (for its record's is_empty) when it holds what it reads back as when left out:
+    # None for a nullable field, else its kind's empty value. So an omitted record reads back equal.
+    if nullable:
+        empty_check = f"{v} is None"
+    elif t.kind == "model":
+        empty_check = f"{v}.is_empty()"
     elif t.kind == "json":
         empty_check = f"{v} is None"
-    elif t.kind == "datetime" and t.epoch:
-        empty_check = f'({v} is None or {imp.rt("format_epoch")}({v}, {n}) == "0")'
     elif t.kind in _EMPTY_VALUES:
         empty_check = f"not {v}"
     else:

@@ -86,7 +86,7 @@ class Inner:
 
     def is_empty(self) -> bool:
         """True when every field is empty (such a record is omitted where omit_empty applies)."""
-        return not self.label and not self.weight
+        return not self.label and self.weight is None
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Inner in DynamoDB's wire format."""
