@@ -277,7 +277,9 @@ def test_logs_mask_account_ids_and_secrets_when_assume_role_fails(
     # The logs did record the failure and the STS exchange: the masking below is not vacuous.
     assert "AssumeRoleError" in example_log and "arn:aws:iam::********3333:role/payments" in example_log
     assert "arn:aws:sts::********7777:assumed-role/payments-lambda" in example_log
-    assert "SecretAccessKey>****<" in runtime_log and "assumed role arn:aws:iam::********3333" in runtime_log
+    assert "assumed role arn:aws:iam::********3333" in runtime_log
+    if kind == "botocore":  # botocore's STS client logs the response body at DEBUG; the lean one logs none
+        assert "SecretAccessKey>****<" in runtime_log
     for text in (example_log, runtime_log):
         for leak in (account, CALLER_ACCOUNT, external_id, secret, token, "ASIASTUBSTUBSTUBSTUB"):
             assert leak not in text
