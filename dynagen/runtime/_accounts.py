@@ -1,39 +1,46 @@
-"""The multi-account resolver: one DynamoDB client per partner account, via STS AssumeRole.
-
-``PartnerResolver.client(partner)`` returns a cached low-level DynamoDB client whose credentials come
-from ``sts:AssumeRole`` on the partner's role with its external ID; ``client("")`` is the base
-account (botocore's default credential chain, no AssumeRole). The credentials are botocore
-``RefreshableCredentials``: a warm Lambda container keeps its clients for hours, and every request
-signs with credentials refreshed ``refresh_before`` seconds (default 300) before they expire.
+"""The multi-account resolver: one DynamoDB client or transport per partner account, via STS AssumeRole.
 
 ``PartnerResolver.transport(partner, kind=...)`` returns the partner's cached transport of either
-kind: a ``BotocoreTransport`` around that client, or a ``LeanTransport`` (stdlib HTTP + SigV4) that
-signs every request with the same ``RefreshableCredentials`` object (read frozen per request, so
-botocore's refresh applies), in the partner's region and endpoint. Without ``kind``, the kind is
-``transport_kind()``'s (``DYNAGEN_TRANSPORT``; lean inside Lambda), as for ``get_default_transport``.
-Both kinds of one partner share one set of credentials (one AssumeRole) and are cached, dropped and
-isolated together.
+kind: a ``LeanTransport`` (stdlib HTTP + SigV4) or a ``BotocoreTransport`` around a low-level client
+(``client(partner)``), in the partner's region and endpoint, signing with credentials from
+``sts:AssumeRole`` on the partner's role with its external ID. ``""`` is the base account (its own
+credentials, no AssumeRole). Without ``kind``, the kind is ``transport_kind()``'s
+(``DYNAGEN_TRANSPORT``; lean inside Lambda), as for ``get_default_transport``.
+
+Two STS paths, picked per partner by the kind of transport that first needs it (or ``sts_kind``):
+
+- **lean**: AssumeRole over the lean HTTP client (``dynagen.runtime._lean._sts``: the query API,
+  SigV4 with service ``sts``, XML read with expat, no entity expansion), credentials in dynagen's
+  ``RefreshingCredentials``, base credentials from the environment or the container credentials
+  endpoint. botocore is not imported (unless the base credentials need its provider chain);
+- **botocore**: botocore's STS client and ``RefreshableCredentials``.
+
+Either way the credentials refresh in two windows before they expire (advisory ``refresh_before``
+seconds, default 300; mandatory half of that), and both kinds of one partner share one set of
+credentials (one AssumeRole), cached, dropped and isolated together.
 
 Guarantees:
 
 - at most one AssumeRole per partner is in flight at any time (a per-partner lock, also held by
-  refreshes); a failed AssumeRole raises ``AssumeRoleError`` and leaves nothing cached;
+  refreshes); a failed AssumeRole raises ``AssumeRoleError`` and leaves nothing cached; so do
+  credentials that are unusable or already expired by the local clock;
 - a client or transport is bound to one partner's credentials for its whole life: the refresh
   callback is tied to the exact ``Partner`` it was created for and stops working once that partner
   is removed or replaced, so no partner is ever handed another partner's client, transport or
   credentials;
 - credentials are never logged, and nothing dynagen owns has a repr that shows them;
-- a deadline bounds the AssumeRole call itself, not only its start: the STS client gets the same
-  per-attempt hooks as DynamoDB clients (no attempt or retry starts once the usable time is spent,
-  no backoff sleeps past it), and when less usable time is left than the configured connect / read
-  timeouts, the call goes through a one-off STS client whose timeouts are cut to the usable time.
-  Both transports bind their call's deadline to ``current_deadline``, so a refresh that a request
-  triggers is bounded by that request's deadline.
+- a deadline bounds the AssumeRole call itself, not only its start. The lean STS client cuts each
+  attempt's whole exchange to the usable time and starts no attempt or backoff past it; botocore's
+  STS client gets the same per-attempt hooks as DynamoDB clients, and when less usable time is left
+  than its connect / read timeouts, the call goes through a one-off client whose timeouts are cut
+  to the usable time. Both transports bind their call's deadline to ``current_deadline``, so a
+  refresh that a request triggers is bounded by that request's deadline.
 
 The current partner travels in the ``current_partner`` context variable (``use_partner``), and
-``PartnerLogFilter`` adds it to log records while masking account ids and credential values.
+``PartnerLogFilter`` adds it to log records while masking account ids, credential values and every
+known secret (partners' external IDs, issued secret keys and session tokens) wherever they appear.
 
-Standard library only at import time; botocore is imported when the first client is created.
+Standard library only at import time; botocore is imported when the first botocore client is created.
 """
 
 from __future__ import annotations
@@ -139,17 +146,17 @@ class _KnownSecrets:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._ids: dict[str, re.Pattern[str]] = {}
+        self._ids: dict[str, re.Pattern[str] | None] = {}  # compiled when first found in a text
         # Insertion-ordered: the oldest are dropped first.
         self._issued: dict[str, None] = {}
         self._seen: dict[str, None] = {}
-        self._snapshot: tuple[tuple[str, ...], tuple[tuple[str, re.Pattern[str]], ...]] = ((), ())
+        self._snapshot: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     def add_external_id(self, value: str) -> None:
         with self._lock:
             for form in {value, quote(value)}:  # quoted: as it travels in an STS request body
                 if form and form not in self._ids:
-                    self._ids[form] = _id_pattern(form)
+                    self._ids[form] = None
             self._publish()
 
     def add_credentials(self, *values: str | None, seen: bool = False) -> None:
@@ -168,17 +175,28 @@ class _KnownSecrets:
     def _publish(self) -> None:
         # Longest first: a value containing another is replaced whole.
         credentials = tuple(sorted({**self._issued, **self._seen}, key=len, reverse=True))
-        self._snapshot = (credentials, tuple(sorted(self._ids.items(), key=lambda kv: -len(kv[0]))))
+        self._snapshot = (credentials, tuple(sorted(self._ids, key=len, reverse=True)))
 
     def redact(self, text: str) -> str:
         credentials, ids = self._snapshot
         for value in credentials:
             if value in text:
                 text = text.replace(value, "****")
-        for value, pattern in ids:
+        for value in ids:
             if value in text:
-                text = pattern.sub("****", text)
+                text = self._pattern(value).sub("****", text)
         return text
+
+    def _pattern(self, value: str) -> re.Pattern[str]:
+        # Compiled on first need, not when the partner is added: a resolver's init stays cheap with
+        # hundreds of partners (the cold start of every function that has them).
+        pattern = self._ids.get(value)
+        if pattern is None:
+            pattern = _id_pattern(value)
+            with self._lock:
+                if value in self._ids:
+                    self._ids[value] = pattern
+        return pattern
 
 
 _known_secrets = _KnownSecrets()
@@ -310,16 +328,19 @@ class _Entry:
 class PartnerResolver:
     """Hands out one cached DynamoDB client (and transport) per partner; ``""`` is the base account.
 
-    ``region`` / ``endpoint_url`` apply to the base account's client (partners carry their own).
-    ``config`` (a ``botocore.config.Config``) is used for every client, STS included; default: the
-    runtime's tuned config (``to_botocore_config(default_settings())``: in Lambda short timeouts,
-    adaptive retries and a pool sized by memory), built when the first client is.
+    ``region`` / ``endpoint_url`` apply to the base account's client (partners carry their own); a
+    URL with a user name or password is refused, as ``sts_endpoint_url`` and partners' are.
+    ``config`` (a ``botocore.config.Config``) is used for every botocore client, STS included;
+    default: the runtime's tuned config (``to_botocore_config(default_settings())``: in Lambda short
+    timeouts, adaptive retries and a pool sized by memory), built when the first client is.
     ``sts_endpoint_url``: the STS endpoint (e.g. a VPC endpoint without private DNS); default: the
-    partner region's regional endpoint (botocore's ``AWS_ENDPOINT_URL_STS`` is honoured too).
+    partner region's regional endpoint (``AWS_ENDPOINT_URL_STS`` / ``AWS_ENDPOINT_URL`` are honoured
+    on both STS paths, as botocore reads them).
     ``refresh_before``: seconds before expiry at which credentials are refreshed (default 300).
     ``clock``: returns the current time as an aware ``datetime`` (tests inject a fake one).
-    ``sts_client_factory(partner)``: the STS client to call AssumeRole with (default: one client per
-    partner region from the base account's default credential chain).
+    ``sts_client_factory(partner)``: the STS client to call AssumeRole with (anything with botocore's
+    ``assume_role(**params)``; default: one client per partner region, lean or botocore, signing with
+    the base account's credentials).
     ``session_prefix``: first part of every ``RoleSessionName`` (``<prefix>-<partner>-<random>``).
     ``settings`` (a ``ClientSettings``): pool size, timeouts and attempts of the lean transports
     and of the lean STS client; default: those of ``config`` when one is given, else
@@ -788,7 +809,7 @@ class PartnerResolver:
 
         settings = self._lean_settings()
         base = self._base_credentials()
-        with self._create_lock:
+        with self._lock:  # building one opens no connection: the rule that _lock never waits on I/O holds
             sts = self._lean_sts_clients.get(region)
             if sts is None:
                 sts = StsClient(
