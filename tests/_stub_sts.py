@@ -98,6 +98,25 @@ class StubSTS:
     def params(self) -> list[dict[str, str]]:
         return [r.params for r in self.requests]
 
+    @property
+    def bodies(self) -> list[str]:
+        return [r.body for r in self.requests]
+
+
+@contextmanager
+def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Run ``handler`` on a free 127.0.0.1 port for the duration of the block; yields ``http://127.0.0.1:<port>``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
 
 def _environment_secret(access_key: str) -> str | None:
     return os.environ.get("AWS_SECRET_ACCESS_KEY") if access_key == os.environ.get("AWS_ACCESS_KEY_ID") else None
@@ -192,18 +211,12 @@ def sts_server(
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    stub = StubSTS(endpoint=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield stub
-    finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(Handler) as endpoint:
+        stub = StubSTS(endpoint=endpoint)
+        try:
+            yield stub
+        finally:
+            stop.set()  # before the server shuts down: it waits for hanging handlers
 
 
 def front(recording: Any) -> Callable[[StsRequest, int], Reply | None]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -154,37 +155,49 @@ def run_threads(count: int, target: Callable[[int], Any]) -> tuple[dict[int, Any
     return results, errors, threads
 
 
-def test_mandatory_window_32_threads_one_refresh_all_get_it() -> None:
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds (True) or ``seconds`` pass (False): never a timing assertion."""
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def race(remaining: float) -> tuple[Source, RefreshingCredentials, dict[int, Any], list[BaseException], list[threading.Thread]]:
+    """32 threads ask for credentials ``remaining`` seconds before the expiry; the refresh is held."""
     clock = Clock()
     source = Source(clock)
     creds = make(clock, source)
-    at_remaining(clock, creds, 60)
+    at_remaining(clock, creds, remaining)
     source.gate = threading.Event()
     results, errors, threads = run_threads(32, lambda i: creds.get_frozen_credentials().access_key)
-    for t in threads:
-        t.join(0.2)
-    assert source.calls == 1 and results == {}, "every thread must wait for the one refresh"
+    return source, creds, results, errors, threads
+
+
+def release(source: Source, threads: list[threading.Thread]) -> None:
+    assert source.gate is not None
     source.gate.set()
     for t in threads:
         t.join(10)
+
+
+def test_mandatory_window_32_threads_one_refresh_all_get_it() -> None:
+    source, _, results, errors, threads = race(remaining=60)
+    assert wait_for(lambda: source.calls == 1)
+    assert not wait_for(lambda: bool(results), seconds=0.3), "every thread must wait for the one refresh"
+    release(source, threads)
     assert errors == [] and source.calls == 1
     assert set(results.values()) == {"AK1"} and len(results) == 32
 
 
 def test_advisory_window_32_threads_one_refresh_nobody_waits() -> None:
-    clock = Clock()
-    source = Source(clock)
-    creds = make(clock, source)
-    at_remaining(clock, creds, 250)
-    source.gate = threading.Event()
-    results, errors, threads = run_threads(32, lambda i: creds.get_frozen_credentials().access_key)
-    for t in threads:
-        t.join(0.5)
-    # 31 threads are done while the refresh is held: they signed with the still-valid credentials.
+    source, creds, results, errors, threads = race(remaining=250)
+    # 31 threads finish while the refresh is held: they signed with the still-valid credentials.
+    assert wait_for(lambda: len(results) == 31), results
     assert sorted(results.values()) == ["AK0"] * 31 and source.calls == 1
-    source.gate.set()
-    for t in threads:
-        t.join(10)
+    release(source, threads)
     assert errors == [] and sorted(results.values()) == ["AK0"] * 31 + ["AK1"]
     assert creds.get_frozen_credentials().access_key == "AK1" and source.calls == 1
 
@@ -197,8 +210,7 @@ def test_waiting_for_another_threads_refresh_is_bounded_by_the_deadline() -> Non
     source.gate = threading.Event()
     refresher = threading.Thread(target=creds.get_frozen_credentials, daemon=True)
     refresher.start()
-    while source.calls == 0:
-        refresher.join(0.01)
+    assert wait_for(lambda: source.calls == 1)
     token = current_deadline.set(Deadline.from_seconds(0.3, margin=0.1))
     try:
         with pytest.raises(DeadlineExceededError, match="waiting for a credentials refresh"):
@@ -245,8 +257,7 @@ def test_32_threads_refreshing_one_partner_make_one_assume_role_per_window() -> 
         clock.now = credentials.expiry - timedelta(seconds=250)
         hold.clear()
         results, errors, threads = run_threads(32, lambda i: transport._credentials().access_key)
-        for t in threads:
-            t.join(0.5)
+        assert wait_for(lambda: len(results) == 31), results
         assert sorted(results.values()) == ["ASIAISSUED0000000002"] * 31
         hold.set()
         for t in threads:

@@ -12,18 +12,17 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import pytest
-from _stub_sts import HANG, StsRequest, StubSTS, credentials_xml, error_xml, sts_server
+from _stub_sts import HANG, StsRequest, StubSTS, credentials_xml, error_xml, serve, sts_server
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -420,15 +419,8 @@ def container_endpoint(answers: list[tuple[int, dict[str, Any]]]) -> Iterator[tu
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/creds", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(Handler) as endpoint:
+        yield f"{endpoint}/creds", seen
 
 
 def container_creds(key: str, minutes: float) -> tuple[int, dict[str, Any]]:
