@@ -704,7 +704,9 @@ class PartnerResolver:
         except (ServiceError, TransportError) as exc:  # the lean STS client's answers and failures
             if isinstance(exc, TransportError) and deadline is not None and deadline.expired():
                 raise DeadlineExceededError(operation=f"{operation}: {type(exc).__name__}") from exc
-            raise AssumeRoleError(partner.partner_id, partner.role_arn, self._scrub(str(exc), partner)) from (
+            # "Code: message" for STS's answers, "TransportError: ..." otherwise: botocore's wording.
+            reason = str(exc) if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
+            raise AssumeRoleError(partner.partner_id, partner.role_arn, self._scrub(reason, partner)) from (
                 _scrubbed(exc, partner)
             )
         except Exception as exc:
