@@ -92,6 +92,7 @@ _BOTO3_GET = _boto3_get()
 # A partner in its own account: AssumeRole first (instant loopback STS), then the first GetItem.
 PARTNER_LEAN = "(k) partner: resolver + AssumeRole + lean transport, first GetItem"
 PARTNER_BOTOCORE = "(l) partner: resolver + AssumeRole + botocore transport, first GetItem"
+PARTNER_IN_LAMBDA = "(m) (k) after the Lambda runtime's own imports"
 
 
 def _partner_get(kind: str) -> str:
@@ -140,6 +141,7 @@ SCENARIOS: dict[str, str] = {
     IN_LAMBDA_BOTO3: _LAMBDA_RUNTIME_IMPORTS + _BOTO3_GET,
     PARTNER_LEAN: _partner_get("lean"),
     PARTNER_BOTOCORE: _partner_get("botocore"),
+    PARTNER_IN_LAMBDA: _LAMBDA_RUNTIME_IMPORTS + _partner_get("lean"),
 }
 
 
@@ -310,6 +312,12 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
         f"  a partner's first GetItem, AssumeRole included (whole process): lean path {fmt_time(partner_lean)}, "
         f"{lean_rss:.1f} MB; botocore path {fmt_time(partner_botocore)}, {botocore_rss:.1f} MB; the base account "
         f"on the lean transport {fmt_time(lean_first)}"
+    )
+    partner_init = median(results[PARTNER_IN_LAMBDA]["first"])
+    report.note(
+        f"  what the handler's init adds up to a partner's first response after the Lambda runtime's own imports "
+        f"(logging & co. are loaded there already): {fmt_time(partner_init)}, against {fmt_time(in_lambda)} for the "
+        f"base account ({partner_init / in_lambda:.2f}x)"
     )
     report.target(
         Target(
