@@ -111,10 +111,29 @@ def _partner_get(kind: str) -> str:
 LEAN_TLS_HASHED = "(h) (b) over https, CA store as a hashed directory"
 LEAN_TLS_BUNDLE = "(i) (b) over https, CA store as one bundle file"
 BOTO3_TLS = "(j) (d) over https, CA store as one bundle file"
+PARTNER_TLS_HASHED = "(n) (k) over https (STS too), CA store as a hashed directory"
+PARTNER_TLS_BUNDLE = "(o) (k) over https (STS too), CA store as one bundle file"
+
+
+def _partner_tls_get(ca_env: str) -> str:
+    # AWS_CA_BUNDLE: what both the lean transport and the lean STS client trust, as botocore reads it.
+    return (
+        f"import os\nos.environ['AWS_CA_BUNDLE'] = os.environ[{ca_env!r}]\n"
+        "from generated_example.payments import PaymentRepository\n"
+        "from dynagen.runtime import PartnerResolver\n"
+        "resolver = PartnerResolver.from_env('BENCH_TLS_PARTNERS', sts_endpoint_url=os.environ['BENCH_TLS_STS'])\n"
+        "repo = PaymentRepository(resolver.transport('p-0001', kind='lean'))\n"
+        "_ready = time.perf_counter()\n"
+        "repo.get(partner_id='p-0001', payment_id='pay-00000000')\n_first = time.perf_counter()"
+    )
+
+
 TLS_SCENARIOS: dict[str, str] = {
     LEAN_TLS_HASHED: _lean_get("BENCH_TLS_ENDPOINT", "BENCH_CA_DIR"),
     LEAN_TLS_BUNDLE: _lean_get("BENCH_TLS_ENDPOINT", "BENCH_CA_BUNDLE"),
     BOTO3_TLS: _boto3_get("BENCH_TLS_ENDPOINT", "BENCH_CA_BUNDLE"),
+    PARTNER_TLS_HASHED: _partner_tls_get("BENCH_CA_DIR"),
+    PARTNER_TLS_BUNDLE: _partner_tls_get("BENCH_CA_BUNDLE"),
 }
 
 SCENARIOS: dict[str, str] = {
@@ -145,19 +164,17 @@ SCENARIOS: dict[str, str] = {
 }
 
 
+def _partners_json(endpoint: str) -> str:
+    """``DYNAGEN_PARTNERS`` for the partner scenarios: one partner whose table is at ``endpoint``."""
+    partner = {"role_arn": "arn:aws:iam::111122223333:role/payments", "external_id": "bench-external-id"}
+    return json.dumps({"p-0001": {**partner, "region": "us-east-1", "endpoint_url": endpoint}})
+
+
 def _env(endpoint: str, pyn_endpoint: str, sts_endpoint: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON", "DYNAGEN_"))}
-    partners = {
-        "p-0001": {
-            "role_arn": "arn:aws:iam::111122223333:role/payments",
-            "external_id": "bench-external-id",
-            "region": "us-east-1",
-            "endpoint_url": endpoint,
-        }
-    }
     env.update(
         AWS_ENDPOINT_URL_STS=sts_endpoint,
-        DYNAGEN_PARTNERS=json.dumps(partners),
+        DYNAGEN_PARTNERS=_partners_json(endpoint),
         AWS_ACCESS_KEY_ID="AKIDBENCH",
         AWS_SECRET_ACCESS_KEY="bench-secret",
         AWS_REGION="us-east-1",
@@ -215,7 +232,9 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
             report.note("  (no openssl binary or system CA bundle: the https scenarios are skipped)")
         else:
             tls_stub = stack.enter_context(InstantStub(ours, tls=(tls.cert, tls.key)))
+            tls_sts = stack.enter_context(InstantSTS(tls=(tls.cert, tls.key)))
             env.update(BENCH_TLS_ENDPOINT=tls_stub.endpoint, BENCH_CA_DIR=str(tls.hashed_dir), BENCH_CA_BUNDLE=str(tls.bundle))
+            env.update(BENCH_TLS_STS=tls_sts.endpoint, BENCH_TLS_PARTNERS=_partners_json(tls_stub.endpoint))
             scenarios.update(TLS_SCENARIOS)
         results: dict[str, dict[str, list[Any]]] = {name: _sink() for name in scenarios}
         names = list(scenarios)
@@ -276,6 +295,12 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
         report.note(
             f"  over https ({tls.roots} CA certificates): lean {fmt_time(hashed)} with a hashed CA directory, "
             f"{fmt_time(bundle)} with one bundle file; boto3 {fmt_time(boto)} ({bundle / boto:.2f}x with the same bundle)"
+        )
+        partner_hashed, partner_bundle = (median(results[k]["to_first"]) for k in (PARTNER_TLS_HASHED, PARTNER_TLS_BUNDLE))
+        report.note(
+            f"  a partner over https (STS and DynamoDB): {fmt_time(partner_hashed)} with a hashed CA directory "
+            f"({partner_hashed / hashed:.2f}x the base account's), {fmt_time(partner_bundle)} with one bundle file "
+            f"({partner_bundle / bundle:.2f}x)"
         )
     report.target(Target("import runtime + generated module on top of Python", imports * 1000, 30.0, unit=" ms"))
     boto_ready = median(results[BOTO3]["ready"])
