@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from benchmarks._util import Report
 
-NAMES = ("serialization", "operations", "lean_transport", "cold_start", "compile")
+NAMES = ("serialization", "operations", "lean_transport", "cold_start", "compile", "expressions")
 
 
 def _runner(name: str, args: argparse.Namespace) -> Callable[[], Report]:
@@ -31,6 +31,10 @@ def _runner(name: str, args: argparse.Namespace) -> Callable[[], Report]:
         from benchmarks import cold_start
 
         return lambda: cold_start.run(quick=args.quick)
+    if name == "expressions":
+        from benchmarks import expressions
+
+        return lambda: expressions.run(quick=args.quick)
     from benchmarks import compile
 
     return lambda: compile.run(quick=args.quick)

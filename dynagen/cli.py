@@ -15,13 +15,13 @@ except ImportError:  # pragma: no cover - the runtime-only install
 
 from dynagen._config import find_config
 from dynagen._version import __version__
-from dynagen.errors import SchemaError
+from dynagen.errors import DynagenError, SchemaError, ServiceError, TransportError
 
 if TYPE_CHECKING:
     from dynagen.compiler import Output
     from dynagen.compiler._ir import Module, Table
 
-__all__ = ["main", "run"]
+__all__ = ["describe_failure", "main", "run"]
 
 EXIT_OK, EXIT_STALE, EXIT_ERROR = 0, 1, 2
 
@@ -141,8 +141,12 @@ if click is not None:
     @click.argument("schemas", nargs=-1)
     @click.option("--format", "fmt", type=click.Choice(["json", "cloudformation", "terraform"]), default="json")
     def tables_command(schemas: tuple[str, ...], fmt: str) -> int:
-        """Print the tables' definitions: CreateTable JSON, a CloudFormation template or Terraform."""
-        from dynagen.compiler._tables import cloudformation, create_table_request, terraform
+        """Print the tables' definitions: API requests (JSON), a CloudFormation template or Terraform.
+
+        json: a list with one object per table, {"CreateTable": request, "UpdateTimeToLive": request},
+        each request exactly as that DynamoDB operation takes it (UpdateTimeToLive only with a TTL).
+        """
+        from dynagen.compiler._tables import cloudformation, table_requests, terraform
 
         ordered = _tables(_modules(schemas))
         if fmt == "cloudformation":
@@ -150,7 +154,7 @@ if click is not None:
         elif fmt == "terraform":
             click.echo(terraform(ordered), nl=False)
         else:
-            click.echo(json.dumps([create_table_request(t) for t in ordered], indent=2))
+            click.echo(json.dumps([table_requests(t) for t in ordered], indent=2))
         return EXIT_OK
 
     @cli.command("create-tables")
@@ -162,15 +166,83 @@ if click is not None:
         from dynagen.compiler._tables import create_table_request
         from dynagen.runtime import BotocoreTransport, ensure_table
 
+        if not endpoint_url.startswith(("http://", "https://")):
+            raise click.BadParameter(f"{endpoint_url!r} is not an http:// or https:// URL", param_hint="--endpoint-url")
         tables = _tables(_modules(schemas))
-        import boto3  # type: ignore[import-untyped]
-
-        client = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region)
+        try:
+            import botocore.config  # type: ignore[import-untyped, unused-ignore]
+            import botocore.session  # type: ignore[import-untyped, unused-ignore]
+        except ImportError:
+            click.echo("error: create-tables needs botocore: pip install 'dynagen[boto]'", err=True)
+            return EXIT_ERROR
+        # Few, quick retries: an endpoint that is not there should say so in seconds, not minutes.
+        config = botocore.config.Config(connect_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+        client = botocore.session.get_session().create_client(
+            "dynamodb", endpoint_url=endpoint_url, region_name=region, config=config
+        )
         transport = BotocoreTransport(client)
         for table in tables:
-            ensure_table(transport, create_table_request(table))
+            try:
+                ensure_table(transport, create_table_request(table))
+            except Exception as error:
+                message = describe_failure(error, endpoint=endpoint_url)
+                if message is None:
+                    raise
+                click.echo(f"error: table {table.name}: {message}", err=True)
+                return EXIT_ERROR
             click.echo(f"ready: {table.name}")
         return EXIT_OK
+
+    @cli.command("json-schema")
+    @click.option("--dialect", type=click.Choice(["native", "dms"]), default="native", show_default=True,
+                  help="native: documents with 'dynagen: 1'; dms: DynamORM's DMS v0.1.")  # fmt: skip
+    @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+    def json_schema_command(dialect: str, output: str | None) -> int:
+        """Print the JSON Schema of a schema dialect, for editors (yaml-language-server) and other tools."""
+        from dynagen._json_schema import render
+
+        text = render(dialect)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            Path(output).write_text(text, encoding="utf-8")
+            click.echo(f"wrote {output}; first line of a schema: # yaml-language-server: $schema=<path to it>")
+        return EXIT_OK
+
+
+_CREDENTIAL_HINT = (
+    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (any values do for DynamoDB Local), or AWS_PROFILE to a "
+    "configured profile"
+)
+
+
+def describe_failure(error: BaseException, *, endpoint: str | None = None) -> str | None:
+    """One line saying what went wrong and what to do, for the failures a command can expect; None otherwise.
+
+    Missing or unusable credentials, an endpoint that does not answer, a service refusal and file-system
+    errors: these are the user's setup, not dynagen's bugs, so they get no traceback.
+    """
+    kind = type(error)
+    if kind.__module__.startswith("botocore"):
+        name = kind.__name__
+        if "Credential" in name or "Token" in name or name in ("ProfileNotFound", "ConfigNotFound"):
+            return f"no usable AWS credentials ({error}): {_CREDENTIAL_HINT}"
+        if name == "NoRegionError":
+            return f"{error}: pass --region or set AWS_REGION"
+        return f"{name}: {error}"
+    if isinstance(error, TransportError):
+        where = endpoint or "the endpoint"
+        return (f"cannot reach {where} ({error}); is DynamoDB Local (or the service) running there? "
+                "Check --endpoint-url")  # fmt: skip
+    if isinstance(error, ServiceError):
+        if error.code in ("UnrecognizedClientException", "InvalidSignatureException", "MissingAuthenticationToken"):
+            return f"the endpoint refused the credentials ({error}): {_CREDENTIAL_HINT}"
+        return f"the service refused the request: {error}"
+    if isinstance(error, DynagenError):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"{error.strerror or error}: {error.filename}" if error.filename else str(error)
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,6 +262,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except click.Abort:
         click.echo("aborted", err=True)
+        return EXIT_ERROR
+    except Exception as error:
+        message = describe_failure(error)
+        if message is None:
+            raise
+        click.echo(f"error: {message}", err=True)
         return EXIT_ERROR
     return result if isinstance(result, int) else EXIT_OK
 

@@ -16,6 +16,7 @@
     │   │                         ``.code``, ``.message``, ``.status``, ``.retryable``
     │   └── ThrottlingError       throttled after the retries ran out
     ├── TransportError            the request could not be sent or its response not read
+    │   └── ResponseTooLargeError a response larger than the configured cap was refused unread
     ├── UnknownPartnerError       the multi-account resolver has no such partner (also a LookupError)
     ├── AssumeRoleError           STS AssumeRole failed for a partner (names partner and role, never secrets)
     └── IncompatibleRuntimeError  a generated module was made for another runtime API (also an ImportError)
@@ -43,6 +44,7 @@ __all__ = [
     "IncompatibleRuntimeError",
     "InvalidValueError",
     "ItemNotFoundError",
+    "ResponseTooLargeError",
     "SchemaError",
     "ServiceError",
     "ThrottlingError",
@@ -123,6 +125,21 @@ class InvalidValueError(DynagenError, ValueError):
         super().__init__(f"{field}: {message}" if field else message)
 
 
+class ItemDecodeError(InvalidValueError):
+    """Items a read returned could not be read as the model (another tool's writes, an older schema...).
+
+    Nothing is dropped unseen: ``page`` holds every item that did decode (a ``Page``: ``items``, and
+    the ``cursor`` past the whole page, to go on from) and ``failures`` each ``(stored item, error)``.
+    """
+
+    def __init__(self, page: Any, failures: Sequence[tuple[Mapping[str, Any], InvalidValueError]]) -> None:
+        self.page = page
+        self.failures = list(failures)
+        first = self.failures[0][1] if self.failures else None
+        reason = f"{len(self.failures)} item(s) could not be read" + (f"; the first: {first}" if first else "")
+        super().__init__(first.field if first else "", reason)
+
+
 class ItemNotFoundError(DynagenError, LookupError):
     """No item exists under the requested key."""
 
@@ -191,8 +208,10 @@ class DeadlineExceededError(DynagenError):
 class UnprocessedItemsError(DynagenError):
     """A batch call still had unprocessed work after its bounded retries; nothing was dropped.
 
-    ``unprocessed`` holds the wire-format keys or write requests per table, as DynamoDB returned them;
-    ``completed`` holds what did succeed.
+    ``unprocessed`` holds the wire-format keys or write requests per table (writes as the caller sent
+    them, matched by key to what DynamoDB returned); ``completed`` holds what did succeed: wire-format
+    items / requests per table from the batch functions, models (``get_many``, ``batch_put``) or keys
+    (``batch_delete``) from a repository's batch methods.
     """
 
     def __init__(self, unprocessed: Mapping[str, Any], *, completed: Any = None) -> None:
@@ -205,7 +224,8 @@ class UnprocessedItemsError(DynagenError):
 class BatchInterruptedError(UnprocessedItemsError):
     """A batch call failed part-way: a request raised another error after earlier ones were answered.
 
-    ``completed`` holds what was done (write requests written, or items found, per table) and
+    ``completed`` holds what was done, in the same terms as ``UnprocessedItemsError.completed`` (write
+    requests written or items found per table; a repository's models or keys), and
     ``unprocessed`` every key / write request not known to be done, per table: the failed request's
     (its outcome is unknown; puts, deletes and gets are safe to resend) and every later chunk's.
     ``operation`` is ``"BatchWriteItem"`` or ``"BatchGetItem"``; the original error is ``error`` and
@@ -247,6 +267,26 @@ class ThrottlingError(ServiceError):
 
 class TransportError(DynagenError):
     """The request could not be sent or the response could not be read (network, timeout, bad checksum)."""
+
+
+class ResponseTooLargeError(TransportError):
+    """A response was larger than ``limit`` bytes (the ``max_response_bytes`` setting); it was not read whole.
+
+    ``size`` is the length the server announced, or how much had arrived when the cap was passed
+    (``None`` when unknown). The request may have been executed: the answer was refused, not the request.
+    Never retried: the same request would get the same answer.
+    """
+
+    def __init__(self, limit: int, size: int | None = None, *, operation: str = "") -> None:
+        self.limit = limit
+        self.size = size
+        self.operation = operation
+        got = f"{size} bytes" if size is not None else "more"
+        where = f"{operation}: " if operation else ""
+        super().__init__(
+            f"{where}response of {got} refused: larger than max_response_bytes={limit} "
+            "(the request may have been executed)"
+        )
 
 
 class UnknownPartnerError(DynagenError, LookupError):

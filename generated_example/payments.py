@@ -13,6 +13,9 @@ from uuid import UUID
 from dynagen.runtime import (
     ModelInfo,
     Repository,
+    as_list,
+    as_map,
+    as_record,
     decode_error,
     decode_stream_record,
     dump_json,
@@ -20,8 +23,10 @@ from dynagen.runtime import (
     enc_decimal,
     enc_float,
     enc_int,
+    enc_ss,
     enc_uuid,
-    enum_error,
+    enum_value,
+    expect,
     format_datetime,
     format_epoch,
     key_error,
@@ -46,7 +51,7 @@ if TYPE_CHECKING:
     )
 
 # Fails at import, saying what to do, if this dynagen.runtime is not one this module was made for.
-require_api(1, __name__)
+require_api(2, __name__)
 
 __all__ = [
     "Address",
@@ -113,7 +118,7 @@ class Address:
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Address:
-        """Read a Address from DynamoDB's wire format."""
+        """The Address stored as ``item`` (DynamoDB's wire format)."""
         try:
             av = item.get("line2")
             line2 = None if av is None or "NULL" in av else av["S"]
@@ -151,7 +156,7 @@ class Partner:
     def make_key(*, partner_id: str) -> dict[str, AttributeValue]:
         """The primary key of the item with these key fields."""
         return {
-            "PK": {"S": "PARTNER#" + key_part(partner_id, "partner_id")},
+            "PK": {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#")},
             "SK": {"S": "PROFILE"},
         }
 
@@ -167,38 +172,31 @@ class Partner:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Partner in DynamoDB's wire format."""
-        p_partner_id = key_part(self.partner_id, "partner_id")
-        try:
-            item: dict[str, AttributeValue] = {
-                "PK": {"S": "PARTNER#" + p_partner_id},
-                "SK": {"S": "PROFILE"},
-                "entity": {"S": "PARTNER"},
-                "partnerId": {"S": p_partner_id},
-                "name": {"S": self.name},
-                "status": {"S": self.status},
-                "settlementCurrency": {"S": self.settlement_currency.value},
-                "feeRate": {"N": enc_decimal(self.fee_rate, "fee_rate")},
-                "settings": {"NULL": True} if self.settings is None else {"S": dump_json(self.settings, "settings")},
-                "version": {"N": enc_int(self.version, "version")},
-            }
-            if self.contact_emails:
-                item["contactEmails"] = {"SS": list(self.contact_emails)}
-            if self.webhook_url is not None:
-                item["webhookUrl"] = {"S": self.webhook_url}
-            if self.created_at is not None:
-                item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
-            if self.updated_at is not None:
-                item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
-        except AttributeError:
-            # The failure path only: name the enum field that holds something else than a member.
-            if not isinstance(self.settlement_currency, Currency):
-                raise enum_error("settlement_currency", Currency, self.settlement_currency) from None
-            raise
+        p_partner_id = key_part(self.partner_id, "partner_id", "#")
+        item: dict[str, AttributeValue] = {
+            "PK": {"S": "PARTNER#" + p_partner_id},
+            "SK": {"S": "PROFILE"},
+            "entity": {"S": "PARTNER"},
+            "partnerId": {"S": p_partner_id},
+            "name": {"S": self.name},
+            "status": {"S": self.status},
+            "contactEmails": enc_ss(self.contact_emails, "contact_emails"),
+            "settlementCurrency": {"S": self.settlement_currency.value if self.settlement_currency.__class__ is Currency else enum_value(self.settlement_currency, Currency, "settlement_currency")},
+            "feeRate": {"N": enc_decimal(self.fee_rate, "fee_rate")},
+            "settings": {"NULL": True} if self.settings is None else {"S": dump_json(self.settings, "settings")},
+            "version": {"N": enc_int(self.version, "version")},
+        }
+        if self.webhook_url is not None:
+            item["webhookUrl"] = {"S": self.webhook_url}
+        if self.created_at is not None:
+            item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
+        if self.updated_at is not None:
+            item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
         return item
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Partner:
-        """Read a Partner from DynamoDB's wire format."""
+        """The Partner stored as ``item`` (DynamoDB's wire format)."""
         try:
             av = item.get("status")
             status = "active" if av is None or "NULL" in av else av["S"]
@@ -260,6 +258,9 @@ class PartnerRepository(Repository[Partner]):
             "version": "version",
         },
         key_fields=("partner_id",),
+        key_parts={
+            "PK": ("partner_id",),
+        },
         derived={},
         entity_attribute="entity",
         entity="PARTNER",
@@ -267,13 +268,14 @@ class PartnerRepository(Repository[Partner]):
         updated_at="updated_at",
         version="version",
         ttl=None,
+        strict_version=False,
         from_item=Partner.from_item,
         encoders={
             "partner_id": lambda v: {"S": v},
             "name": lambda v: {"S": v},
             "status": lambda v: {"S": v},
-            "contact_emails": lambda v: {"SS": list(v)},
-            "settlement_currency": lambda v: {"S": v.value},
+            "contact_emails": lambda v: enc_ss(v, "contact_emails", empty=False),
+            "settlement_currency": lambda v: {"S": v.value if v.__class__ is Currency else enum_value(v, Currency, "settlement_currency")},
             "fee_rate": lambda v: {"N": enc_decimal(v, "fee_rate")},
             "webhook_url": lambda v: {"S": v},
             "settings": lambda v: {"S": dump_json(v, "settings")},
@@ -321,7 +323,7 @@ class Customer:
     def make_key(*, partner_id: str, customer_id: UUID) -> dict[str, AttributeValue]:
         """The primary key of the item with these key fields."""
         return {
-            "PK": {"S": "PARTNER#" + key_part(partner_id, "partner_id")},
+            "PK": {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#")},
             "SK": {"S": "CUSTOMER#" + enc_uuid(customer_id, "customer_id")},
         }
 
@@ -346,7 +348,7 @@ class Customer:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Customer in DynamoDB's wire format."""
-        p_partner_id = key_part(self.partner_id, "partner_id")
+        p_partner_id = key_part(self.partner_id, "partner_id", "#")
         p_customer_id = enc_uuid(self.customer_id, "customer_id")
         item: dict[str, AttributeValue] = {
             "PK": {"S": "PARTNER#" + p_partner_id},
@@ -356,14 +358,15 @@ class Customer:
             "customerId": {"S": p_customer_id},
             "email": {"S": self.email},
             "name": {"S": self.name},
+            "tags": enc_ss(self.tags, "tags"),
             "marketingOptIn": {"BOOL": self.marketing_opt_in},
         }
         if self.address is not None:
-            item["address"] = {"M": self.address.to_item()}
-        if self.tags:
-            item["tags"] = {"SS": list(self.tags)}
+            item["address"] = {"M": (self.address if self.address.__class__ is Address else as_record(self.address, Address, "address")).to_item()}
         if self.attributes:
-            item["attributes"] = {"M": {k0: {"S": e0} for k0, e0 in self.attributes.items()}}
+            item["attributes"] = {"M": {k0: {"S": e0} for k0, e0 in (self.attributes if self.attributes.__class__ is dict else as_map(self.attributes, "attributes")).items()}}
+        else:
+            expect(self.attributes, (dict,), "attributes")
         if self.created_at is not None:
             item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
         if self.updated_at is not None:
@@ -372,7 +375,7 @@ class Customer:
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Customer:
-        """Read a Customer from DynamoDB's wire format."""
+        """The Customer stored as ``item`` (DynamoDB's wire format)."""
         try:
             av = item.get("address")
             address = None if av is None or "NULL" in av else Address.from_item(av["M"])
@@ -428,6 +431,10 @@ class CustomerRepository(Repository[Customer]):
             "updated_at": "updatedAt",
         },
         key_fields=("customer_id", "partner_id"),
+        key_parts={
+            "PK": ("partner_id",),
+            "SK": ("customer_id",),
+        },
         derived={},
         entity_attribute="entity",
         entity="CUSTOMER",
@@ -435,15 +442,16 @@ class CustomerRepository(Repository[Customer]):
         updated_at="updated_at",
         version=None,
         ttl=None,
+        strict_version=False,
         from_item=Customer.from_item,
         encoders={
             "partner_id": lambda v: {"S": v},
             "customer_id": lambda v: {"S": enc_uuid(v, "customer_id")},
             "email": lambda v: {"S": v},
             "name": lambda v: {"S": v},
-            "address": lambda v: {"M": v.to_item()},
-            "tags": lambda v: {"SS": list(v)},
-            "attributes": lambda v: {"M": {k0: {"S": e0} for k0, e0 in v.items()}},
+            "address": lambda v: {"M": (v if v.__class__ is Address else as_record(v, Address, "address")).to_item()},
+            "tags": lambda v: enc_ss(v, "tags", empty=False),
+            "attributes": lambda v: {"M": {k0: {"S": e0} for k0, e0 in (v if v.__class__ is dict else as_map(v, "attributes")).items()}},
             "marketing_opt_in": lambda v: {"BOOL": v},
             "created_at": lambda v: {"S": format_datetime(v, "created_at")},
             "updated_at": lambda v: {"S": format_datetime(v, "updated_at")},
@@ -482,7 +490,7 @@ class CustomerRepository(Repository[Customer]):
         """The customers of one partner."""
         return self._query(
             index=None,
-            partition=("PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id")}),
+            partition=("PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#")}),
             sort=key_range("SK", "CUSTOMER#"),
             filter=filter,
             limit=limit,
@@ -500,7 +508,7 @@ class CustomerRepository(Repository[Customer]):
         consistent: bool = False,
         page_size: int | None = None,
     ) -> Iterator[Customer]:
-        """Every item of ``customers_of_partner``, page after page (each page up to ``page_size`` items)."""
+        """Every result of ``customers_of_partner``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.customers_of_partner(
@@ -547,8 +555,8 @@ class Payment:
     def make_key(*, partner_id: str, payment_id: str) -> dict[str, AttributeValue]:
         """The primary key of the item with these key fields."""
         return {
-            "PK": {"S": "PARTNER#" + key_part(partner_id, "partner_id")},
-            "SK": {"S": "PAYMENT#" + key_part(payment_id, "payment_id")},
+            "PK": {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#")},
+            "SK": {"S": "PAYMENT#" + key_part(payment_id, "payment_id", "#")},
         }
 
     def key(self) -> dict[str, AttributeValue]:
@@ -605,59 +613,52 @@ class Payment:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Payment in DynamoDB's wire format."""
-        p_partner_id = key_part(self.partner_id, "partner_id")
-        p_payment_id = key_part(self.payment_id, "payment_id")
+        p_partner_id = key_part(self.partner_id, "partner_id", "#")
+        p_payment_id = key_part(self.payment_id, "payment_id", "#")
         p_customer_id = enc_uuid(self.customer_id, "customer_id")
         p_created_on = enc_date(self.created_on, "created_on")
-        try:
-            item: dict[str, AttributeValue] = {
-                "PK": {"S": "PARTNER#" + p_partner_id},
-                "SK": {"S": "PAYMENT#" + p_payment_id},
-                "GSI1PK": {"S": "PARTNER#" + p_partner_id + "#CUSTOMER#" + p_customer_id},
-                "GSI1SK": {"S": "PAYMENT#" + p_created_on + "#" + p_payment_id},
-                "GSI2PK": {"S": "STATUS#" + self.status.value},
-                "GSI2SK": {"S": p_created_on + "#" + p_partner_id + "#" + p_payment_id},
-                "entity": {"S": "PAYMENT"},
-                "partnerId": {"S": p_partner_id},
-                "paymentId": {"S": p_payment_id},
-                "customerId": {"S": p_customer_id},
-                "amount": {"N": enc_decimal(self.amount, "amount")},
-                "currency": {"S": self.currency.value},
-                "status": {"S": self.status.value},
-                "createdOn": {"S": p_created_on},
-                "refundedAmount": {"N": enc_decimal(self.refunded_amount, "refunded_amount")},
-                "lineItems": {"L": [{"M": e0.to_item()} for e0 in self.line_items]},
-                "attempts": {"N": enc_int(self.attempts, "attempts")},
-                "version": {"N": enc_int(self.version, "version")},
-            }
-            if self.captured_amount is not None:
-                item["capturedAmount"] = {"N": enc_decimal(self.captured_amount, "captured_amount")}
-            if self.metadata:
-                item["metadata"] = {"M": {k0: {"S": e0} for k0, e0 in self.metadata.items()}}
-            if self.risk_score is not None:
-                item["riskScore"] = {"N": enc_float(self.risk_score, "risk_score")}
-            if self.card_fingerprint is not None:
-                item["cardFingerprint"] = {"B": self.card_fingerprint}
-            if self.labels:
-                item["labels"] = {"SS": list(self.labels)}
-            if self.created_at is not None:
-                item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
-            if self.updated_at is not None:
-                item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
-            if self.expires_at is not None:
-                item["expiresAt"] = {"N": format_epoch(self.expires_at, "expires_at")}
-        except AttributeError:
-            # The failure path only: name the enum field that holds something else than a member.
-            if not isinstance(self.currency, Currency):
-                raise enum_error("currency", Currency, self.currency) from None
-            if not isinstance(self.status, PaymentStatus):
-                raise enum_error("status", PaymentStatus, self.status) from None
-            raise
+        item: dict[str, AttributeValue] = {
+            "PK": {"S": "PARTNER#" + p_partner_id},
+            "SK": {"S": "PAYMENT#" + p_payment_id},
+            "GSI1PK": {"S": "PARTNER#" + p_partner_id + "#CUSTOMER#" + p_customer_id},
+            "GSI1SK": {"S": "PAYMENT#" + p_created_on + "#" + p_payment_id},
+            "GSI2PK": {"S": "STATUS#" + (self.status.value if self.status.__class__ is PaymentStatus else enum_value(self.status, PaymentStatus, "status"))},
+            "GSI2SK": {"S": p_created_on + "#" + p_partner_id + "#" + p_payment_id},
+            "entity": {"S": "PAYMENT"},
+            "partnerId": {"S": p_partner_id},
+            "paymentId": {"S": p_payment_id},
+            "customerId": {"S": p_customer_id},
+            "amount": {"N": enc_decimal(self.amount, "amount")},
+            "currency": {"S": self.currency.value if self.currency.__class__ is Currency else enum_value(self.currency, Currency, "currency")},
+            "status": {"S": self.status.value if self.status.__class__ is PaymentStatus else enum_value(self.status, PaymentStatus, "status")},
+            "createdOn": {"S": p_created_on},
+            "refundedAmount": {"N": enc_decimal(self.refunded_amount, "refunded_amount")},
+            "lineItems": {"L": [{"M": (e0 if e0.__class__ is LineItem else as_record(e0, LineItem, "line_items")).to_item()} for e0 in (self.line_items if self.line_items.__class__ is list else as_list(self.line_items, "line_items"))]},
+            "attempts": {"N": enc_int(self.attempts, "attempts")},
+            "labels": enc_ss(self.labels, "labels"),
+            "version": {"N": enc_int(self.version, "version")},
+        }
+        if self.captured_amount is not None:
+            item["capturedAmount"] = {"N": enc_decimal(self.captured_amount, "captured_amount")}
+        if self.metadata:
+            item["metadata"] = {"M": {k0: {"S": e0} for k0, e0 in (self.metadata if self.metadata.__class__ is dict else as_map(self.metadata, "metadata")).items()}}
+        else:
+            expect(self.metadata, (dict,), "metadata")
+        if self.risk_score is not None:
+            item["riskScore"] = {"N": enc_float(self.risk_score, "risk_score")}
+        if self.card_fingerprint is not None:
+            item["cardFingerprint"] = {"B": self.card_fingerprint}
+        if self.created_at is not None:
+            item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
+        if self.updated_at is not None:
+            item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
+        if self.expires_at is not None:
+            item["expiresAt"] = {"N": format_epoch(self.expires_at, "expires_at")}
         return item
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Payment:
-        """Read a Payment from DynamoDB's wire format."""
+        """The Payment stored as ``item`` (DynamoDB's wire format)."""
         try:
             av = item.get("status")
             status = PaymentStatus.PENDING if av is None or "NULL" in av else PaymentStatus(av["S"])
@@ -745,6 +746,14 @@ class PaymentRepository(Repository[Payment]):
             "expires_at": "expiresAt",
         },
         key_fields=("partner_id", "payment_id"),
+        key_parts={
+            "GSI1PK": ("partner_id", "customer_id"),
+            "GSI1SK": ("created_on", "payment_id"),
+            "GSI2PK": ("status",),
+            "GSI2SK": ("created_on", "partner_id", "payment_id"),
+            "PK": ("partner_id",),
+            "SK": ("payment_id",),
+        },
         derived={
             "created_on": ("GSI1SK", "GSI2SK"),
             "customer_id": ("GSI1PK",),
@@ -758,23 +767,24 @@ class PaymentRepository(Repository[Payment]):
         updated_at="updated_at",
         version="version",
         ttl="expires_at",
+        strict_version=False,
         from_item=Payment.from_item,
         encoders={
             "partner_id": lambda v: {"S": v},
             "payment_id": lambda v: {"S": v},
             "customer_id": lambda v: {"S": enc_uuid(v, "customer_id")},
             "amount": lambda v: {"N": enc_decimal(v, "amount")},
-            "currency": lambda v: {"S": v.value},
-            "status": lambda v: {"S": v.value},
+            "currency": lambda v: {"S": v.value if v.__class__ is Currency else enum_value(v, Currency, "currency")},
+            "status": lambda v: {"S": v.value if v.__class__ is PaymentStatus else enum_value(v, PaymentStatus, "status")},
             "created_on": lambda v: {"S": enc_date(v, "created_on")},
             "captured_amount": lambda v: {"N": enc_decimal(v, "captured_amount")},
             "refunded_amount": lambda v: {"N": enc_decimal(v, "refunded_amount")},
-            "line_items": lambda v: {"L": [{"M": e0.to_item()} for e0 in v]},
-            "metadata": lambda v: {"M": {k0: {"S": e0} for k0, e0 in v.items()}},
+            "line_items": lambda v: {"L": [{"M": (e0 if e0.__class__ is LineItem else as_record(e0, LineItem, "line_items")).to_item()} for e0 in (v if v.__class__ is list else as_list(v, "line_items"))]},
+            "metadata": lambda v: {"M": {k0: {"S": e0} for k0, e0 in (v if v.__class__ is dict else as_map(v, "metadata")).items()}},
             "risk_score": lambda v: {"N": enc_float(v, "risk_score")},
             "card_fingerprint": lambda v: {"B": v},
             "attempts": lambda v: {"N": enc_int(v, "attempts")},
-            "labels": lambda v: {"SS": list(v)},
+            "labels": lambda v: enc_ss(v, "labels", empty=False),
             "created_at": lambda v: {"S": format_datetime(v, "created_at")},
             "updated_at": lambda v: {"S": format_datetime(v, "updated_at")},
             "version": lambda v: {"N": enc_int(v, "version")},
@@ -814,7 +824,7 @@ class PaymentRepository(Repository[Payment]):
         """A partner's payments, newest first by id."""
         return self._query(
             index=None,
-            partition=("PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id")}),
+            partition=("PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#")}),
             sort=key_range("SK", "PAYMENT#"),
             filter=filter,
             limit=limit,
@@ -832,7 +842,7 @@ class PaymentRepository(Repository[Payment]):
         consistent: bool = False,
         page_size: int | None = None,
     ) -> Iterator[Payment]:
-        """Every item of ``payments_of_partner``, page after page (each page up to ``page_size`` items)."""
+        """Every result of ``payments_of_partner``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.payments_of_partner(
@@ -867,7 +877,7 @@ class PaymentRepository(Repository[Payment]):
         """A customer's payments, newest business day first, optionally within a date range."""
         return self._query(
             index="GSI1",
-            partition=("GSI1PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id") + "#CUSTOMER#" + enc_uuid(customer_id, "customer_id")}),
+            partition=("GSI1PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#") + "#CUSTOMER#" + enc_uuid(customer_id, "customer_id")}),
             sort=key_range(
                 "GSI1SK",
                 "PAYMENT#",
@@ -904,7 +914,7 @@ class PaymentRepository(Repository[Payment]):
         descending: bool = True,
         page_size: int | None = None,
     ) -> Iterator[Payment]:
-        """Every item of ``payments_of_customer``, page after page (each page up to ``page_size`` items)."""
+        """Every result of ``payments_of_customer``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.payments_of_customer(
@@ -944,7 +954,7 @@ class PaymentRepository(Repository[Payment]):
         """Payments in one status across partners, by business day (operations dashboards)."""
         return self._query(
             index="GSI2",
-            partition=("GSI2PK", {"S": "STATUS#" + status.value}),
+            partition=("GSI2PK", {"S": "STATUS#" + enum_value(status, PaymentStatus, "status")}),
             sort=key_range(
                 "GSI2SK",
                 "",
@@ -980,7 +990,7 @@ class PaymentRepository(Repository[Payment]):
         descending: bool = False,
         page_size: int | None = None,
     ) -> Iterator[Payment]:
-        """Every item of ``payments_by_status``, page after page (each page up to ``page_size`` items)."""
+        """Every result of ``payments_by_status``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.payments_by_status(
@@ -1024,11 +1034,13 @@ class LineItem:
         }
         if self.description:
             item["description"] = {"S": self.description}
+        else:
+            expect(self.description, (str,), "description")
         return item
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> LineItem:
-        """Read a LineItem from DynamoDB's wire format."""
+        """The LineItem stored as ``item`` (DynamoDB's wire format)."""
         try:
             av = item.get("description")
             description = "" if av is None or "NULL" in av else av["S"]
@@ -1058,8 +1070,8 @@ class Refund:
     def make_key(*, partner_id: str, payment_id: str, refund_id: str) -> dict[str, AttributeValue]:
         """The primary key of the item with these key fields."""
         return {
-            "PK": {"S": "PARTNER#" + key_part(partner_id, "partner_id")},
-            "SK": {"S": "REFUND#" + key_part(payment_id, "payment_id") + "#" + key_part(refund_id, "refund_id")},
+            "PK": {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#")},
+            "SK": {"S": "REFUND#" + key_part(payment_id, "payment_id", "#") + "#" + key_part(refund_id, "refund_id", "#")},
         }
 
     def key(self) -> dict[str, AttributeValue]:
@@ -1080,9 +1092,9 @@ class Refund:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Refund in DynamoDB's wire format."""
-        p_partner_id = key_part(self.partner_id, "partner_id")
-        p_payment_id = key_part(self.payment_id, "payment_id")
-        p_refund_id = key_part(self.refund_id, "refund_id")
+        p_partner_id = key_part(self.partner_id, "partner_id", "#")
+        p_payment_id = key_part(self.payment_id, "payment_id", "#")
+        p_refund_id = key_part(self.refund_id, "refund_id", "#")
         item: dict[str, AttributeValue] = {
             "PK": {"S": "PARTNER#" + p_partner_id},
             "SK": {"S": "REFUND#" + p_payment_id + "#" + p_refund_id},
@@ -1095,13 +1107,15 @@ class Refund:
         }
         if self.reason:
             item["reason"] = {"S": self.reason}
+        else:
+            expect(self.reason, (str,), "reason")
         if self.created_at is not None:
             item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
         return item
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Refund:
-        """Read a Refund from DynamoDB's wire format."""
+        """The Refund stored as ``item`` (DynamoDB's wire format)."""
         try:
             av = item.get("reason")
             reason = "" if av is None or "NULL" in av else av["S"]
@@ -1145,6 +1159,10 @@ class RefundRepository(Repository[Refund]):
             "version": "version",
         },
         key_fields=("partner_id", "payment_id", "refund_id"),
+        key_parts={
+            "PK": ("partner_id",),
+            "SK": ("payment_id", "refund_id"),
+        },
         derived={},
         entity_attribute="entity",
         entity="REFUND",
@@ -1152,6 +1170,7 @@ class RefundRepository(Repository[Refund]):
         updated_at=None,
         version="version",
         ttl=None,
+        strict_version=False,
         from_item=Refund.from_item,
         encoders={
             "partner_id": lambda v: {"S": v},
@@ -1204,12 +1223,12 @@ class RefundRepository(Repository[Refund]):
         """The refunds of one payment (give payment_id)."""
         return self._query(
             index=None,
-            partition=("PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id")}),
+            partition=("PK", {"S": "PARTNER#" + key_part(partner_id, "partner_id", "#")}),
             sort=key_range(
                 "SK",
-                "REFUND#" + key_part(payment_id, "payment_id") + "#",
+                "REFUND#" + key_part(payment_id, "payment_id", "#") + "#",
                 field="refund_id",
-                encode=lambda v: key_part(v, "refund_id"),
+                encode=lambda v: key_part(v, "refund_id", "#"),
                 eq=refund_id_eq,
                 ge=refund_id_from,
                 le=refund_id_to,
@@ -1240,7 +1259,7 @@ class RefundRepository(Repository[Refund]):
         consistent: bool = False,
         page_size: int | None = None,
     ) -> Iterator[Refund]:
-        """Every item of ``refunds_of_payment``, page after page (each page up to ``page_size`` items)."""
+        """Every result of ``refunds_of_payment``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.refunds_of_payment(

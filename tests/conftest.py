@@ -1,15 +1,17 @@
-"""Shared fixtures: one DynamoDB Local per test session, clients and transports bound to it."""
+"""Shared fixtures: DynamoDB Local and its clients come from dynagen's own pytest plugin.
+
+``dynagen.pytest_plugin`` is loaded through its ``pytest11`` entry point (the editable install
+registers it), so this suite exercises the plugin on every run. The names older tests use stay as
+aliases: ``dynamodb_local`` is the plugin's, ``ddb_client`` is ``dynamodb_local_client``.
+"""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from dynagen.local import DynamoDBLocal
 
 # Dummy credentials so that nothing ever reaches a real account from the tests.
 for _name, _value in {
@@ -23,26 +25,18 @@ os.environ.pop("AWS_SESSION_TOKEN", None)
 os.environ.pop("AWS_PROFILE", None)
 
 
-@pytest.fixture(scope="session")
-def dynamodb_local() -> Iterator[DynamoDBLocal]:
-    server = DynamoDBLocal.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin("dynagen"):
+        raise pytest.UsageError(
+            "dynagen's pytest plugin is not loaded: reinstall the project (`make venv`, or "
+            "`pip install -e '.[dev]'`) so its pytest11 entry point is registered, and do not disable it"
+        )
 
 
 @pytest.fixture(scope="session")
-def ddb_client(dynamodb_local: DynamoDBLocal) -> Any:
-    import boto3
-
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+def ddb_client(dynamodb_local_client: Any) -> Any:
+    """The plugin's botocore client for DynamoDB Local (the name the older tests use)."""
+    return dynamodb_local_client
 
 
 @pytest.fixture

@@ -374,10 +374,12 @@ def test_lean_transports_take_the_lambda_tuning(
         assert (lean.connect_timeout, lean.read_timeout) == (tuned.connect_timeout, tuned.read_timeout)
         assert lean.retry_policy.max_attempts == tuned.max_attempts
 
-        given_settings = ClientSettings(max_pool_connections=3, connect_timeout=0.7, read_timeout=1.5, max_attempts=5)
+        given_settings = ClientSettings(max_pool_connections=3, connect_timeout=0.7, read_timeout=1.5, max_attempts=5,
+                                        max_response_bytes=4096, call_timeout=7.5)  # fmt: skip
         lean = resolver_for(sts, clock, at(rec, "acme"), settings=given_settings).transport("acme", kind="lean")
         assert (lean._pool.max_size, lean.connect_timeout, lean.read_timeout) == (3, 0.7, 1.5)
         assert lean.retry_policy.max_attempts == 5
+        assert (lean.max_response_bytes, lean.call_timeout) == (4096, 7.5)
 
         config = Config(max_pool_connections=7, connect_timeout=0.9, read_timeout=2.5,
                         retries={"mode": "standard", "total_max_attempts": 4})  # fmt: skip

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from benchmarks import cold_start, compile, lean_transport, operations, serialization
+from benchmarks import cold_start, compile, expressions, lean_transport, operations, serialization
 from benchmarks._util import Report
 
 
@@ -49,6 +49,12 @@ def test_cold_start(capsys: pytest.CaptureFixture[str]) -> None:
 def test_compile(capsys: pytest.CaptureFixture[str]) -> None:
     report = compile.run(quick=True, models=3, rounds=1, cli_runs=1)
     _produced_tables(report, capsys)
+
+
+def test_expressions(capsys: pytest.CaptureFixture[str]) -> None:
+    report = expressions.run(quick=True, builds=20, rounds=1)
+    _produced_tables(report, capsys)
+    assert len(report.tables) == 2 and len(report.targets) == 8 and all(t.value > 0 for t in report.targets)
 
 
 def test_main_only_and_quick(capsys: pytest.CaptureFixture[str]) -> None:

@@ -120,10 +120,15 @@ def test_usage_errors_exit_2(project: Path) -> None:
 
 def test_tables_json_cloudformation_terraform(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["tables"]) == ExitCode.OK
-    tables = json.loads(capsys.readouterr().out)
+    requests = json.loads(capsys.readouterr().out)
+    tables = [r["CreateTable"] for r in requests]
     assert [t["TableName"] for t in tables] == ["payments"]
     assert {i["IndexName"] for i in tables[0]["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2"}
-    assert tables[0]["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert "TimeToLiveSpecification" not in tables[0], "CreateTable refuses it: it is an UpdateTimeToLive request"
+    assert requests[0]["UpdateTimeToLive"] == {
+        "TableName": "payments",
+        "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+    }
     assert main(["tables", "--format", "cloudformation"]) == ExitCode.OK
     template = json.loads(capsys.readouterr().out)
     assert template["Resources"]["PaymentsTable"]["Type"] == "AWS::DynamoDB::Table"

@@ -31,6 +31,7 @@ SAMPLES: list[errors.DynagenError] = [
     errors.ServiceError("ValidationException", "bad", status=400, request_id="r-1"),
     errors.ThrottlingError("ProvisionedThroughputExceededException", "slow", status=400, retryable=True),
     errors.TransportError("connection reset"),
+    errors.ResponseTooLargeError(33554432, 209715200, operation="Query"),
     errors.UnknownPartnerError("acme"),
     errors.IncompatibleRuntimeError("app.models", 2, (1, 1), "0.1.0"),
     errors.AssumeRoleError("acme", "arn:aws:iam::111122223333:role/x", "AccessDenied"),

@@ -120,7 +120,7 @@ def calls_to_try(unbound: PaymentRepository, stored: Payment) -> dict[str, Calla
         return fresh().update(replace(stored, attempts=1), ["attempts"])
 
     def batch_put() -> object:
-        return fresh().batch_put([a_payment(partner, f"batch-{i}") for i in range(3)])
+        return fresh().batch_put([a_payment(partner, f"batch-{i}") for i in range(3)], overwrite_versions=True)
 
     def query() -> object:
         return fresh().payments_of_partner(partner_id=partner)

@@ -78,6 +78,8 @@ def test_lambda_tuning_by_memory(memory: int, pool: int) -> None:
         retry_mode="adaptive",
         max_attempts=3,
         tcp_keepalive=True,
+        max_response_bytes=32 << 20,
+        call_timeout=15.0,
     )
 
 
@@ -105,6 +107,8 @@ def test_env_overrides_beat_lambda_tuning() -> None:
         DYNAGEN_RETRY_MODE="standard",
         DYNAGEN_MAX_ATTEMPTS="7",
         DYNAGEN_TCP_KEEPALIVE="off",
+        DYNAGEN_MAX_RESPONSE_BYTES="1048576",
+        DYNAGEN_CALL_TIMEOUT="4.5",
     )
     assert client_settings(environ=env) == ClientSettings(
         region="us-east-2",
@@ -115,7 +119,18 @@ def test_env_overrides_beat_lambda_tuning() -> None:
         retry_mode="standard",
         max_attempts=7,
         tcp_keepalive=False,
+        max_response_bytes=1 << 20,
+        call_timeout=4.5,
     )
+
+
+def test_zero_turns_the_response_cap_and_the_call_bound_off() -> None:
+    env = lambda_env(128, DYNAGEN_MAX_RESPONSE_BYTES="0", DYNAGEN_CALL_TIMEOUT="0")
+    settings = client_settings(environ=env)
+    assert settings.max_response_bytes is None and settings.call_timeout is None
+    assert client_settings(environ=env, max_response_bytes=1000, call_timeout=2.0).max_response_bytes == 1000
+    outside = client_settings(environ={})
+    assert (outside.max_response_bytes, outside.call_timeout) == (32 << 20, 60.0)
 
 
 def test_keyword_overrides_beat_env() -> None:
@@ -130,8 +145,10 @@ def test_keyword_overrides_beat_env() -> None:
         retry_mode="legacy",
         max_attempts=1,
         tcp_keepalive=False,
+        max_response_bytes=4096,
+        call_timeout=9.0,
     )
-    assert settings == ClientSettings("sa-east-1", "http://127.0.0.1:9", 2, 0.5, 0.75, "legacy", 1, False)
+    assert settings == ClientSettings("sa-east-1", "http://127.0.0.1:9", 2, 0.5, 0.75, "legacy", 1, False, 4096, 9.0)
 
 
 @pytest.mark.parametrize(
@@ -146,6 +163,10 @@ def test_keyword_overrides_beat_env() -> None:
         ("DYNAGEN_READ_TIMEOUT", "0"),
         ("DYNAGEN_READ_TIMEOUT", "nan"),
         ("DYNAGEN_MAX_POOL_CONNECTIONS", "0"),
+        ("DYNAGEN_MAX_RESPONSE_BYTES", "-1"),
+        ("DYNAGEN_MAX_RESPONSE_BYTES", "32MB"),
+        ("DYNAGEN_CALL_TIMEOUT", "-2"),
+        ("DYNAGEN_CALL_TIMEOUT", "later"),
     ],
 )
 @pytest.mark.parametrize("in_lambda", [False, True])
@@ -202,6 +223,16 @@ def test_parse_trace_header() -> None:
     assert parse_trace_header("Parent=53995c3f42cd8ad8;Sampled=1") is None
     assert parse_trace_header("") is None
     assert parse_trace_header(None) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Root=1-abc\r\nX-Injected: 1", "Root=1-abc;Sampled=1\n", "Root=1-\x1b[31mred", "Root=1-ä", "Root=1-abc\x00"],
+)
+def test_a_malformed_trace_header_is_ignored(value: str) -> None:
+    """It reaches log records and metrics: a damaged one is dropped whole, never an error."""
+    assert parse_trace_header(value) is None
+    assert current_trace_id({"_X_AMZN_TRACE_ID": value}) is None
 
 
 def test_trace_id_is_read_at_call_time(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,14 @@ from unittest import mock
 
 import pytest
 
-from dynagen.errors import DeadlineExceededError, ServiceError, ThrottlingError, TransportError
+from dynagen.errors import (
+    ConditionFailedError,
+    DeadlineExceededError,
+    ServiceError,
+    ThrottlingError,
+    TransactionCanceledError,
+    TransportError,
+)
 from dynagen.runtime._deadline import Deadline
 from dynagen.runtime._lean import LeanTransport, RetryPolicy, RetryQuota
 
@@ -64,6 +71,12 @@ class Stub:
                     self.wfile.write(data)
                     if extra.get("Connection") == "close":
                         self.close_connection = True
+                elif kind == "raw":
+                    _, status, data = behaviour
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
                 elif kind == "bad_crc":
                     data = json.dumps(OK_ITEM).encode()
                     self.send_response(200)
@@ -484,6 +497,169 @@ def test_a_trickling_response_cannot_outlast_the_deadline(trickler: tuple[int, t
 def test_without_a_deadline_the_read_timeout_stays_per_read(trickler: tuple[int, threading.Event]) -> None:
     port, _ = trickler
     transport = LeanTransport(
-        "us-east-1", endpoint_url=f"http://127.0.0.1:{port}", credentials=("a", "b"), read_timeout=1.0, max_attempts=1
+        "us-east-1",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        credentials=("a", "b"),
+        connect_timeout=4.0,
+        read_timeout=1.0,
+        max_attempts=1,
     )
-    assert transport.call("ListTables", {}) == {"TableNames": []}  # ~2.5 s in all, no read over 1 s
+    # ~2.5 s in all, no read over 1 s: inside the attempt's bound (connect + read timeout, 5 s).
+    assert transport.call("ListTables", {}) == {"TableNames": []}
+
+
+@pytest.fixture
+def endless_trickler() -> Iterator[tuple[str, list[int]]]:
+    """Answers every request one header byte every 20 ms, for 8 s, then a complete response.
+
+    Each read is quick, so only a bound on the whole exchange ends it early; connections are counted.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    accepted: list[int] = []
+
+    def answer(conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(400):
+                if stop.wait(0.02):
+                    return
+                conn.sendall(b"X-Slow: 1\r\n")
+            conn.sendall(b"Content-Length: 2\r\n\r\n{}")
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}", accepted
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_without_a_deadline_one_attempt_is_bounded_in_all(endless_trickler: tuple[str, list[int]]) -> None:
+    """Before, a trickle held the call for as long as the server kept sending (here 8 s, then success)."""
+    endpoint, accepted = endless_trickler
+    transport = LeanTransport(
+        "us-east-1", endpoint_url=endpoint, credentials=("a", "b"), connect_timeout=0.2, read_timeout=0.3,
+        max_attempts=1, call_timeout=None,
+    )  # fmt: skip
+    # "ran out": the attempt's whole budget; "timed out": one read, if this machine is slow enough to
+    # leave 0.3 s between two bytes the server sends every 20 ms. Either way the trickle is cut.
+    with pytest.raises(TransportError, match=r"response ran out|timed out"):
+        transport.call("GetItem", GET)
+    assert len(accepted) == 1
+
+
+def test_call_timeout_bounds_the_attempts_together(endless_trickler: tuple[str, list[int]]) -> None:
+    endpoint, accepted = endless_trickler
+    transport = LeanTransport(
+        "us-east-1", endpoint_url=endpoint, credentials=("a", "b"), connect_timeout=0.5, read_timeout=0.5,
+        retry_policy=FAST, max_attempts=20, call_timeout=1.5,
+    )  # fmt: skip
+    with pytest.raises(TransportError, match=r"call_timeout of 1\.5 s reached"):
+        transport.call("GetItem", GET)  # a read: every attempt may be retried, the bound ends them
+    # 1 s per attempt (0.5 s if one read times out first): the second (or third) is cut short at 1.5 s.
+    assert 2 <= len(accepted) <= 4
+
+
+def test_call_timeout_ends_the_retries_of_failing_attempts(stub: Stub) -> None:
+    """A fake clock that only sleeping moves: 1 s of call time fits one backoff of 0.4 s, not a second of 0.8 s."""
+    stub.then(error(500, "InternalServerError"))
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    policy = RetryPolicy(max_attempts=10, base_delay=0.4)
+    transport = lean(stub, retry_policy=policy, call_timeout=1.0)
+    transport._sleep, transport._clock = sleep, lambda: now[0]
+    with mock.patch("random.random", return_value=1.0), pytest.raises(ServiceError, match="InternalServerError"):
+        transport.call("GetItem", GET)
+    assert stub.attempts == 2 and now[0] == pytest.approx(0.4)
+
+
+def test_call_timeout_is_checked(stub: Stub) -> None:
+    with pytest.raises(ValueError, match="call_timeout"):
+        lean(stub, call_timeout=0)
+    stub.then(ok())
+    assert lean(stub, call_timeout=None).call("GetItem", GET)["Item"]["PK"] == {"S": "a"}
+
+
+# -- the X-Ray trace header ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "trace",
+    [
+        "Root=1-5759e988-bd862e3fe1be46a994272793\r\nX-Injected: 1",
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1\n",
+        "Root=1-ä;Parent=\t53995c3f42cd8ad8",
+        "Root=1-abc \x7f",
+    ],
+)
+def test_a_malformed_trace_header_never_fails_the_request(
+    stub: Stub, monkeypatch: pytest.MonkeyPatch, trace: str
+) -> None:
+    from urllib.parse import quote
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "f")
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", trace)
+    stub.then(ok())
+    assert lean(stub).call("GetItem", GET)["Item"]["PK"] == {"S": "a"}
+    headers = stub.requests[0]["headers"]
+    assert headers["X-Amzn-Trace-Id"] == quote(trace, safe="-=;:+&[]{}\"',")  # what botocore sends
+    assert "X-Injected" not in headers
+
+
+def test_a_wellformed_trace_header_is_forwarded_unchanged(stub: Stub, monkeypatch: pytest.MonkeyPatch) -> None:
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "f")
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", trace)
+    stub.then(ok())
+    lean(stub).call("GetItem", GET)
+    assert stub.requests[0]["headers"]["X-Amzn-Trace-Id"] == trace
+
+
+# -- malformed error bodies ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        ({"__type": 5, "message": "x"}, ServiceError),
+        ({"__type": ["x"], "message": {"a": 1}}, ServiceError),
+        ({"__type": "x#TransactionCanceledException", "CancellationReasons": "abc"}, TransactionCanceledError),
+        ({"__type": "x#TransactionCanceledException", "CancellationReasons": [1, None, {"Code": 5}]}, TransactionCanceledError),
+        ({"__type": "x#ConditionalCheckFailedException", "Item": [1]}, ConditionFailedError),
+        ({"__type": "x#ConditionalCheckFailedException", "Item": {"a": 5}}, ConditionFailedError),
+        ({"__type": "x#ConditionalCheckFailedException", "Item": "abc"}, ConditionFailedError),
+    ],
+)
+def test_malformed_but_json_error_bodies_are_typed(stub: Stub, payload: dict[str, Any], expected: type) -> None:
+    """Before: AttributeError / ValueError / TypeError escaped from the error mapping."""
+    stub.then(("json", 400, payload, {}))
+    with pytest.raises(expected) as caught:
+        lean(stub).call("GetItem", GET)
+    if isinstance(caught.value, ConditionFailedError):
+        assert caught.value.item is None  # an item of the wrong shape is left out
+    if isinstance(caught.value, TransactionCanceledError):
+        assert all(isinstance(r.code, str) and r.item is None for r in caught.value.reasons)
+
+
+@pytest.mark.parametrize(
+    "body", [b"[" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000, b'{"CreationDateTime": 1e300}']
+)
+def test_undecodable_success_bodies_are_transport_errors(stub: Stub, body: bytes) -> None:
+    """Nesting past the recursion limit, or a timestamp out of range: before, RecursionError / OverflowError."""
+    stub.then(("raw", 200, body))
+    with pytest.raises(TransportError, match="unreadable response"):
+        lean(stub, max_attempts=1).call("DescribeTable", {"TableName": "t"})

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dynagen.errors import ServiceError, TransportError
+from dynagen.errors import InvalidValueError, ResponseTooLargeError, ServiceError, TransportError
 from dynagen.runtime._lean import LeanTransport, RetryPolicy
 from dynagen.runtime._lean._endpoints import resolve_endpoint
 from dynagen.runtime._lean._http import (
@@ -32,6 +32,7 @@ from dynagen.runtime._lean._http import (
     NoResponseError,
     NotSentError,
     Response,
+    TooLargeError,
 )
 from tests._stub_dynamodb import stub_dynamodb
 
@@ -174,9 +175,27 @@ def test_request_bytes(make_server: type[RawServer]) -> None:
 def test_header_injection_is_refused_before_connecting(make_server: type[RawServer], name: str, value: str) -> None:
     server = make_server(ok())
     pool = pool_for(server)
-    with pytest.raises(ValueError, match="Invalid header"):
+    with pytest.raises(InvalidValueError, match="Invalid header"):
         pool.request(b"{}", {name: value}, connect_timeout=2, read_timeout=2)
     assert server.accepts == 0 and server.requests == []
+
+
+def test_a_refused_header_value_is_not_shown(make_server: type[RawServer]) -> None:
+    """A session token (or proxy password) with a stray newline: refused, typed, and never printed."""
+    server = make_server(ok())
+    with pytest.raises(InvalidValueError) as caught:
+        pool_for(server).request(
+            b"{}", {"X-Amz-Security-Token": "s3cr3t-token\n"}, connect_timeout=2, read_timeout=2
+        )
+    assert caught.value.field == "X-Amz-Security-Token"
+    assert "s3cr3t" not in str(caught.value) and "s3cr3t" not in repr(caught.value)
+    transport = LeanTransport(
+        "us-east-1", endpoint_url=server.endpoint, credentials=("AKID", "SECRET", "s3cr3t\r\nX-Evil: 1")
+    )
+    with pytest.raises(InvalidValueError, match="X-Amz-Security-Token") as again:
+        transport.call("GetItem", {"TableName": "t", "Key": {"k": {"S": "a"}}})
+    assert "s3cr3t" not in str(again.value)
+    assert server.requests == []
 
 
 # -- framing ------------------------------------------------------------------------------------
@@ -299,6 +318,57 @@ def test_bad_content_lengths_are_refused(make_server: type[RawServer], lengths: 
 def test_repeated_equal_content_lengths_are_one(make_server: type[RawServer]) -> None:
     server = make_server(reply("HTTP/1.1 200 OK\nContent-Length: 2, 2\nContent-Length: 2\n", b"ok"))
     assert post(pool_for(server)).body == b"ok"
+
+
+# -- the response size cap ------------------------------------------------------------------------------
+
+
+def too_large(pool: ConnectionPool, *, read_timeout: float = 5.0) -> TooLargeError:
+    with pytest.raises(TooLargeError) as caught:
+        post(pool, read_timeout=read_timeout)
+    assert pool.idle_count == 0, "the rest of the body is never read: the connection is closed"
+    return caught.value
+
+
+def test_a_declared_length_over_the_cap_is_refused_before_reading_the_body(make_server: type[RawServer]) -> None:
+    # 200 MB announced, one byte sent, the connection held open: refused on the header alone (before,
+    # the pool waited for the body until the read timeout, 30 s here).
+    server = make_server(reply("HTTP/1.1 200 OK\nContent-Length: 209715200\n", b"{"))
+    error = too_large(pool_for(server, max_response_bytes=1 << 20), read_timeout=30.0)
+    assert (error.limit, error.size) == (1 << 20, 209715200)
+
+
+def test_a_chunk_announced_over_the_cap_is_refused_before_it_is_read(make_server: type[RawServer]) -> None:
+    server = make_server(reply("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n", b"c800000\r\n{"))
+    assert too_large(pool_for(server, max_response_bytes=1 << 20), read_timeout=30.0).size == 0xC800000
+
+
+def test_chunks_adding_up_past_the_cap_are_refused(make_server: type[RawServer]) -> None:
+    def chunked(count: int) -> Reply:
+        chunks = b"".join(b"64\r\n" + b"x" * 100 + b"\r\n" for _ in range(count))  # 100 bytes each
+        return reply("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n", chunks + b"0\r\n\r\n")
+
+    assert too_large(pool_for(make_server(chunked(11)), max_response_bytes=1000)).size == 1100
+    assert len(post(pool_for(make_server(chunked(10)), max_response_bytes=1000)).body) == 1000  # at the cap
+
+
+def test_a_close_delimited_body_past_the_cap_is_refused(make_server: type[RawServer]) -> None:
+    server = make_server(reply("HTTP/1.1 200 OK\n", b"x" * 5000, close=True))
+    assert too_large(pool_for(server, max_response_bytes=1000)).size == 5000
+    exact = make_server(reply("HTTP/1.1 200 OK\n", b"x" * 1000, close=True))
+    assert post(pool_for(exact, max_response_bytes=1000)).body == b"x" * 1000
+
+
+def test_the_cap_applies_to_error_responses_and_the_transport_does_not_retry(make_server: type[RawServer]) -> None:
+    body = json.dumps({"__type": "x#InternalServerError", "message": "m" * 5000}).encode()
+    server = make_server(reply(f"HTTP/1.1 500 Oops\nContent-Length: {len(body)}\n", body))
+    transport = LeanTransport(
+        "us-east-1", endpoint_url=server.endpoint, credentials=("a", "b"), max_response_bytes=1000, max_attempts=3
+    )
+    with pytest.raises(ResponseTooLargeError, match=r"GetItem: response of \d+ bytes refused") as caught:
+        transport.call("GetItem", {"TableName": "t", "Key": {"k": {"S": "a"}}})
+    assert isinstance(caught.value, TransportError) and caught.value.limit == 1000
+    assert len(server.requests) == 1  # the same request would get the same answer
 
 
 def test_no_framing_reads_to_the_end_and_closes(make_server: type[RawServer]) -> None:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from dynagen.errors import ConditionFailedError, ServiceError, ThrottlingError, TransactionCanceledError
 from dynagen.runtime._lean import Credentials, LeanTransport, RetryPolicy, map_dynamodb_error, safe_to_resend
+from dynagen.runtime._lean._client import trace_header_value
 from dynagen.runtime._lean._credentials import credentials_provider
 from dynagen.runtime._lean._endpoints import resolve_endpoint
 from dynagen.runtime._lean._errors import error_code_and_message, service_error
@@ -362,3 +363,20 @@ def test_safe_to_resend_rules() -> None:
     assert not safe_to_resend("UpdateItem", {})
     assert not safe_to_resend("ExecuteStatement", {})
     assert not safe_to_resend("CreateTable", {})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1))
+def test_the_trace_header_is_escaped_as_botocore_escapes_it(value: str) -> None:
+    """Both transports send one value for any ``_X_AMZN_TRACE_ID``; none can carry CR, LF or NUL."""
+    from urllib.parse import quote
+
+    sent = trace_header_value(value)
+    assert sent == quote(value, safe="-=;:+&[]{}\"',")
+    assert sent is not None and sent.isascii() and sent.isprintable() and " " not in sent
+
+
+def test_a_trace_header_with_undecodable_bytes_sends_those_bytes_escaped() -> None:
+    # os.environ holds an undecodable byte as a lone surrogate (surrogateescape): sent as that byte.
+    assert trace_header_value("Root=1-\udcff") == "Root=1-%FF"
+    assert trace_header_value("Root=1-\ud800") is None  # cannot be encoded at all: dropped

@@ -69,7 +69,7 @@ def test_batch_put_get_many_batch_delete_beyond_one_request(transport: Transport
     repo = PaymentRepository(transport, table_name=pay_table)
     partner = unique("partner-")
     models = [payment(partner, f"p{i:03d}") for i in range(130)]
-    stamped = repo.batch_put(models)  # 6 BatchWriteItem requests
+    stamped = repo.batch_put(models, overwrite_versions=True)  # 6 BatchWriteItem requests
     assert len(stamped) == 130
     assert all(m.created_at is not None and m.version == 0 for m in stamped)
     assert repo.count(filter=Field("partnerId").eq({"S": partner})) == 130
@@ -93,7 +93,7 @@ def test_batch_input_errors(transport: Transport, pay_table: str) -> None:
     repo = PaymentRepository(transport, table_name=pay_table)
     partner = unique("partner-")
     with pytest.raises(InvalidValueError):
-        repo.batch_put([payment(partner, "a"), payment(partner, "a")])
+        repo.batch_put([payment(partner, "a"), payment(partner, "a")], overwrite_versions=True)
     with pytest.raises(InvalidValueError):
         repo.get_many([{}])
     with pytest.raises(InvalidValueError):
@@ -109,7 +109,7 @@ def test_unprocessed_entries_are_retried(transport: Transport, pay_table: str) -
     partner = unique("partner-")
     faulty = Faulty(transport, rounds=3, drop=lambda i, _: i % 3 == 0)
     repo = PaymentRepository(faulty, table_name=pay_table)
-    repo.batch_put([payment(partner, f"p{i:02d}") for i in range(30)], **FAST)
+    repo.batch_put([payment(partner, f"p{i:02d}") for i in range(30)], overwrite_versions=True, **FAST)
     keys = [Payment.make_key(partner_id=partner, payment_id=f"p{i:02d}") for i in range(30)]
     faulty.calls.clear()
     assert len(repo.get_many(keys, **FAST)) == 30
@@ -128,7 +128,7 @@ def test_still_unprocessed_entries_surface_with_the_items(transport: Transport, 
     repo = PaymentRepository(faulty, table_name=pay_table)
     models = [payment(partner, f"p{i:02d}") for i in range(30)]
     with pytest.raises(UnprocessedItemsError) as caught:
-        repo.batch_put(models, max_attempts=3, **FAST)
+        repo.batch_put(models, overwrite_versions=True, max_attempts=3, **FAST)
     unprocessed = caught.value.unprocessed[pay_table]
     assert {r["PutRequest"]["Item"]["paymentId"]["S"] for r in unprocessed} == dropped
     assert {m.payment_id for m in caught.value.completed} == {m.payment_id for m in models} - dropped
@@ -146,7 +146,7 @@ def test_still_unprocessed_entries_surface_with_the_items(transport: Transport, 
 def test_still_unprocessed_keys_surface_on_get_many(transport: Transport, pay_table: str) -> None:
     partner = unique("partner-")
     repo = PaymentRepository(transport, table_name=pay_table)
-    models = repo.batch_put([payment(partner, f"p{i:02d}") for i in range(10)])
+    models = repo.batch_put([payment(partner, f"p{i:02d}") for i in range(10)], overwrite_versions=True)
     faulty = Faulty(transport, rounds=10**6, drop=lambda i, _: i == 0)
     keys = [m.key() for m in models]
     with pytest.raises(UnprocessedItemsError) as caught:
@@ -221,7 +221,8 @@ def test_transaction_across_models_succeeds(transport: Transport, pay_table: str
     r2 = Refund(partner_id=partner, payment_id="p1", refund_id="r2", amount=Decimal(1))
     refunds.transact_write([refunds.transact_put(r2), refunds.transact_delete(r.key(), expected_version=0)])
     assert refunds.find(partner_id=partner, payment_id="p1", refund_id="r1") is None
-    assert refunds.get(partner_id=partner, payment_id="p1", refund_id="r2").version == 0
+    # a put writes the model's version + 1 (0 -> 1): a put never repeats a stored version
+    assert refunds.get(partner_id=partner, payment_id="p1", refund_id="r2").version == 1
 
 
 def test_cancelled_transaction_has_reasons_per_action_and_writes_nothing(transport: Transport, pay_table: str) -> None:

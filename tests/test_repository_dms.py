@@ -6,18 +6,17 @@ raw items are checked with the boto3 client: what a DynamORM (Go) service sharin
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from test_repository_support import FIXED_NOW, FIXED_NOW_TEXT, make_table, transport_fixture, unique
+from test_repository_support import FIXED_NOW, FIXED_NOW_TEXT, import_generated, make_table, transport_fixture, unique
 
 from dynagen.compiler import compile_schemas, write_output
 from dynagen.errors import ConditionFailedError, InvalidValueError, TransactionCanceledError, VersionConflictError
@@ -32,21 +31,13 @@ VECTOR_JSON = '{"lastKey":{"PK":{"S":"USER#1"},"SK":{"S":"PROFILE"}},"index":"gs
 VECTOR = "eyJsYXN0S2V5Ijp7IlBLIjp7IlMiOiJVU0VSIzEifSwiU0siOnsiUyI6IlBST0ZJTEUifX0sImluZGV4IjoiZ3NpLWVtYWlsIiwic29ydCI6IkFTQyJ9"
 
 
-def _import(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def dms(tmp_path_factory: pytest.TempPathFactory, ddb_client: Any) -> Iterator[SimpleNamespace]:
     out = tmp_path_factory.mktemp("dms_generated")
     write_output(compile_schemas(sorted(DMS_MODELS.glob("*.yml"))), out)
-    user = _import(out / "user.py", "dms_generated_user")
-    order = _import(out / "order.py", "dms_generated_order")
+    user = import_generated(out / "user.py", "dms_generated_user")
+    order = import_generated(out / "order.py", "dms_generated_order")
     try:
         yield SimpleNamespace(
             User=user.User,
@@ -115,11 +106,15 @@ def test_lifecycle_stamps_and_version(dms: SimpleNamespace, users: Any, clock: C
     assert item["updatedAt"] == {"S": "2024-05-06T09:08:10.0001Z"}
     assert item["version"] == {"N": "2"}
 
-    # put replaces and stamps again; a version already set is kept
+    # put replaces and stamps again, but never lowers or repeats the stored version: a stale model
+    # (version 0 over a stored 2) is refused and changes nothing; the current one writes version 3
     clock.now = datetime(2024, 5, 7, tzinfo=UTC)
-    users.put(dms.User(pk=pk, sk="PROFILE"))
+    with pytest.raises(VersionConflictError, match="expected 0, stored 2"):
+        users.put(dms.User(pk=pk, sk="PROFILE"))
+    assert raw(ddb_client, dms.users_table, created.key())["version"] == {"N": "2"}
+    put = users.put(dms.User(pk=pk, sk="PROFILE", version=2))
     item = raw(ddb_client, dms.users_table, created.key())
-    assert item["createdAt"] == {"S": "2024-05-07T00:00:00Z"} and item["version"] == {"N": "0"}
+    assert item["createdAt"] == {"S": "2024-05-07T00:00:00Z"} and item["version"] == {"N": "3"} and put.version == 3
 
 
 def test_reads_dynamorm_written_timestamps_with_nanoseconds(dms: SimpleNamespace, users: Any, ddb_client: Any) -> None:

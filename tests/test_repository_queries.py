@@ -378,7 +378,7 @@ def test_bad_enum_values_are_invalid_values_naming_the_field(transport: Transpor
         bogus.to_item()
     assert caught.value.field == "status" and "'pending'" in str(caught.value) and "'bogus'" in str(caught.value)
     with pytest.raises(InvalidValueError, match="status"):
-        payments.batch_put([bogus])
+        payments.batch_put([bogus], overwrite_versions=True)
     with pytest.raises(InvalidValueError, match="settlement_currency"):
         PartnerRepository(NoRequests()).create(
             Partner(partner_id="x", name="n", fee_rate=Decimal(0), settlement_currency=None)  # type: ignore[arg-type]

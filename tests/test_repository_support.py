@@ -6,9 +6,13 @@ No tests here; the other modules import the fixtures by name.
 from __future__ import annotations
 
 import copy
+import importlib.util
+import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -36,6 +40,16 @@ def transport_fixture(
         region="us-east-1", endpoint_url=dynamodb_local.endpoint, credentials=("testing", "testing")
     ) as lean:
         yield lean
+
+
+def import_generated(path: Path, name: str) -> ModuleType:
+    """Import a generated module file under ``name`` (registered in sys.modules, as dataclasses needs)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def make_table(ddb_client: Any, definition: Mapping[str, Any], prefix: str) -> str:

@@ -207,7 +207,7 @@ def test_a_hostile_sts_answer_is_an_assume_role_error_and_not_retried(name: str)
         ((200, credentials_xml(token="line\r\nX-Injected: 1")[1].replace("\r\n", "&#13;&#10;")), "no usable Credentials"),
         ((200, credentials_xml()[1].replace("<Expiration>", "<Expiration>not-a-date")), "no usable Credentials"),
         ((200, credentials_xml()[1].replace("</AssumeRoleResponse>", "<pad>" + "x" * (1 << 20) + "</pad></AssumeRoleResponse>")),
-         "larger than 1048576 bytes"),
+         "larger than max_response_bytes=1048576"),
     ],
     ids=["not xml", "no credentials", "CR/LF in the token", "bad expiration", "too large"],
 )  # fmt: skip

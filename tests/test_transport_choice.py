@@ -55,3 +55,17 @@ def test_default_transport_of_each_kind_reaches_dynamodb_local(
 def test_warm_up_reports_an_unreachable_endpoint_without_raising() -> None:
     transport = get_lean_transport(endpoint_url="http://127.0.0.1:9")
     assert warm_up(transport=transport) is False
+
+
+def test_the_cached_transports_take_the_response_cap_and_call_bound_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "a")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "b")
+    monkeypatch.setenv("DYNAGEN_MAX_RESPONSE_BYTES", "4096")
+    monkeypatch.setenv("DYNAGEN_CALL_TIMEOUT", "7.5")
+    lean = get_lean_transport(region="us-east-1", endpoint_url="http://127.0.0.1:9")
+    assert (lean.max_response_bytes, lean.call_timeout) == (4096, 7.5)
+    botocore = get_default_transport(kind="botocore", region="us-east-1", endpoint_url="http://127.0.0.1:9")
+    assert isinstance(botocore, BotocoreTransport)
+    assert botocore.client._endpoint.http_session.limit == 4096

@@ -32,6 +32,10 @@ def test_wheel_ships_templates_and_compiles(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "dynagen/templates/module.py.j2" in names
     assert "dynagen/py.typed" in names
+    # The JSON Schemas editors point at, and the pytest plugin's entry point.
+    assert {"dynagen/json_schema/dynagen.schema.json", "dynagen/json_schema/dms-0.1.schema.json"} <= set(names)
+    (entry_points,) = (n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "[pytest11]\ndynagen = dynagen.pytest_plugin" in zipfile.ZipFile(wheel).read(entry_points).decode()
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     env = {**os.environ, "PYTHONPATH": str(site)}

@@ -27,7 +27,7 @@ from dynagen.compiler._native import load_native
 from dynagen.compiler._reader import Reader
 from dynagen.compiler._render import HEADER_MARK, render_init, render_module
 from dynagen.compiler._yaml import load_yaml
-from dynagen.errors import SchemaError
+from dynagen.errors import Diagnostic, SchemaError
 
 __all__ = [
     "CheckReport",
@@ -52,6 +52,7 @@ class ExitCode(IntEnum):
 class Output:
     files: dict[str, str]  # path relative to the output folder -> text
     modules: tuple[Module, ...] = ()
+    warnings: tuple[Diagnostic, ...] = ()  # ``path:line:col: warning: ...``: worth a look, nothing refused
 
 
 @dataclass
@@ -90,8 +91,13 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def load_schemas(paths: list[Path], *, root: Path | None = None) -> list[Module]:
-    """Read and check every schema; raise ``SchemaError`` with all diagnostics of all files."""
+def load_schemas(
+    paths: list[Path], *, root: Path | None = None, warnings: list[Diagnostic] | None = None
+) -> list[Module]:
+    """Read and check every schema; raise ``SchemaError`` with all diagnostics of all files.
+
+    Warnings (valid schemas that do something costly) are appended to ``warnings`` when given.
+    """
     root = root or Path.cwd()
     diags = Diagnostics()
     modules: list[Module] = []
@@ -118,6 +124,8 @@ def load_schemas(paths: list[Path], *, root: Path | None = None) -> list[Module]
         seen.setdefault(module.name, module.source)  # name the file that keeps it: the first in sorted order
     if diags:
         raise SchemaError(diags.items)
+    if warnings is not None:
+        warnings.extend(diags.warnings)
     return modules
 
 
@@ -156,10 +164,11 @@ def _load_one(text: str, source: str, path: Path, diags: Diagnostics) -> Module 
 
 def compile_schemas(paths: list[Path], *, root: Path | None = None) -> Output:
     """Compile schema files into module texts (no I/O besides reading the schemas)."""
-    modules = load_schemas(paths, root=root)
+    warnings: list[Diagnostic] = []
+    modules = load_schemas(paths, root=root, warnings=warnings)
     files = {f"{m.name}.py": render_module(m) for m in modules}
     files["__init__.py"] = render_init(modules)
-    return Output(files, tuple(modules))
+    return Output(files, tuple(modules), tuple(warnings))
 
 
 def _is_generated(path: Path) -> bool:

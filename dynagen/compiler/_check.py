@@ -23,6 +23,7 @@ from dynagen.compiler._ir import (
     Placeholder,
 )
 from dynagen.compiler._names import RESERVED_FIELDS, did_you_mean, is_identifier
+from dynagen.compiler._table_rules import check_table
 
 __all__ = ["REPOSITORY_METHODS", "finalize"]
 
@@ -45,9 +46,13 @@ class _Ctx:
     def error(self, loc: Loc, message: str) -> None:
         self.diags.error(loc.path, loc.line, loc.col, message)
 
+    def warn(self, loc: Loc, message: str) -> None:
+        self.diags.warning(loc.path, loc.line, loc.col, message)
+
 
 def finalize(module: Module, diags: Diagnostics) -> Module:
     ctx = _Ctx(diags)
+    before = len(diags)
     names: dict[str, str] = {}
     models_by_name = {m.name: m for m in module.models}
     for enum in module.enums:
@@ -74,6 +79,12 @@ def finalize(module: Module, diags: Diagnostics) -> Module:
         model = _keys(model, ctx)
         _patterns(model, ctx)
         out.append(model)
+    if len(diags) == before:  # the rules across a table's models need every model's keys resolved
+        enums = {e.name: e for e in module.enums}
+        for table in module.tables:
+            bound = [m for m in out if m.table is not None and m.table.id == table.id]
+            if bound:
+                check_table(table, bound, enums, ctx.error, ctx.warn)
     return dataclasses.replace(module, models=tuple(out))
 
 
@@ -113,6 +124,8 @@ def _fields(model: Model, ctx: _Ctx, models: dict[str, Model], module: Module) -
             _check_role(f, model, ctx)
         if f.has_default:
             _check_default(f, model, ctx, enums)
+        if module.dialect == "dynagen":
+            _check_empties(f, model, ctx)
     if model.table is not None and model.table.entity_attribute in seen_attrs:
         ctx.error(seen_attrs[model.table.entity_attribute].loc, f"{model.name}: field attribute {model.table.entity_attribute!r} clashes with the "
                              "table's entity_attribute")  # fmt: skip
@@ -130,6 +143,28 @@ def _check_type(t: FieldType, f: Field, model: Model, ctx: _Ctx, models: dict[st
             ctx.error(f.loc, f"{model.name}.{f.name}: a model can only contain itself through an optional field")
     if t.item is not None:
         _check_type(t.item, f, model, ctx, models)
+
+
+def _check_empties(f: Field, model: Model, ctx: _Ctx) -> None:
+    """omit_empty beside optional or a non-empty default would read an empty value back as something else."""
+    if not f.omit_empty:
+        return
+    if f.optional:
+        ctx.error(f.loc, f"{model.name}.{f.name}: optional and omit_empty together would read an empty value back "
+                         "as None; choose one (optional: None is not written; omit_empty: an empty value is not "
+                         "written and reads back as the empty value)")  # fmt: skip
+    elif f.has_default and not _is_empty_literal(f.default, f.type.kind):
+        ctx.error(f.loc, f"{model.name}.{f.name}: omit_empty with the default {f.default!r} would read an empty "
+                         "value back as the default; drop one of them")  # fmt: skip
+
+
+def _is_empty_literal(value: object, kind: str) -> bool:
+    if kind == "decimal" and isinstance(value, str):
+        try:
+            return Decimal(value) == 0  # a decimal default given as text ("0.00")
+        except ArithmeticError:
+            return False
+    return not value
 
 
 def _check_role(f: Field, model: Model, ctx: _Ctx) -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dynagen.compiler._ir import AccessPattern, EnumDef, Field, FieldType, KeyAttr, Model, Module, Placeholder
+from dynagen.compiler._ir import AccessPattern, EnumDef, Field, FieldType, KeyAttr, Model, Module, Placeholder, Table
 from dynagen.compiler._names import snake_case
+from dynagen.compiler._table_rules import key_rules
 from dynagen.runtime._api import GENERATED_API
 
 __all__ = ["ModelView", "ModuleView", "build_view", "lit"]
@@ -38,12 +39,18 @@ GENERATED_NAMES = frozenset(
     }
 )  # fmt: skip
 
+# The empty value of each kind that has one: what omit_empty leaves out and reads back.
 _EMPTY_VALUES = {
     "string": '""', "int": "0", "decimal": 'Decimal("0")', "float": "0.0", "bool": "False", "bytes": 'b""',
     "list": "list", "map": "dict", "set": "set", "any_map": "dict", "any_list": "list",
 }  # fmt: skip
 _FACTORY_LITERALS = {"list": "[]", "dict": "{}", "set": "set()"}
-_KEY_KINDS_BY_TEXT = ("string",)
+# The Python types a value of each kind may have (checked where a wrong falsy value would pass silently).
+_TYPES = {
+    "string": "str", "int": "int", "decimal": "Decimal, int", "float": "float, int", "bool": "bool",
+    "bytes": "bytes", "list": "list, tuple", "map": "dict", "set": "set, frozenset", "any_map": "dict",
+    "any_list": "list, tuple",
+}  # fmt: skip
 
 
 class Imports:
@@ -103,19 +110,14 @@ class FieldView:
     doc: str
     encode: str  # expression of the attribute value, from self.<name>
     guard: str | None  # condition under which the attribute is written; None: always
+    otherwise: str | None  # statement when ``guard`` is false for a value that may have a wrong type
     decode: str  # expression from ``av`` (the attribute value, when it may be absent)
     decode_required: str  # expression from ``item[attribute]``
     read_missing: str | None  # value when the attribute is absent; None: required
+    read_null: str | None  # value for ``{"NULL": true}`` (a set: empty; otherwise as when absent)
     empty_check: str  # expression that is true when the value is empty (embedded models' is_empty)
-    encoder: str  # a one-argument encoder (for update ADD/DELETE/append and typed conditions)
+    encoder: str  # a one-argument encoder of ``v`` (for update ADD/DELETE/append values)
     value_type: str  # the type of one value (for Field[...] in conditions)
-
-
-@dataclass
-class KeyView:
-    attribute: str
-    value: str  # expression over self.<field>
-    guard: str | None
 
 
 @dataclass
@@ -134,8 +136,12 @@ class PatternView:
     range_more: bool  # more key parts follow the tail
     # (parameter, annotation, key_range keyword) of each sort-key condition the method offers
     range_conditions: list[tuple[str, str, str]]
+    range_text: bool  # the range part is free text followed by more key: bounds are made exact in Python
     descending: bool
     consistent_allowed: bool
+    returns: str  # "model", "keys" or "items"
+    result: str  # the annotation of one result
+    entity_filter: bool  # filter on the entity attribute (False: the index holds this model only)
 
 
 @dataclass
@@ -169,7 +175,8 @@ class ModelView:
     doc: str
     fields: list[FieldView]
     always: list[tuple[str, str]] = field(default_factory=list)  # (attribute, expression) in the dict literal
-    conditional: list[tuple[str, str, str]] = field(default_factory=list)  # (guard, attribute, expression)
+    # (guard, attribute, expression, statement when the guard is false or None)
+    conditional: list[tuple[str, str, str, str | None]] = field(default_factory=list)
     shared: list[tuple[str, str]] = field(default_factory=list)  # (local, expression): key parts encoded once
     embedded: bool = True
     key_params: list[tuple[str, str]] = field(default_factory=list)
@@ -183,8 +190,9 @@ class ModelView:
     entity_attribute: str | None = None
     entity: str | None = None
     table_id: str = ""
-    # (condition, field, enum class, value) per enum-holding field: to_item's failure path names the culprit
-    enum_checks: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # ``returns: keys`` patterns: a record of the primary key fields (name, its fields, how each is read)
+    key_class: str | None = None
+    key_class_fields: list[tuple[str, str, str]] = field(default_factory=list)  # (name, annotation, from item)
 
 
 @dataclass
@@ -200,6 +208,20 @@ class ModuleView:
     all_names: list[str]
     type_checking: list[str]
     api: int  # the runtime API the module is written against (dynagen.runtime._api)
+
+
+@dataclass
+class _Ctx:
+    """What every expression builder of one module needs."""
+
+    imp: Imports
+    enums: dict[str, EnumDef]
+    records: dict[str, Model]  # every model of the module, by name
+    native: bool  # native dialect: datetimes in keys at a fixed width (DMS keeps DynamORM's trimmed form)
+    separators: dict[str, dict[str, frozenset[str]]]  # model -> field -> characters its key text may not hold
+
+    def seps(self, model: Model, name: str) -> str:
+        return "".join(sorted(self.separators.get(model.name, {}).get(name, frozenset())))
 
 
 def _annotation(t: FieldType, imp: Imports) -> str:
@@ -231,8 +253,18 @@ def _annotation(t: FieldType, imp: Imports) -> str:
     return "None"
 
 
-def _encode(t: FieldType, v: str, name: str, imp: Imports, depth: int = 0) -> str:
-    """An expression of the attribute value of ``v``."""
+def _checked(v: str, cls: str, check: str, name: str, imp: Imports) -> str:
+    """``v`` when its class is exactly ``cls`` (the common case, inline), else the runtime's checking call."""
+    return f"({v} if {v}.__class__ is {cls} else {imp.rt(check)}({v}, {lit(name)}))"
+
+
+def _encode(t: FieldType, v: str, name: str, imp: Imports, depth: int = 0, *, update: bool = False) -> str:
+    """An expression of the attribute value of ``v``.
+
+    Values whose wrong type would otherwise be written silently (a str iterated as a list, another
+    model's record, a plain str for an enum) are checked here; ``check_item`` refuses the rest
+    (``{"S": 5}``) before any request. ``update``: a set is an update operand, which may not be empty.
+    """
     n = lit(name)
     k = t.kind
     e, key = f"e{depth}", f"k{depth}"
@@ -257,27 +289,31 @@ def _encode(t: FieldType, v: str, name: str, imp: Imports, depth: int = 0) -> st
     if k == "uuid":
         return f'{{"S": {imp.rt("enc_uuid")}({v}, {n})}}'
     if k == "enum":
-        return f'{{"S": {v}.value}}'
+        return f'{{"S": {v}.value if {v}.__class__ is {t.ref} else {imp.rt("enum_value")}({v}, {t.ref}, {n})}}'
     if k == "json":
         return f'{{"S": {imp.rt("dump_json")}({v}, {n})}}'
     if k == "model":
-        return f'{{"M": {v}.to_item()}}'
+        return f'{{"M": {_record(v, t.ref or "", name, imp)}.to_item()}}'
     if k == "list":
-        return f'{{"L": [{_encode(t.item or FieldType("null"), e, name, imp, depth + 1)} for {e} in {v}]}}'
+        inner = _encode(t.item or FieldType("null"), e, name, imp, depth + 1)
+        return f'{{"L": [{inner} for {e} in {_checked(v, "list", "as_list", name, imp)}]}}'
     if k == "map":
         inner = _encode(t.item or FieldType("null"), e, name, imp, depth + 1)
-        return f'{{"M": {{{key}: {inner} for {key}, {e} in {v}.items()}}}}'
+        return f'{{"M": {{{key}: {inner} for {key}, {e} in {_checked(v, "dict", "as_map", name, imp)}.items()}}}}'
     if k == "set":
         item = (t.item or FieldType("string")).kind
-        if item == "string":
-            return f'{{"SS": list({v})}}'
-        if item == "bytes":
-            return f'{{"BS": list({v})}}'
-        fn = imp.rt({"int": "enc_int", "decimal": "enc_decimal", "float": "enc_float"}[item])
-        return f'{{"NS": [{fn}({e}, {n}) for {e} in {v}]}}'
+        fn = imp.rt({"string": "enc_ss", "bytes": "enc_bs"}.get(item, "enc_ns"))
+        member = "" if item in ("string", "bytes") else ", " + imp.rt({"int": "enc_int", "decimal": "enc_decimal",
+                                                                     "float": "enc_float"}[item])  # fmt: skip
+        return f"{fn}({v}, {n}{member}{', empty=False' if update else ''})"
     if k in ("any_map", "any_list"):
         return f"{imp.rt('to_wire')}({v}, {n})"
     return '{"NULL": True}'
+
+
+def _record(v: str, ref: str, name: str, imp: Imports) -> str:
+    imp.rt("as_record")
+    return f"({v} if {v}.__class__ is {ref} else as_record({v}, {ref}, {lit(name)}))"
 
 
 def _decode(t: FieldType, av: str, imp: Imports, depth: int = 0) -> str:
@@ -316,52 +352,80 @@ def _decode(t: FieldType, av: str, imp: Imports, depth: int = 0) -> str:
     if k == "set":
         item = (t.item or FieldType("string")).kind
         if item == "string":
-            return f'set({av}["SS"])'
-        if item == "bytes":
-            return f'set({av}["BS"])'
-        conv = {"int": "int", "float": "float", "decimal": imp.std("decimal", "Decimal")}[item]
-        return f'{{{conv}({e}) for {e} in {av}["NS"]}}'
+            values = f'set({av}["SS"])'
+        elif item == "bytes":
+            values = f'set({av}["BS"])'
+        else:
+            conv = {"int": "int", "float": "float", "decimal": imp.std("decimal", "Decimal")}[item]
+            values = f'{{{conv}({e}) for {e} in {av}["NS"]}}'
+        # An empty set is stored as NULL (DynamoDB has no empty set); a field's own NULL is read by from_item.
+        return values if depth == 0 else f'(set() if "NULL" in {av} else {values})'
     if k in ("any_map", "any_list"):
         return f"{imp.rt('from_wire')}({av})"
     return "None"
 
 
-def _key_text(f: Field, v: str, imp: Imports) -> str:
-    """A string expression of one key part."""
+def _key_text(f: Field, v: str, ctx: _Ctx, model: Model, ph: Placeholder | None = None, *, checked: bool = True) -> str:
+    """A string expression of one key part, written so that key text order is value order.
+
+    ``checked`` False (inside ``to_item``): an enum part reads ``.value``, whose failure the item's
+    other encoders report; everywhere else a plain ``str`` given for an enum is refused by name.
+    """
+    imp = ctx.imp
     n = lit(f.name)
     k = f.type.kind
+    width = ph.width if ph else 0
     if k == "string":
-        return f"{imp.rt('key_part')}({v}, {n})"
+        seps = ctx.seps(model, f.name)
+        return f"{imp.rt('key_part')}({v}, {n}{', ' + lit(seps) if seps else ''})"
     if k == "int":
-        return f"{imp.rt('enc_int')}({v}, {n})"
+        return f"{imp.rt('key_int')}({v}, {n}{', ' + str(width) if width else ''})"
     if k == "decimal":
-        return f"{imp.rt('enc_decimal')}({v}, {n})"
+        spec = f", {width}, {ph.scale}" if ph and width else ""
+        return f"{imp.rt('key_decimal')}({v}, {n}{spec})"
     if k == "uuid":
         return f"{imp.rt('enc_uuid')}({v}, {n})"
     if k == "date":
         return f"{imp.rt('enc_date')}({v}, {n})"
     if k == "datetime":
-        return f"{imp.rt('format_datetime')}({v}, {n})"
-    return f"{v}.value"  # enum
+        return f"{imp.rt('key_datetime' if ctx.native else 'format_datetime')}({v}, {n})"
+    if not checked:
+        return f"{v}.value if {v}.__class__ is {f.type.ref} else {imp.rt('enum_value')}({v}, {f.type.ref}, {n})"
+    return f"{imp.rt('enum_value')}({v}, {f.type.ref}, {n})"
 
 
-# Key-part encodings worth a local: checked calls (enum ``.value`` is an attribute read, left inline).
-_SHARED_KINDS = frozenset({"string", "int", "decimal", "uuid", "date", "datetime"})
-
-
-def _share_key_parts(model: Model, view: ModelView, imp: Imports) -> None:
-    """Encode a required field that several keys use (PK, GSI keys, its own attribute) once, into a local."""
+def _share_key_parts(model: Model, view: ModelView) -> None:
+    """Encode a field that several keys (or its own attribute) use once, into a local of ``to_item``."""
     for f in model.fields:
-        if f.optional or f.type.kind not in _SHARED_KINDS or f.type.epoch:
+        if f.optional or f.type.epoch:
             continue
-        call = _key_text(f, "self." + f.name, imp)  # e.g. key_part(self.partner_id, "partner_id")
-        uses = sum(e.count(call) for _, e in view.always) + sum(e.count(call) for _, _, e in view.conditional)
-        if uses < 2:
-            continue
-        local = "p_" + f.name  # never item, e0, k0: the other locals of to_item
-        view.always = [(a, e.replace(call, local)) for a, e in view.always]
-        view.conditional = [(g, a, e.replace(call, local)) for g, a, e in view.conditional]
-        view.shared.append((local, call))
+        calls: dict[str, int] = {}
+        marker = f"(self.{f.name}, {lit(f.name)}"
+        for text in [e for _, e in view.always] + [e for _, _, e, _ in view.conditional]:
+            for call in _calls_on(text, marker):
+                calls[call] = calls.get(call, 0) + 1
+        for i, (call, uses) in enumerate(sorted(calls.items())):
+            if uses < 2:
+                continue
+            local = f"p_{f.name}" + (f"_{i}" if len(calls) > 1 else "")  # never item, e0, k0: to_item's other locals
+            view.always = [(a, e.replace(call, local)) for a, e in view.always]
+            view.conditional = [(g, a, e.replace(call, local), o) for g, a, e, o in view.conditional]
+            view.shared.append((local, call))
+
+
+def _calls_on(text: str, marker: str) -> list[str]:
+    """The ``name(self.field, "field"...)`` calls inside ``text`` (the key-part encoders of one field)."""
+    found: list[str] = []
+    at = text.find(marker)
+    while at >= 0:
+        start = at
+        while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+            start -= 1
+        end = text.index(")", at) + 1
+        if start < at:
+            found.append(text[start:end])
+        at = text.find(marker, end)
+    return found
 
 
 def _is_field_itself(key: KeyAttr, model: Model) -> bool:
@@ -370,32 +434,68 @@ def _is_field_itself(key: KeyAttr, model: Model) -> bool:
     return f is not None and f.attribute == key.attribute
 
 
-def _key_value(key: KeyAttr, model: Model, prefix: str, imp: Imports) -> str:
+def _key_value(key: KeyAttr, model: Model, prefix: str, ctx: _Ctx, *, checked: bool = True) -> str:
     """The attribute value expression of a key attribute, over ``<prefix><field>`` names."""
     direct = key.direct_field
     if direct is not None and key.type != "S":
         f = model.field(direct)
         assert f is not None
-        return _encode(f.type, prefix + direct, f.name, imp)
-    return f'{{"S": {_template_text(key.template, model, prefix, imp)}}}'
+        return _encode(f.type, prefix + direct, f.name, ctx.imp)
+    return f'{{"S": {_template_text(key.template, model, prefix, ctx, checked=checked)}}}'
 
 
-def _template_text(parts: tuple[str | Placeholder, ...], model: Model, prefix: str, imp: Imports) -> str:
+def _template_text(
+    parts: tuple[str | Placeholder, ...], model: Model, prefix: str, ctx: _Ctx, *, checked: bool = True
+) -> str:
     pieces = []
     for part in parts:
         if isinstance(part, Placeholder):
             f = model.field(part.field)
             assert f is not None
-            pieces.append(_key_text(f, prefix + f.name, imp))
+            text = _key_text(f, prefix + f.name, ctx, model, part, checked=checked)
+            pieces.append(f"({text})" if " if " in text else text)
         else:
             pieces.append(lit(part))
     return " + ".join(pieces) if pieces else '""'
 
 
-def _field_view(f: Field, model: Model, key_fields: set[str], imp: Imports, enums: dict[str, EnumDef]) -> FieldView:
+def _empty_literal(ref: str, ctx: _Ctx, seen: frozenset[str] = frozenset()) -> str | None:
+    """An all-empty ``ref`` record (what an omit_empty record field reads back as), or None when it has none."""
+    record = ctx.records.get(ref)
+    if record is None or ref in seen:
+        return None
+    args: list[str] = []
+    for f in record.fields:
+        k = f.type.kind
+        if f.optional or k == "json":
+            value: str | None = "None"
+        elif k == "model":
+            value = _empty_literal(f.type.ref or "", ctx, seen | {ref})
+        elif k in ("list", "map", "set", "any_map", "any_list"):
+            value = _FACTORY_LITERALS.get(_EMPTY_VALUES[k], "[]")
+        else:
+            value = _EMPTY_VALUES.get(k)
+            if value is not None and "Decimal" in value:
+                ctx.imp.std("decimal", "Decimal")
+        if value is None:
+            return None
+        args.append(f"{f.name}={value}")
+    return f"{ref}({', '.join(args)})"
+
+
+def _key_attributes(table: Table | None) -> set[str]:
+    if table is None:
+        return set()
+    names = {table.partition_key, *(i.partition_key for i in table.indexes)}
+    return names | {a for a in (table.sort_key, *(i.sort_key for i in table.indexes)) if a}
+
+
+def _field_view(f: Field, model: Model, key_fields: set[str], ctx: _Ctx) -> FieldView:
+    imp = ctx.imp
     t = f.type
     ann = _annotation(t, imp)
     v = f"self.{f.name}"
+    n = lit(f.name)
     nullable = f.optional or f.role in ("created_at", "updated_at", "ttl")
     annotation = f"{ann} | None" if nullable and t.kind != "null" else ann
     default: str | None = None
@@ -404,12 +504,12 @@ def _field_view(f: Field, model: Model, key_fields: set[str], imp: Imports, enum
     if f.role == "version":
         default, read_missing = "0", "0"
     elif f.has_default and f.default is not None:
-        enum_values = enums[f.type.ref].values if f.type.kind == "enum" and f.type.ref in enums else ()
+        enum_values = ctx.enums[f.type.ref].values if f.type.kind == "enum" and f.type.ref in ctx.enums else ()
         default = read_missing = _literal(f, imp, enum_values)
         if default in _FACTORY_LITERALS:
             read_missing = _FACTORY_LITERALS[default]
             default = f"{imp.std('dataclasses', 'field')}(default_factory={default})"
-    elif nullable:
+    elif nullable or t.kind == "json":  # a json value may be None (stored NULL, or left out by omit_empty)
         default, read_missing = "None", "None"
     elif t.kind == "set" or (f.omit_empty and empty_value is not None):
         assert empty_value is not None
@@ -419,30 +519,61 @@ def _field_view(f: Field, model: Model, key_fields: set[str], imp: Imports, enum
             default = f"{imp.std('dataclasses', 'field')}(default_factory={empty_value})"
         elif "Decimal" in empty_value:
             imp.std("decimal", "Decimal")
-    direct_key = f.name in key_fields and t.kind == "string"
-    encode = f'{{"S": {imp.rt("key_part")}({v}, {lit(f.name)})}}' if direct_key else _encode(t, v, f.name, imp)
-    guard: str | None = None
-    if t.kind == "json" and not f.omit_empty:
-        guard = None
-        encode = f'{{"NULL": True}} if {v} is None else {encode}' if nullable else encode
-    elif t.kind == "set" or (f.omit_empty and t.kind in _EMPTY_VALUES) or (f.omit_empty and t.kind == "json"):
-        guard = v
     elif f.omit_empty and t.kind == "model":
-        guard = f"{v} is not None and not {v}.is_empty()" if nullable else f"not {v}.is_empty()"
+        read_missing = _empty_literal(t.ref or "", ctx)  # an all-empty record was left out: read it back
+        if read_missing is not None:  # and, as for other omit_empty fields, the empty value is the default
+            default = f"{imp.std('dataclasses', 'field')}(default_factory=lambda: {read_missing})"
+    read_null = "set()" if t.kind == "set" else read_missing
+    # A string key field's own attribute shares its key text (one check of emptiness and separators);
+    # a native datetime that is a key attribute itself is written at the width that sorts.
+    own_key = t.kind == "datetime" and not t.epoch and ctx.native and f.attribute in _key_attributes(model.table)
+    if own_key or (f.name in key_fields and t.kind == "string"):
+        encode = f'{{"S": {_key_text(f, v, ctx, model)}}}'
+    else:
+        encode = _encode(t, v, f.name, imp)
+    guard: str | None = None
+    otherwise: str | None = None
+    if t.kind == "json":
+        if f.omit_empty:
+            guard = f"{v} is not None"  # judged on the stored value: only None is stored empty (NULL)
+        else:
+            encode = f'{{"NULL": True}} if {v} is None else {encode}'
+    elif f.omit_empty and t.kind == "datetime" and t.epoch:
+        # Judged on the stored value: any time in the first second of 1970 is stored as 0, which is empty.
+        local = f"t_{f.name}"
+        guard = f'{v} is not None and ({local} := {imp.rt("format_epoch")}({v}, {n})) != "0"'
+        encode = f'{{"N": {local}}}'
+    elif f.omit_empty and t.kind in _EMPTY_VALUES:
+        guard = v
+        if not nullable:
+            otherwise = f"{imp.rt('expect')}({v}, ({_types(t, imp)},), {n})"  # None or a wrong falsy type
+    elif f.omit_empty and t.kind == "model" and not nullable:
+        guard = f"not {_record(v, t.ref or '', f.name, imp)}.is_empty()"
     elif nullable:
         guard = f"{v} is not None"
     if t.kind == "model":
         empty_check = f"({v} is None or {v}.is_empty())" if nullable else f"{v}.is_empty()"
-    elif t.kind in _EMPTY_VALUES or t.kind == "json":
+    elif t.kind == "json":
+        empty_check = f"{v} is None"
+    elif t.kind == "datetime" and t.epoch:
+        empty_check = f'({v} is None or {imp.rt("format_epoch")}({v}, {n}) == "0")'
+    elif t.kind in _EMPTY_VALUES:
         empty_check = f"not {v}"
     else:
         empty_check = f"{v} is None"
-    value_type = ann
     return FieldView(
         name=f.name, attribute=f.attribute, annotation=annotation, default=default, doc=f.doc, encode=encode,
-        guard=guard, decode=_decode(t, "av", imp), decode_required=_decode(t, f"item[{lit(f.attribute)}]", imp), read_missing=read_missing, empty_check=empty_check,
-        encoder=_encode(t, "v", f.name, imp), value_type=value_type,
+        guard=guard, otherwise=otherwise, decode=_decode(t, "av", imp),
+        decode_required=_decode(t, f"item[{lit(f.attribute)}]", imp), read_missing=read_missing, read_null=read_null,
+        empty_check=empty_check, encoder=_encode(t, "v", f.name, imp, update=True), value_type=ann,
     )  # fmt: skip
+
+
+def _types(t: FieldType, imp: Imports) -> str:
+    text = _TYPES[t.kind]
+    if "Decimal" in text:
+        imp.std("decimal", "Decimal")
+    return text
 
 
 def _literal(f: Field, imp: Imports, enum_values: tuple[tuple[str, str], ...] = ()) -> str:
@@ -463,7 +594,12 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
     imp = Imports()
     imp.std("dataclasses", "dataclass")
     enums = {e.name: e for e in module.enums}
-    models = [_model_view(m, imp, enums) for m in module.models]
+    separators: dict[str, dict[str, frozenset[str]]] = {}
+    for table in module.tables:
+        on_table = [m for m in module.models if m.table is not None and m.table.id == table.id]
+        separators.update(key_rules(on_table).forbidden)
+    ctx = _Ctx(imp, enums, {m.name: m for m in module.models}, module.dialect == "dynagen", separators)
+    models = [_model_view(m, ctx, module) for m in module.models]
     if module.enums:
         imp.std("enum", "StrEnum")
     bound = [m for m in models if not m.embedded]
@@ -482,13 +618,13 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
         imp.rt("key_range")
     if bound:
         imp.rt_type("Condition")
-    if any(m.enum_checks for m in models):
-        imp.rt("enum_error")
     names = [e.name for e in module.enums]
     for m in models:
         names.append(m.name)
         if not m.embedded:
             names.append(f"{m.name}Repository")
+        if m.key_class:
+            names.append(m.key_class)
     if tables:
         names.append("TABLES")
         imp.typing("Any")
@@ -532,20 +668,20 @@ def _entities_views(module: Module, bound: list[ModelView], taken: set[str]) -> 
     return views
 
 
-def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelView:
+def _model_view(model: Model, ctx: _Ctx, module: Module) -> ModelView:
+    imp = ctx.imp
     primary = {model.table.partition_key, model.table.sort_key} if model.table else set()
     key_fields = {
         name for k in model.keys if k.attribute in primary for name in k.fields
     }
     view = ModelView(name=model.name, doc=model.doc, fields=[], embedded=model.table is None)
     for f in model.fields:
-        fv = _field_view(f, model, key_fields, imp, enums)
+        fv = _field_view(f, model, key_fields, ctx)
         view.fields.append(fv)
         if fv.guard is None:
             view.always.append((f.attribute, fv.encode))
         else:
-            view.conditional.append((fv.guard, f.attribute, fv.encode))
-    view.enum_checks = [check for f in model.fields if (check := _enum_check(f)) is not None]
+            view.conditional.append((fv.guard, f.attribute, fv.encode, fv.otherwise))
     if model.table is None:
         return view
     table = model.table
@@ -558,12 +694,12 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
         order += [index.partition_key, index.sort_key]
     templated = sorted((k for k in model.keys if not _is_field_itself(k, model)), key=lambda k: order.index(k.attribute))
     head: list[tuple[str, str]] = []
-    guarded: list[tuple[str, str, str]] = []
+    guarded: list[tuple[str, str, str, str | None]] = []
     for k in templated:
         optional = [n for n in k.fields if (part := model.field(n)) is not None and part.optional]
-        value = _key_value(k, model, "self.", imp)
+        value = _key_value(k, model, "self.", ctx, checked=False)
         if optional:
-            guarded.append((" and ".join(f"self.{n} is not None" for n in optional), k.attribute, value))
+            guarded.append((" and ".join(f"self.{n} is not None" for n in optional), k.attribute, value, None))
         else:
             head.append((k.attribute, value))
     if table.entity_attribute and model.entity:
@@ -572,7 +708,7 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
         head.append((table.entity_attribute, f'{{"S": {lit(model.entity)}}}'))
     view.always = head + view.always
     view.conditional = guarded + view.conditional
-    _share_key_parts(model, view, imp)
+    _share_key_parts(model, view)
     primary_keys = [k for k in model.keys if k.attribute in primary]
     params: list[str] = []
     for k in primary_keys:
@@ -581,11 +717,14 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
                 params.append(name)
     fields = {f.name: f for f in model.fields}
     view.key_params = [(n, _annotation(fields[n].type, imp)) for n in params]
-    view.key_values = [(k.attribute, _key_value(k, model, "", imp)) for k in sorted(primary_keys, key=lambda k: k.attribute != table.partition_key)]
+    view.key_values = [(k.attribute, _key_value(k, model, "", ctx)) for k in sorted(primary_keys, key=lambda k: k.attribute != table.partition_key)]
     view.key_args = ", ".join(f"{n}=self.{n}" for n in params)
     view.key_call = ", ".join(f"{n}={n}" for n in params)
-    view.patterns = [_pattern_view(p, model, imp) for p in model.access_patterns]
     view.parsers = [_parser_view(k, model, imp) for k in templated if k.fields]
+    if any(p.returns == "keys" for p in model.access_patterns):
+        view.key_class = f"{model.name}Key"
+        view.key_class_fields = _key_class_fields(model, primary_keys, params, imp)
+    view.patterns = [_pattern_view(p, model, ctx, view.key_class, module) for p in model.access_patterns]
     # Index keys built from templates must be rewritten when a field they use is updated.
     derived: dict[str, list[str]] = {}
     for k in templated:
@@ -604,6 +743,7 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
         "indexes": _pretty(dict(sorted(indexes.items())), 2),
         "attributes": _pretty({f.name: f.attribute for f in model.fields}, 2),
         "key_fields": lit(tuple(sorted(key_fields))),
+        "key_parts": _pretty({k.attribute: k.fields for k in sorted(templated, key=lambda k: k.attribute) if k.fields}, 2),
         "derived": _pretty({k: tuple(v) for k, v in sorted(derived.items())}, 2),
         "entity_attribute": lit(view.entity_attribute),
         "entity": lit(view.entity),
@@ -611,23 +751,26 @@ def _model_view(model: Model, imp: Imports, enums: dict[str, EnumDef]) -> ModelV
         "updated_at": lit(role["updated_at"]),
         "version": lit(role["version"]),
         "ttl": lit(role["ttl"]),
+        # DMS models check versions as DynamORM does: an item without a version attribute never matches.
+        "strict_version": lit(module.dialect == "dms"),
     }
     return view
 
 
-def _enum_check(f: Field) -> tuple[str, str, str, str] | None:
-    """When ``f`` holds enums (itself, or a list or map of them): the test that it holds something else."""
-    t, v = f.type, f"self.{f.name}"
-    nullable = f.optional or f.role in ("created_at", "updated_at", "ttl")
-    if t.kind == "enum" and t.ref:
-        test = f"not isinstance({v}, {t.ref})"
-    elif t.kind in ("list", "map") and t.item is not None and t.item.kind == "enum" and t.item.ref:
-        items = f"{v}.values()" if t.kind == "map" else v
-        test = f"not all(isinstance(e, {t.item.ref}) for e in {items})"
-        return (f"{v} is not None and " + test if nullable else test), f.name, t.item.ref, v
-    else:
-        return None
-    return (f"{v} is not None and " + test if nullable else test), f.name, t.ref, v
+def _key_class_fields(model: Model, primary_keys: list[KeyAttr], params: list[str], imp: Imports) -> list[tuple[str, str, str]]:
+    """The primary key fields of ``model`` and, for each, how it is read from a stored item's key attributes."""
+    out: list[tuple[str, str, str]] = []
+    for name in params:
+        f = model.field(name)
+        assert f is not None
+        key = next(k for k in primary_keys if name in k.fields)
+        if _is_field_itself(key, model) or key.type != "S":
+            read = _decode(f.type, f"item[{lit(key.attribute)}]", imp)
+        else:
+            position = key.fields.index(name)
+            read = f"{model.name}.parse_{snake_case(key.attribute)}(item[{lit(key.attribute)}][\"S\"])[{position}]"
+        out.append((name, _annotation(f.type, imp), read))
+    return out
 
 
 def _key_part_decode(f: Field, text: str, imp: Imports) -> str:
@@ -664,7 +807,7 @@ def _parser_view(key: KeyAttr, model: Model, imp: Imports) -> ParserView:
     imp.rt("split_key")
     if converted != names:
         imp.rt("key_error")
-    layout = "".join(p if isinstance(p, str) else "{" + p.field + "}" for p in key.template)
+    layout = "".join(p if isinstance(p, str) else "{" + p.field + (":" + p.spec if p.spec else "") + "}" for p in key.template)
     return ParserView(
         name="parse_" + snake_case(key.attribute), attribute=key.attribute, layout=layout, literals=tuple(literals),
         names=names, annotation=f"tuple[{', '.join(annotations)}]",
@@ -673,8 +816,9 @@ def _parser_view(key: KeyAttr, model: Model, imp: Imports) -> ParserView:
     )  # fmt: skip
 
 
-def _pattern_view(p: AccessPattern, model: Model, imp: Imports) -> PatternView:
+def _pattern_view(p: AccessPattern, model: Model, ctx: _Ctx, key_class: str | None, module: Module) -> PatternView:
     assert model.table is not None
+    imp = ctx.imp
     table = model.table
     pk_name, sk_name = table.partition_key, table.sort_key
     index = table.index(p.index) if p.index else None
@@ -690,21 +834,27 @@ def _pattern_view(p: AccessPattern, model: Model, imp: Imports) -> PatternView:
     range_encode = ""
     range_tail = ""
     range_more = False
+    range_text = False
     conditions: list[tuple[str, str, str]] = []
     if sk is not None:
         parts = sk.template
         stop = len(parts)
         if p.range_field is not None:
             stop = next(i for i, part in enumerate(parts) if isinstance(part, Placeholder) and part.field == p.range_field)
+            placeholder = parts[stop]
+            assert isinstance(placeholder, Placeholder)
             rf = fields[p.range_field]
             range_param = rf.name
             annotation = _annotation(rf.type, imp)
             # A numeric or binary sort key holds the field itself: compared as a number (or bytes), no prefix.
             direct = sk.type != "S"
-            range_encode = _encode(rf.type, "v", rf.name, imp) if direct else _key_text(rf, "v", imp)
+            range_encode = _encode(rf.type, "v", rf.name, imp) if direct else _key_text(rf, "v", ctx, model, placeholder)
             rest = parts[stop + 1 :]
             range_tail = rest[0] if rest and isinstance(rest[0], str) else ""
             range_more = any(isinstance(part, Placeholder) for part in rest)
+            # Free text (strings, enums) followed by more key does not sort as its value: "a b" sorts before
+            # "a" when "#" follows. DynamoDB narrows to a superset; the rest is dropped in Python.
+            range_text = not direct and rf.type.kind in ("string", "enum") and bool(range_tail)
             conditions = [
                 (f"{rf.name}_{suffix}", annotation, keyword)
                 for suffix, keyword in (("eq", "eq"), ("from", "ge"), ("to", "le"), ("after", "gt"), ("before", "lt"))
@@ -719,15 +869,21 @@ def _pattern_view(p: AccessPattern, model: Model, imp: Imports) -> PatternView:
             if isinstance(part, Placeholder) and part.field not in params:
                 params.append(part.field)
         if leading or range_param:
-            sort_prefix = _template_text(leading, model, "", imp) if leading else '""'
+            sort_prefix = _template_text(leading, model, "", ctx) if leading else '""'
         if sk.type != "S" and not range_param:
             sort_prefix = None
+    # The entity attribute filters out other models' items wherever the results carry it; an index that
+    # does not project it holds this model only (the compiler checked).
+    projected = index is None or index.projection == "ALL" or (table.entity_attribute or "") in index.include
+    result = {"keys": key_class or model.name}.get(p.returns, model.name)
     return PatternView(
         name=p.name, doc=p.doc or f"Query {model.name} items" + (f" through index {p.index}." if p.index else "."),
         index=p.index, params=[(n, _annotation(fields[n].type, imp)) for n in params], partition_attr=pk.attribute,
-        partition_value=_key_value(pk, model, "", imp), sort_attr=sk.attribute if sk else None, sort_prefix=sort_prefix,
+        partition_value=_key_value(pk, model, "", ctx), sort_attr=sk.attribute if sk else None, sort_prefix=sort_prefix,
         range_param=range_param, range_encode=range_encode, range_tail=range_tail, range_more=range_more,
-        range_conditions=conditions, descending=p.descending, consistent_allowed=index is None or index.kind == "LSI",
+        range_conditions=conditions, range_text=range_text, descending=p.descending,
+        consistent_allowed=index is None or index.kind == "LSI", returns=p.returns, result=result,
+        entity_filter=not table.entity_attribute or projected,
     )  # fmt: skip
 
 

@@ -8,13 +8,17 @@ __all__ = ["Diagnostics"]
 
 
 class Diagnostics:
-    """An append-only list of ``path:line:col: message`` problems."""
+    """An append-only list of ``path:line:col: message`` problems (errors), and of warnings beside them."""
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []  # reported, but the schema compiles
 
     def error(self, path: str, line: int, col: int, message: str) -> None:
         self.items.append(Diagnostic(path, line, col, message))
+
+    def warning(self, path: str, line: int, col: int, message: str) -> None:
+        self.warnings.append(Diagnostic(path, line, col, "warning: " + message))
 
     def __bool__(self) -> bool:
         return bool(self.items)

@@ -143,8 +143,13 @@ def _model(node: Node, r: Reader, tables: dict[str, Table], names: dict[str, Nod
         if not is_identifier(method):
             r.error(spec.get("indexes", node), f"index {index.name!r} gives no usable method name")
             continue
+        # An index that does not carry every attribute cannot return whole models: its method returns
+        # the primary key fields of each item (read the items with get_many).
+        projected = {*index.include, pk[0], index.partition_key} | {a for a in (sk and sk[0], index.sort_key) if a}
+        whole = index.projection == "ALL" or not {f.attribute for f in fields} - projected
         patterns.append(AccessPattern(method, index.name, f"Query the {index.name} index.",
-                                      range_field=sort_field, loc=r.loc(spec.get("indexes", node))))  # fmt: skip
+                                      range_field=sort_field, loc=r.loc(spec.get("indexes", node)),
+                                      returns="model" if whole else "keys"))  # fmt: skip
     return Model(name=name, fields=tuple(fields), table=table, access_patterns=tuple(patterns),
                  loc=r.loc(node))  # fmt: skip
 
@@ -252,8 +257,10 @@ def _type(
         bad = "binary attributes are stored as B"
     if fmt == "rfc3339nano" and dtype != "S":
         bad = "format rfc3339nano needs type S"
-    if fmt in ("unix_seconds", "int") and dtype != "N":
-        bad = f"format {fmt} needs type N"
+    if fmt == "unix_seconds" and dtype != "N":
+        bad = "format unix_seconds needs type N"
+    if fmt == "int" and dtype not in ("N", "NS"):
+        bad = "format int needs type N or NS"
     if role in ("created_at", "updated_at") and (dtype != "S" or fmt not in (None, "rfc3339nano")):
         bad = f"role {role} needs type S (RFC 3339)"
     if role == "version" and (dtype != "N" or fmt not in (None, "int")):

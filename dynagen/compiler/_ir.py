@@ -65,7 +65,18 @@ class Field:
 
 @dataclass(frozen=True)
 class Placeholder:
+    """One ``{field}`` or ``{field:spec}`` of a key template.
+
+    ``width`` (total characters, point included) and ``scale`` (digits after the point) come from a
+    numeric format spec such as ``{line_no:06}`` or ``{price:010.2f}``, read as Python's format
+    mini-language reads them: the part is written zero-padded at that fixed width, so that key text
+    order is number order. ``width`` 0: no spec.
+    """
+
     field: str  # Python field name
+    width: int = 0
+    scale: int = 0
+    spec: str = ""  # the spec as written, for messages and docstrings
 
 
 @dataclass(frozen=True)
@@ -149,6 +160,9 @@ class AccessPattern:
     range_field: str | None = None
     descending: bool = False
     loc: Loc = Loc("", 0, 0)
+    # What each result is: the model (the index must project all its attributes), its primary key
+    # fields only (any projection), or the full item read with BatchGetItem after the query.
+    returns: Literal["model", "keys", "items"] = "model"
 
 
 @dataclass(frozen=True)

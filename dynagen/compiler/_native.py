@@ -37,7 +37,8 @@ BILLING_KEYS = ("mode", "read", "write")
 MODEL_KEYS = ("table", "entity", "doc", "keys", "fields", "access_patterns")
 FIELD_KEYS = ("type", "attribute", "optional", "default", "omit_empty", "doc", "role")
 ENUM_KEYS = ("values", "doc")
-PATTERN_KEYS = ("index", "doc", "range", "descending")
+PATTERN_KEYS = ("index", "doc", "range", "descending", "returns")
+RETURNS = ("model", "keys", "items")
 
 SCALARS = ("string", "int", "decimal", "float", "bool", "bytes", "datetime", "date", "uuid", "json")
 SET_ITEMS = ("string", "int", "decimal", "float", "bytes")
@@ -46,6 +47,7 @@ STREAMS = {"new_image": "NEW_IMAGE", "old_image": "OLD_IMAGE", "new_and_old_imag
            "keys_only": "KEYS_ONLY"}  # fmt: skip
 _GENERIC = re.compile(r"^(list|map|set)\s*<\s*(.+)\s*>$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_SPEC = re.compile(r"0([1-9][0-9]?)(?:\.([1-9][0-9]?)f)?")
 _ENUM_MEMBER = re.compile(r"[^A-Za-z0-9]+")
 
 
@@ -382,12 +384,23 @@ def parse_template(text: str) -> tuple[str | Placeholder, ...] | str:
     for match in _PLACEHOLDER.finditer(text):
         if match.start() > pos:
             parts.append(text[pos : match.start()])
-        name = match.group(1).strip()
+        name, colon, spec = match.group(1).partition(":")
+        name, spec = name.strip(), spec.strip()
         if not is_identifier(name):
             return f"placeholder {{{match.group(1)}}} must name a field"
         if parts and isinstance(parts[-1], Placeholder):
             return "two placeholders need a literal separator between them"
-        parts.append(Placeholder(name))
+        width = scale = 0
+        if colon:
+            fixed = _SPEC.fullmatch(spec)
+            if fixed is None:
+                return (f"placeholder {{{match.group(1)}}}: format spec {spec!r} is not a fixed width; write "
+                        f"{{{name}:06}} (an int or decimal, 6 digits zero-padded) or {{{name}:010.2f}} (a decimal, "
+                        "10 characters with 2 decimal places)")  # fmt: skip
+            width, scale = int(fixed.group(1)), int(fixed.group(2) or 0)
+            if scale and width < scale + 2:
+                return f"placeholder {{{match.group(1)}}}: width {width} leaves no digit before the {scale} decimal places"
+        parts.append(Placeholder(name, width, scale, spec))
         pos = match.end()
     if pos < len(text):
         parts.append(text[pos:])
@@ -424,7 +437,9 @@ def _patterns(node: Node, r: Reader) -> tuple[AccessPattern, ...]:
         doc = (r.string(spec["doc"], "doc", non_empty=False) or "") if "doc" in spec else ""
         range_field = r.string(spec["range"], "range") if "range" in spec else None
         descending = bool(r.boolean(spec["descending"], "descending")) if "descending" in spec else False
-        out.append(AccessPattern(name, index, doc, range_field, descending, r.loc(spec_node)))
+        returns = (r.choice(spec["returns"], "returns", RETURNS) or "model") if "returns" in spec else "model"
+        out.append(AccessPattern(name, index, doc, range_field, descending, r.loc(spec_node),
+                                 cast("Literal['model', 'keys', 'items']", returns)))  # fmt: skip
     return tuple(out)
 
 

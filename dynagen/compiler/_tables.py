@@ -1,7 +1,9 @@
 """Table definitions (CreateTable requests) from the intermediate model.
 
-The same dicts are rendered into generated modules (``TABLES``), printed by ``dynagen tables`` and
-used by tests and ``dynagen create-tables`` to create tables, so there is one source of truth.
+The same dicts are rendered into generated modules (``TABLES``) and used by tests and
+``dynagen create-tables`` to create tables, so there is one source of truth. ``dynagen tables``
+prints them split into the API requests they stand for (``table_requests``): CreateTable refuses a
+``TimeToLiveSpecification``, which is an UpdateTimeToLive request of its own.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from dynagen.compiler._ir import Index, Table
 
-__all__ = ["cloudformation", "create_table_request", "terraform"]
+__all__ = ["cloudformation", "create_table_request", "table_requests", "terraform"]
 
 
 def create_table_request(table: Table) -> dict[str, Any]:
@@ -44,6 +46,20 @@ def create_table_request(table: Table) -> dict[str, Any]:
     if table.ttl_attribute:
         request["TimeToLiveSpecification"] = {"AttributeName": table.ttl_attribute, "Enabled": True}
     return request
+
+
+def table_requests(table: Table) -> dict[str, dict[str, Any]]:
+    """The requests that set a table up, by DynamoDB API operation, each exactly as that operation takes it.
+
+    ``{"CreateTable": {...}}``, plus ``"UpdateTimeToLive": {"TableName": ..., "TimeToLiveSpecification": ...}``
+    when the table has a TTL attribute (sent once the table is ACTIVE).
+    """
+    create = create_table_request(table)
+    ttl = create.pop("TimeToLiveSpecification", None)
+    requests: dict[str, dict[str, Any]] = {"CreateTable": create}
+    if ttl is not None:
+        requests["UpdateTimeToLive"] = {"TableName": create["TableName"], "TimeToLiveSpecification": ttl}
+    return requests
 
 
 def _index(index: Index, table: Table) -> dict[str, Any]:

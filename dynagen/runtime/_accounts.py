@@ -928,6 +928,8 @@ class PartnerResolver:
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             max_attempts=settings.max_attempts,
+            max_response_bytes=settings.max_response_bytes,
+            call_timeout=settings.call_timeout,
         )
 
     def _client_config(self) -> Config:

@@ -14,8 +14,12 @@ from dynagen.errors import IncompatibleRuntimeError
 __all__ = ["GENERATED_API", "MIN_GENERATED_API", "require_api"]
 
 # 1: modules from dynagen 0.1.0 with `key_range(<field>_eq/_from/_to/_after/_before/_prefix)`.
-GENERATED_API = 1
-MIN_GENERATED_API = 1
+# 2: keys that sort and never collide (fixed-width datetimes and numbers, separator checks), empty
+#    sets stored as NULL, typed container checks, `returns: keys/items` patterns, strict DMS versions.
+#    Modules of API 1 write keys and sets the old way and call `key_range` with its old result: they
+#    must be compiled again (`dynagen compile`), so this runtime refuses them.
+GENERATED_API = 2
+MIN_GENERATED_API = 2
 
 
 def require_api(needed: int, module: str) -> None:

@@ -202,7 +202,8 @@ def get_transport(
 ) -> BotocoreTransport:
     """The cached ``BotocoreTransport`` over ``get_client("dynamodb", ...)`` (same arguments).
 
-    Its client also gets ``guard_retry_sleep``, so a bound deadline bounds SDK backoff sleeps too.
+    Its client also gets ``guard_retry_sleep``, so a bound deadline bounds SDK backoff sleeps too, and
+    the settings' ``max_response_bytes`` cap.
     """
     call_key = (region, endpoint_url, settings, credentials_key)
     transport = _transports_by_call.get(call_key)
@@ -220,7 +221,8 @@ def get_transport(
         transport = _transports_by_client.get(id(client))
         if transport is None:
             guard_retry_sleep(client)
-            transport = BotocoreTransport(client)
+            limit = (settings or default_settings()).max_response_bytes
+            transport = BotocoreTransport(client, max_response_bytes=limit)
             _transports_by_client[id(client)] = transport
         _transports_by_call[call_key] = transport
     return transport
@@ -245,7 +247,8 @@ def transport_kind(environ: Mapping[str, str] | None = None) -> TransportKind:
 def get_lean_transport(
     *, region: str | None = None, endpoint_url: str | None = None, settings: ClientSettings | None = None
 ) -> Any:
-    """The cached ``LeanTransport`` for these settings (pool size, timeouts, attempts from the Lambda tuning)."""
+    """The cached ``LeanTransport`` for these settings (pool size, timeouts, attempts, response cap and call
+    bound from the Lambda tuning)."""
     resolved = (settings or default_settings()).targeting(region, endpoint_url)
     transport = _lean_by_settings.get(resolved)
     if transport is not None:
@@ -262,6 +265,8 @@ def get_lean_transport(
                 connect_timeout=resolved.connect_timeout,
                 read_timeout=resolved.read_timeout,
                 max_attempts=resolved.max_attempts,
+                max_response_bytes=resolved.max_response_bytes,
+                call_timeout=resolved.call_timeout,
             )
             _lean_by_settings[resolved] = transport
     return transport

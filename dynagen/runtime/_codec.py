@@ -10,19 +10,33 @@ import base64
 import json
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from dynagen._typing import TYPE_CHECKING, Any
+from dynagen._typing import TYPE_CHECKING, Any, TypeVar, cast
 from dynagen.errors import InvalidValueError
 
 if TYPE_CHECKING:
+    from enum import Enum
+
     from dynagen.runtime._types import AttributeValue
 
 __all__ = [
     "decode_error",
     "dump_json",
+    "as_list",
+    "as_map",
+    "as_record",
+    "enc_bs",
+    "enc_ns",
+    "enc_ss",
+    "enum_error",
+    "enum_value",
+    "expect",
+    "key_datetime",
+    "key_decimal",
+    "key_int",
     "enc_date",
     "enc_decimal",
     "enc_float",
@@ -40,6 +54,8 @@ __all__ = [
     "to_wire",
 ]
 
+T = TypeVar("T")
+
 # DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 .. 9.99...E+125.
 _MAX_DIGITS = 38
 _MAX_EXP = 125
@@ -48,8 +64,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SECOND = timedelta(seconds=1)
 
 
-def key_part(value: object, field: str) -> str:
-    """A string key part: present and non-empty (DynamoDB rejects empty key values)."""
+def key_part(value: object, field: str, separators: str = "") -> str:
+    """A string key part: present, non-empty (DynamoDB rejects empty key values), without ``separators``.
+
+    ``separators`` are the characters that start the literals following placeholders in the key
+    templates of this part's key attributes on its table (``#`` in ``ORDER#{order_id}#LINE#{n:04}``):
+    a part holding one could be read back split elsewhere, or equal another item's key.
+    """
     if type(value) is not str:
         if isinstance(value, str):  # str subclasses such as StrEnum members
             value = str(value)
@@ -57,7 +78,159 @@ def key_part(value: object, field: str) -> str:
             raise InvalidValueError(field, f"key part must be a str, got {type(value).__name__}")
     if not value:
         raise InvalidValueError(field, "key part must not be empty")
+    for separator in separators:
+        if separator in value:
+            raise InvalidValueError(field, f"{value[:60]!r} holds {separator!r}, a separator of its key; key parts "
+                                           "cannot hold their separators")  # fmt: skip
     return value
+
+
+def key_int(value: object, field: str, width: int = 0) -> str:
+    """An int key part: its decimal text, or (``width``) zero-padded to that many digits so that text order is number order."""
+    text = enc_int(value, field)
+    if not width:
+        return text
+    if text[0] == "-":
+        raise InvalidValueError(field, f"{text} is negative; a key part of width {width} holds 0 to {'9' * width}")
+    if len(text) > width:
+        raise InvalidValueError(field, f"{text} has more than {width} digits, the width of its key part")
+    return text.zfill(width)
+
+
+def key_decimal(value: object, field: str, width: int = 0, scale: int = 0) -> str:
+    """A decimal key part: one text per number (``1.0`` and ``1`` are one key), fixed-width with ``width``.
+
+    With ``width`` (total characters) and ``scale`` (digits after the point, 0: none), the number is
+    written zero-padded so that text order is number order; a negative number, one with more
+    decimal places than ``scale`` or too many digits is refused rather than rounded.
+    """
+    enc_decimal(value, field)  # type, finiteness and DynamoDB's number limits
+    number = value if isinstance(value, Decimal) else Decimal(cast("int", value))
+    if not number:
+        number = Decimal(0)  # -0 and 0E-5 are zero too
+    if not width:
+        text = format(number, "f")
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    if number < 0:
+        raise InvalidValueError(field, f"{number} is negative; a fixed-width key part holds numbers from 0")
+    text = format(number, f".{scale}f")
+    if Decimal(text) != number:
+        raise InvalidValueError(field, f"{number} has more than {scale} decimal places, the scale of its key part")
+    if len(text) > width:
+        raise InvalidValueError(field, f"{number} does not fit the key part's width of {width} characters")
+    return text.zfill(width)
+
+
+def key_datetime(value: object, field: str) -> str:
+    """A datetime key part: UTC, always 9 fraction digits (``2024-05-06T07:08:09.123456000Z``).
+
+    One width for every value, so that text order is time order (RFC3339Nano trims the fraction:
+    ``12:00:00.5Z`` would sort after ``12:00:00.51Z``); nanoseconds, as Go writes them, so that any
+    time a DynamORM service can write fits the same form. Python keeps microseconds: the last three
+    digits are always 0.
+    """
+    return _utc(value, field).isoformat(timespec="microseconds")[:-6] + "000Z"
+
+
+def enum_value(value: object, enum: type[Enum], field: str) -> str:
+    """The stored value of an enum member (a plain ``str``, or another enum's member, is refused)."""
+    if isinstance(value, enum):
+        text: str = value.value
+        return text
+    raise enum_error(field, enum, value)
+
+
+# Containers: generated code checks ``v.__class__ is list`` inline and calls these only otherwise, so
+# that a str is never iterated as a list of characters nor a dict written as the list of its keys.
+
+
+def as_list(value: object, field: str) -> list[Any] | tuple[Any, ...]:
+    """``value`` if it is a list (or tuple), else ``InvalidValueError``."""
+    if isinstance(value, list | tuple):
+        return value
+    raise InvalidValueError(field, f"expected a list, got {type(value).__name__}")
+
+
+def as_map(value: object, field: str) -> Mapping[Any, Any]:
+    """``value`` if it is a dict (or another mapping), else ``InvalidValueError``."""
+    if isinstance(value, Mapping):
+        return value
+    raise InvalidValueError(field, f"expected a dict, got {type(value).__name__}")
+
+
+def as_record(value: object, record: type[T], field: str) -> T:
+    """``value`` if it is a ``record`` (an embedded model), else ``InvalidValueError``."""
+    if isinstance(value, record):
+        return value
+    raise InvalidValueError(field, f"expected a {record.__name__}, got {type(value).__name__}")
+
+
+def expect(value: object, types: tuple[type, ...], field: str) -> None:
+    """Refuse a value of the wrong type where nothing else would (an empty value left out by omit_empty)."""
+    if not isinstance(value, types) or (type(value) is bool and bool not in types):
+        names = " or ".join(t.__name__ for t in types)
+        raise InvalidValueError(field, f"expected {names}, got {type(value).__name__}")
+
+
+def _members(value: object, field: str) -> set[Any] | frozenset[Any]:
+    if type(value) is set or isinstance(value, set | frozenset):
+        return value
+    raise InvalidValueError(field, f"expected a set, got {type(value).__name__}")
+
+
+def enc_ss(value: object, field: str, *, empty: bool = True) -> AttributeValue:
+    """A string set; an empty set is ``{"NULL": true}`` (DynamoDB has no empty set; as DynamORM writes it).
+
+    ``empty=False`` (an update operand: ADD or DELETE members) refuses an empty set instead.
+    """
+    members = _members(value, field)
+    if members:
+        for member in members:
+            if type(member) is not str and not isinstance(member, str):
+                raise InvalidValueError(field, f"set members must be str, got {type(member).__name__}")
+        return {"SS": list(members)}
+    return _empty_set(field, empty)
+
+
+def enc_bs(value: object, field: str, *, empty: bool = True) -> AttributeValue:
+    """A binary set; empty as in ``enc_ss``."""
+    members = _members(value, field)
+    if members:
+        for member in members:
+            if not isinstance(member, bytes):
+                raise InvalidValueError(field, f"set members must be bytes, got {type(member).__name__}")
+        return {"BS": list(members)}
+    return _empty_set(field, empty)
+
+
+def enc_ns(value: object, field: str, member: Callable[[object, str], str], *, empty: bool = True) -> AttributeValue:
+    """A number set, each member written by ``member`` (``enc_int``, ``enc_decimal``...); empty as in ``enc_ss``."""
+    members = _members(value, field)
+    if members:
+        return {"NS": [member(m, field) for m in members]}
+    return _empty_set(field, empty)
+
+
+def _empty_set(field: str, empty: bool) -> AttributeValue:
+    if not empty:
+        raise InvalidValueError(field, "an empty set changes nothing (DynamoDB has no empty set)")
+    return {"NULL": True}
+
+
+def enum_error(field: str, enum: type[Enum], value: object) -> InvalidValueError:
+    """The error of an enum field that holds something else than one of its enum's members.
+
+    Generated ``to_item`` methods raise it on their failure path only (an ``AttributeError`` on
+    ``.value``); for a list or map of enums, ``value`` is the container and names its first stray.
+    """
+    if isinstance(value, list | tuple | set | frozenset | dict):
+        items = value.values() if isinstance(value, dict) else value
+        value = next((v for v in items if not isinstance(v, enum)), value)
+    allowed = ", ".join(repr(member.value) for member in enum)
+    hint = ""
+    if isinstance(value, str) and value in {member.value for member in enum}:
+        hint = f" (a plain {type(value).__name__}: use {enum.__name__}({value!r}))"
+    return InvalidValueError(field, f"expected a {enum.__name__}, one of {allowed}; got {value!r}{hint}")
 
 
 def enc_uuid(value: object, field: str) -> str:
@@ -123,16 +296,20 @@ def _check_number(number: Decimal, field: str) -> str:
     return text
 
 
-def format_datetime(value: object, field: str) -> str:
-    """RFC 3339 in UTC with ``Z``, fraction trimmed of trailing zeros, none when zero (Go's RFC3339Nano)."""
+def _utc(value: object, field: str) -> datetime:
+    """``value`` in UTC; anything but an aware datetime is refused."""
     if not isinstance(value, datetime):
         raise InvalidValueError(field, f"expected datetime, got {type(value).__name__}")
     tz = value.tzinfo
     if tz is None:
         # A naive datetime has no defined instant: refuse it rather than guess the machine's zone.
         raise InvalidValueError(field, "naive datetime: give it a timezone (e.g. datetime.now(UTC))")
-    if tz is not UTC:
-        value = value.astimezone(UTC)
+    return value if tz is UTC else value.astimezone(UTC)
+
+
+def format_datetime(value: object, field: str) -> str:
+    """RFC 3339 in UTC with ``Z``, fraction trimmed of trailing zeros, none when zero (Go's RFC3339Nano)."""
+    value = _utc(value, field)
     text = value.isoformat()[:-6]  # without "+00:00" (cheaper than replace(tzinfo=None) first)
     if value.microsecond:
         return text.rstrip("0") + "Z"
@@ -169,18 +346,79 @@ def parse_epoch(text: str) -> datetime:
 
 
 def dump_json(value: object, field: str) -> str:
-    """Compact JSON with object keys sorted recursively (the byte-stable form DynamORM writes)."""
+    """Compact JSON with object keys sorted recursively (the byte-stable form DynamORM writes).
+
+    The canonical form: no insignificant whitespace, object keys sorted by code point, non-ASCII
+    text as UTF-8 (not ``\\u`` escapes), ``<``, ``>`` and ``&`` as they are, floats by their
+    shortest round-trip repr, ``Decimal`` exactly as its text (``3.14159265358979323846``, never
+    through a float). NaN and infinities are refused.
+    """
     try:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
-                          default=_json_default)  # fmt: skip
-    except (TypeError, ValueError) as exc:
+                          default=_refuse_decimal)  # fmt: skip
+    except _HasDecimal:
+        # Rare: a Decimal inside. The C encoder cannot write a number from text, so write it all here.
+        out: list[str] = []
+        _write_json(value, out, field)
+        return "".join(out)
+    except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidValueError(field, f"not JSON-serializable: {exc}") from None
 
 
-def _json_default(value: object) -> object:
+class _HasDecimal(Exception):
+    pass
+
+
+def _refuse_decimal(value: object) -> object:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        raise _HasDecimal
     raise TypeError(f"{type(value).__name__} is not JSON-serializable")
+
+
+_JSON_KEYS = {True: "true", False: "false", None: "null"}
+
+
+def _write_json(value: object, out: list[str], field: str, depth: int = 0) -> None:
+    """``json.dumps`` as ``dump_json`` calls it, plus exact Decimals (same bytes for everything else)."""
+    if depth > 500:
+        raise InvalidValueError(field, "not JSON-serializable: nested too deeply")
+    if value is None or isinstance(value, str | bool | int | float):
+        try:
+            out.append(json.dumps(value, ensure_ascii=False, allow_nan=False))
+        except ValueError as exc:
+            raise InvalidValueError(field, f"not JSON-serializable: {exc}") from None
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidValueError(field, f"not JSON-serializable: {value} is not a finite number")
+        out.append(str(value))  # always a valid JSON number for a finite Decimal ("1E+2", "-0.5")
+    elif isinstance(value, dict):
+        entries: list[tuple[str, object]] = []
+        for key, inner in value.items():
+            if isinstance(key, str):
+                name = key
+            elif isinstance(key, bool) or key is None:
+                name = _JSON_KEYS[key]
+            elif isinstance(key, int | float):
+                name = json.dumps(key, allow_nan=False)
+            else:
+                raise InvalidValueError(field, f"not JSON-serializable: keys must be str, int, float, bool or None, "
+                                               f"not {type(key).__name__}")  # fmt: skip
+            entries.append((name, inner))
+        entries.sort(key=lambda entry: entry[0])
+        out.append("{")
+        for i, (name, inner) in enumerate(entries):
+            out.append(("," if i else "") + json.dumps(name, ensure_ascii=False) + ":")
+            _write_json(inner, out, field, depth + 1)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for i, inner in enumerate(value):
+            if i:
+                out.append(",")
+            _write_json(inner, out, field, depth + 1)
+        out.append("]")
+    else:
+        raise InvalidValueError(field, f"not JSON-serializable: {type(value).__name__} is not JSON-serializable")
 
 
 def load_json(av: Mapping[str, Any]) -> Any:

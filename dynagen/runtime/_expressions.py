@@ -27,12 +27,16 @@ __all__ = [
     "AttributePath",
     "AttributeValue",
     "Condition",
+    "Equality",
     "Field",
     "Item",
+    "OrderOperators",
+    "Ordering",
     "Placeholders",
     "Size",
     "SortCondition",
     "Update",
+    "UpdateAction",
     "format_path",
     "key_condition",
     "parse_path",
@@ -328,7 +332,64 @@ class _Not(Condition, Record):
         return self.inner.attribute_paths()
 
 
-class Field(Generic[T]):
+class Equality(Generic[T]):
+    """``eq`` / ``ne`` over the class's ``_compare`` (shared by ``Field``, ``Size`` and the typed references)."""
+
+    __slots__ = ()
+
+    def _compare(self, operator: str, value: T) -> Condition:
+        raise NotImplementedError
+
+    def eq(self, value: T) -> Condition:
+        """``path = value``."""
+        return self._compare("=", value)
+
+    def ne(self, value: T) -> Condition:
+        """``path <> value`` (also true when the attribute is missing)."""
+        return self._compare("<>", value)
+
+
+class Ordering(Equality[T]):
+    """``eq ne lt le gt ge`` over the class's ``_compare``."""
+
+    __slots__ = ()
+
+    def lt(self, value: T) -> Condition:
+        """``path < value``."""
+        return self._compare("<", value)
+
+    def le(self, value: T) -> Condition:
+        """``path <= value``."""
+        return self._compare("<=", value)
+
+    def gt(self, value: T) -> Condition:
+        """``path > value``."""
+        return self._compare(">", value)
+
+    def ge(self, value: T) -> Condition:
+        """``path >= value``."""
+        return self._compare(">=", value)
+
+
+class OrderOperators(Ordering[T]):
+    """``Ordering``, and ``<`` ``<=`` ``>`` ``>=`` building the same conditions (``==`` cannot: use ``eq``)."""
+
+    __slots__ = ()
+
+    def __lt__(self, value: T) -> Condition:
+        return self._compare("<", value)
+
+    def __le__(self, value: T) -> Condition:
+        return self._compare("<=", value)
+
+    def __gt__(self, value: T) -> Condition:
+        return self._compare(">", value)
+
+    def __ge__(self, value: T) -> Condition:
+        return self._compare(">=", value)
+
+
+class Field(Ordering[T]):
     """One attribute (or nested path) to build conditions on.
 
     ``Field("status")`` takes wire values (``{"S": "open"}``); ``Field("count", encode=enc)`` takes
@@ -363,30 +424,6 @@ class Field(Generic[T]):
 
     def _compare(self, operator: str, value: T) -> Condition:
         return _Compare(_Operand(self.segments), operator, self._wire(value))
-
-    def eq(self, value: T) -> Condition:
-        """``attribute = value``."""
-        return self._compare("=", value)
-
-    def ne(self, value: T) -> Condition:
-        """``attribute <> value`` (also true when the attribute is missing)."""
-        return self._compare("<>", value)
-
-    def lt(self, value: T) -> Condition:
-        """``attribute < value``."""
-        return self._compare("<", value)
-
-    def le(self, value: T) -> Condition:
-        """``attribute <= value``."""
-        return self._compare("<=", value)
-
-    def gt(self, value: T) -> Condition:
-        """``attribute > value``."""
-        return self._compare(">", value)
-
-    def ge(self, value: T) -> Condition:
-        """``attribute >= value``."""
-        return self._compare(">=", value)
 
     def between(self, low: T, high: T) -> Condition:
         """``attribute BETWEEN low AND high`` (inclusive)."""
@@ -426,8 +463,9 @@ class Field(Generic[T]):
         return Size(self.segments)
 
 
-class Size:
-    """``size(attribute)``: length of a string, binary, set, list or map, compared with integers."""
+class Size(OrderOperators[int]):
+    """``size(attribute)``: length of a string, binary, set, list or map, compared with integers
+    (``eq ne lt le gt ge between``, or ``<`` ``<=`` ``>`` ``>=``)."""
 
     __slots__ = ("segments",)
 
@@ -442,30 +480,6 @@ class Size:
     def _compare(self, operator: str, value: int) -> Condition:
         return _Compare(_Operand(self.segments, size=True), operator, self._number(value))
 
-    def eq(self, value: int) -> Condition:
-        """``size(attribute) = value``."""
-        return self._compare("=", value)
-
-    def ne(self, value: int) -> Condition:
-        """``size(attribute) <> value``."""
-        return self._compare("<>", value)
-
-    def lt(self, value: int) -> Condition:
-        """``size(attribute) < value``."""
-        return self._compare("<", value)
-
-    def le(self, value: int) -> Condition:
-        """``size(attribute) <= value``."""
-        return self._compare("<=", value)
-
-    def gt(self, value: int) -> Condition:
-        """``size(attribute) > value``."""
-        return self._compare(">", value)
-
-    def ge(self, value: int) -> Condition:
-        """``size(attribute) >= value``."""
-        return self._compare(">=", value)
-
     def between(self, low: int, high: int) -> Condition:
         """``size(attribute) BETWEEN low AND high``."""
         return _Between(_Operand(self.segments, size=True), self._number(low), self._number(high))
@@ -475,18 +489,35 @@ class Size:
 # Updates
 
 
-class _UpdateAction(Record):
-    __slots__ = ("clause", "form", "segments", "value")
+class UpdateAction(Record):
+    """One action of an update expression: ``clause`` (SET, REMOVE, ADD or DELETE) on one path.
+
+    ``form`` says how a SET renders (``set``, ``set_if_not_exists``, ``append``, ``prepend``);
+    ``value`` is the wire value (None for REMOVE). ``source`` is the Python value a typed field
+    reference encoded (``PaymentFields.status.set(PaymentStatus.CAPTURED)``), kept so that a
+    repository can rebuild the index keys a field is part of; None for wire-value actions.
+    """
+
+    __slots__ = ("clause", "form", "segments", "value", "source")  # noqa: RUF023 - the fields' order (repr and equality follow it)
     clause: str  # SET, REMOVE, ADD or DELETE
     form: str
     segments: Segments
     value: AttributeValue | None
+    source: Any
 
-    def __init__(self, clause: str, form: str, segments: Segments, value: AttributeValue | None) -> None:
+    def __init__(
+        self, clause: str, form: str, segments: Segments, value: AttributeValue | None, source: Any = None
+    ) -> None:
         init(self, "clause", clause)
         init(self, "form", form)
         init(self, "segments", segments)
         init(self, "value", value)
+        init(self, "source", source)
+
+    @property
+    def path(self) -> str:
+        """The readable path, e.g. ``lineItems[0].quantity``."""
+        return format_path(self.segments)
 
     def render(self, placeholders: Placeholders) -> str:
         path = placeholders.path(self.segments)
@@ -517,21 +548,39 @@ class Update:
 
     __slots__ = ("_actions",)
 
-    def __init__(self, actions: tuple[_UpdateAction, ...] = ()) -> None:
+    def __init__(self, actions: tuple[UpdateAction, ...] = ()) -> None:
         self._actions = actions
+
+    @classmethod
+    def of(cls, *actions: UpdateAction) -> Update:
+        """An update of these actions (from typed field references: ``PaymentFields.status.set(...)``)."""
+        return cls().with_actions(*actions)
+
+    def with_actions(self, *actions: UpdateAction) -> Update:
+        """This update and ``actions`` (already encoded and checked by the references that made them)."""
+        update = self
+        for action in actions:
+            if not isinstance(action, UpdateAction):
+                raise InvalidValueError("update", f"expected an UpdateAction, got {type(action).__name__}")
+            update = update._plus(action)
+        return update
+
+    def _plus(self, action: UpdateAction) -> Update:
+        segments = action.segments
+        for other in self._actions:
+            shorter = min(len(other.segments), len(segments))
+            if other.segments[:shorter] == segments[:shorter]:
+                raise InvalidValueError(
+                    format_path(segments),
+                    f"touched twice in one update (overlaps {format_path(other.segments)!r})",
+                )
+        return Update((*self._actions, action))
 
     def _with(self, clause: str, form: str, attribute: AttributePath, value: AttributeValue | None) -> Update:
         segments = parse_path(attribute)
-        for action in self._actions:
-            shorter = min(len(action.segments), len(segments))
-            if action.segments[:shorter] == segments[:shorter]:
-                raise InvalidValueError(
-                    format_path(segments),
-                    f"touched twice in one update (overlaps {format_path(action.segments)!r})",
-                )
         if value is not None:
             _check_value(value, format_path(segments))
-        return Update((*self._actions, _UpdateAction(clause, form, segments, value)))
+        return self._plus(UpdateAction(clause, form, segments, value))
 
     def set(self, attribute: AttributePath, value: AttributeValue) -> Update:
         """``SET attribute = value``."""
@@ -570,6 +619,11 @@ class Update:
         kind = next(iter(value), None) if isinstance(value, Mapping) and len(value) == 1 else None
         if kind not in kinds:
             raise InvalidValueError(str(attribute), f"{what} takes a value of type {' or '.join(kinds)}, got {value!r}")
+
+    @property
+    def actions(self) -> tuple[UpdateAction, ...]:
+        """The actions, in the order they were added."""
+        return self._actions
 
     @property
     def attributes(self) -> tuple[str, ...]:

@@ -19,10 +19,17 @@ then by an environment variable, then falls back to the Lambda tuning or the def
     DYNAGEN_RETRY_MODE               retry_mode                    adaptive             standard
     DYNAGEN_MAX_ATTEMPTS             max_attempts (incl. first)    3                    5
     DYNAGEN_TCP_KEEPALIVE            tcp_keepalive (1/0)           1                    1
+    DYNAGEN_MAX_RESPONSE_BYTES       max_response_bytes            33554432 (32 MiB)    33554432 (32 MiB)
+    DYNAGEN_CALL_TIMEOUT             call_timeout (seconds, lean)  15.0                 60.0
     ===============================  ============================  ===================  ==================
 
+``max_response_bytes`` caps every response body on both transports (``ResponseTooLargeError``, refused
+before the body is read whole); ``call_timeout`` bounds one lean call in all (attempts and backoff),
+with or without a deadline. ``0`` for either means no cap.
+
 The X-Ray trace header (``_X_AMZN_TRACE_ID``) changes with every invocation, so it is never cached:
-``current_trace_header()`` / ``current_trace_id()`` read it at call time.
+``current_trace_header()`` / ``current_trace_id()`` read it at call time. A malformed one (control
+characters, anything but printable ASCII) is ignored, never an error.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from dataclasses import dataclass, field, replace
 
 from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.errors import InvalidValueError
+from dynagen.runtime._transport import DEFAULT_MAX_RESPONSE_BYTES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,6 +72,9 @@ _LAMBDA_CONNECT_TIMEOUT = 1.0
 _LAMBDA_READ_TIMEOUT = 3.0
 _LAMBDA_RETRY_MODE = "adaptive"
 _LAMBDA_MAX_ATTEMPTS = 3
+# One lean call, every attempt and backoff included, when no deadline says otherwise: three attempts
+# of at most 1 + 3 s each fit, with their backoff; a handler should still pass its deadline.
+_LAMBDA_CALL_TIMEOUT = 15.0
 
 # Outside Lambda (scripts, containers, tests): no hard time budget, so be patient; standard retries
 # are botocore's well-understood mode; 5 attempts suit batch jobs that hit throttling.
@@ -72,6 +83,7 @@ _DEFAULT_READ_TIMEOUT = 30.0
 _DEFAULT_RETRY_MODE = "standard"
 _DEFAULT_MAX_ATTEMPTS = 5
 _DEFAULT_POOL = 10  # botocore's own default
+_DEFAULT_CALL_TIMEOUT = 60.0
 
 _TRACE_ENV = "_X_AMZN_TRACE_ID"
 
@@ -136,6 +148,8 @@ class ClientSettings:
     retry_mode: str = _DEFAULT_RETRY_MODE
     max_attempts: int = _DEFAULT_MAX_ATTEMPTS
     tcp_keepalive: bool = True
+    max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES  # None: no cap
+    call_timeout: float | None = _DEFAULT_CALL_TIMEOUT  # None: no bound but the attempts'
     # The hash, computed once: settings key the client cache, so they are hashed on every warm lookup.
     _hash: int = field(init=False, repr=False, compare=False, default=0)
 
@@ -150,8 +164,15 @@ class ClientSettings:
             raise InvalidValueError("retry_mode", f"must be one of {sorted(RETRY_MODES)}, got {self.retry_mode!r}")
         if self.max_attempts < 1:
             raise InvalidValueError("max_attempts", f"must be >= 1 (the first attempt counts), got {self.max_attempts}")
+        if self.max_response_bytes is not None and self.max_response_bytes < 1:
+            raise InvalidValueError(
+                "max_response_bytes", f"must be >= 1 byte (or None: no cap), got {self.max_response_bytes}"
+            )
+        if self.call_timeout is not None and not self.call_timeout > 0:
+            raise InvalidValueError("call_timeout", f"must be > 0 seconds (or None: no bound), got {self.call_timeout}")
         key = (self.region, self.endpoint_url, self.max_pool_connections, self.connect_timeout, self.read_timeout)
-        object.__setattr__(self, "_hash", hash((*key, self.retry_mode, self.max_attempts, self.tcp_keepalive)))
+        rest = (self.retry_mode, self.max_attempts, self.tcp_keepalive, self.max_response_bytes, self.call_timeout)
+        object.__setattr__(self, "_hash", hash((*key, *rest)))
 
     def __hash__(self) -> int:
         return self._hash
@@ -175,9 +196,14 @@ def client_settings(
     retry_mode: str | None = None,
     max_attempts: int | None = None,
     tcp_keepalive: bool | None = None,
+    max_response_bytes: int | None = None,
+    call_timeout: float | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ClientSettings:
-    """Tuned settings for this environment: keyword > ``DYNAGEN_*`` variable > Lambda tuning / defaults."""
+    """Tuned settings for this environment: keyword > ``DYNAGEN_*`` variable > Lambda tuning / defaults.
+
+    ``max_response_bytes`` / ``call_timeout`` of ``0`` (keyword or variable) turn that bound off.
+    """
     env = os.environ if environ is None else environ
     lam = detect_lambda(env)
     if lam is not None:
@@ -188,16 +214,19 @@ def client_settings(
             read_timeout=_LAMBDA_READ_TIMEOUT,
             retry_mode=_LAMBDA_RETRY_MODE,
             max_attempts=_LAMBDA_MAX_ATTEMPTS,
+            call_timeout=_LAMBDA_CALL_TIMEOUT,
         )
     else:
         base = ClientSettings(region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None)
     try:
-        return _settings_from(env, base, region, endpoint_url, max_pool_connections, connect_timeout,
-                              read_timeout, retry_mode, max_attempts, tcp_keepalive)  # fmt: skip
+        settings = _settings_from(env, base, region, endpoint_url, max_pool_connections, connect_timeout,
+                                  read_timeout, retry_mode, max_attempts, tcp_keepalive)  # fmt: skip
+        return _bounds_from(env, settings, max_response_bytes, call_timeout)
     except InvalidValueError as exc:
         # A bad value from the environment names the variable to fix, not the setting it feeds.
         given = {"max_pool_connections": max_pool_connections, "connect_timeout": connect_timeout,
-                 "read_timeout": read_timeout, "retry_mode": retry_mode, "max_attempts": max_attempts}  # fmt: skip
+                 "read_timeout": read_timeout, "retry_mode": retry_mode, "max_attempts": max_attempts,
+                 "max_response_bytes": max_response_bytes, "call_timeout": call_timeout}  # fmt: skip
         name = f"DYNAGEN_{exc.field.upper()}"
         if exc.field in given and given[exc.field] is None and _env_str(env, name) is not None:
             raise InvalidValueError(name, exc.reason) from None
@@ -227,6 +256,23 @@ def _settings_from(
         retry_mode=_pick(retry_mode, _env_str(env, "DYNAGEN_RETRY_MODE"), base.retry_mode),
         max_attempts=_pick(max_attempts, _env_int(env, "DYNAGEN_MAX_ATTEMPTS"), base.max_attempts),
         tcp_keepalive=_pick(tcp_keepalive, _env_bool(env, "DYNAGEN_TCP_KEEPALIVE"), base.tcp_keepalive),
+        max_response_bytes=base.max_response_bytes,
+        call_timeout=base.call_timeout,
+    )
+
+
+def _bounds_from(
+    env: Mapping[str, str], settings: ClientSettings, max_response_bytes: int | None, call_timeout: float | None
+) -> ClientSettings:
+    """The response cap and call bound: keyword > variable > default, where 0 turns the bound off."""
+    size = _pick(max_response_bytes, _env_int(env, "DYNAGEN_MAX_RESPONSE_BYTES"))
+    seconds = _pick(call_timeout, _env_float(env, "DYNAGEN_CALL_TIMEOUT"))
+    if size is None and seconds is None:
+        return settings
+    return replace(
+        settings,
+        max_response_bytes=settings.max_response_bytes if size is None else (size or None),
+        call_timeout=settings.call_timeout if seconds is None else (seconds or None),
     )
 
 
@@ -254,8 +300,12 @@ class TraceHeader:
 
 
 def parse_trace_header(value: str | None) -> TraceHeader | None:
-    """Parse an X-Ray trace header; None when it is empty or has no ``Root``."""
-    if not value:
+    """Parse an X-Ray trace header; None when it is empty, has no ``Root``, or is malformed.
+
+    Malformed: anything but printable ASCII (a CR or LF, say). The value reaches log records and
+    metrics, so a damaged one is dropped whole rather than carried there or allowed to raise.
+    """
+    if not value or not (value.isascii() and value.isprintable()):
         return None
     fields: dict[str, str] = {}
     for part in value.split(";"):

@@ -236,7 +236,9 @@ class Page(Record, Generic[T]):
 class _Read:
     """Everything a query or scan needs to issue its requests (built once per call, never changed)."""
 
-    __slots__ = ("counting", "has_filter", "index", "key_attributes", "limit", "operation", "request", "sort", "strip")
+    __slots__ = (
+        "counting", "has_filter", "index", "keep", "key_attributes", "limit", "operation", "request", "sort", "strip",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -249,7 +251,9 @@ class _Read:
         limit: int | None,
         has_filter: bool,
         counting: bool,
+        keep: Callable[[Item], bool] | None = None,  # drops returned items DynamoDB's condition let through
     ) -> None:
+        self.keep = keep
         self.operation = operation
         self.request = request
         self.key_attributes = key_attributes
@@ -274,6 +278,7 @@ def _prepare_read(
     limit: int | None,
     consistent: bool,
     select: str | None,
+    keep: Callable[[Item], bool] | None = None,
 ) -> _Read:
     if isinstance(key_attributes, str) or not key_attributes:
         raise InvalidValueError("key_attributes", "name the table's key attributes (plus the index's)")
@@ -284,6 +289,8 @@ def _prepare_read(
     counting = select == "COUNT"
     if counting and (limit is not None or projection is not None):
         raise InvalidValueError("select", "COUNT takes neither limit nor projection (use query_count/scan_count)")
+    if counting and keep is not None:
+        raise InvalidValueError("select", "COUNT returns no items to test with keep")
     if index is not None:
         request["IndexName"] = index
     if consistent:
@@ -293,7 +300,7 @@ def _prepare_read(
     strip: tuple[str, ...] = ()
     if projection is not None:
         projected = list(projection)
-        if limit is not None and filter is not None:
+        if limit is not None and (filter is not None or keep is not None):
             # This page may be cut short inside a DynamoDB page; its cursor is then built from the last
             # returned item, which therefore needs its key attributes.
             named = {parse_path(p)[0] for p in projected}
@@ -303,7 +310,9 @@ def _prepare_read(
     if select is not None:
         request["Select"] = select
     _finish(request, placeholders)
-    return _Read(operation, request, tuple(key_attributes), index, sort, strip, limit, filter is not None, counting)
+    return _Read(
+        operation, request, tuple(key_attributes), index, sort, strip, limit, filter is not None, counting, keep
+    )
 
 
 def _read_page(transport: Transport, read: _Read, cursor: str | None, deadline: Deadline | None) -> Page[Item]:
@@ -334,6 +343,8 @@ def _read_page(transport: Transport, read: _Read, cursor: str | None, deadline: 
             request["Limit"] = read.limit - len(items)
         response = call(transport, read.operation, request, deadline, progress)
         got: list[Item] = response.get("Items") or []
+        if read.keep is not None:
+            got = [item for item in got if read.keep(item)]
         scanned += int(response.get("ScannedCount", 0))
         last_key: Item | None = response.get("LastEvaluatedKey") or None
         if read.counting:
@@ -379,6 +390,7 @@ def _query_read(
     forward: bool,
     consistent: bool,
     select: str | None,
+    keep: Callable[[Item], bool] | None = None,
 ) -> _Read:
     placeholders = Placeholders()
     request: dict[str, Any] = {
@@ -399,6 +411,7 @@ def _query_read(
         limit=limit,
         consistent=consistent,
         select=select,
+        keep=keep,
     )
 
 
@@ -417,9 +430,13 @@ def query(
     forward: bool = True,
     consistent: bool = False,
     select: str | None = None,
+    keep: Callable[[Item], bool] | None = None,
     deadline: Deadline | None = None,
 ) -> Page[Item]:
     """One page of items whose partition key equals ``partition[1]``, optionally narrowed by ``sort``.
+
+    ``keep``: a test each returned item must pass to count (what a sort condition on free text
+    cannot say exactly; see ``key_range``). Items it drops were read, as a filter's are.
 
     ``key_attributes`` names the table's key attributes plus the index's (to build and check cursors).
     Without ``limit`` the page is one DynamoDB response. With ``limit`` the page holds up to ``limit``
@@ -442,6 +459,7 @@ def query(
         forward=forward,
         consistent=consistent,
         select=select,
+        keep=keep,
     )
     return _read_page(transport, read, cursor, deadline)
 

@@ -12,19 +12,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import Enum
 
 from dynagen._record import Record, init
 from dynagen._typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from dynagen.errors import (
     ConditionFailedError,
+    DeadlineExceededError,
     InvalidValueError,
+    ItemDecodeError,
     ItemNotFoundError,
     UnprocessedItemsError,
     VersionConflictError,
 )
 from dynagen.runtime import _ops
-from dynagen.runtime._codec import format_datetime
+from dynagen.runtime._codec import enum_error, format_datetime
 from dynagen.runtime._cursor import wire_to_json
 from dynagen.runtime._deadline import Deadline
 from dynagen.runtime._expressions import AttributePath, Condition, Field, SortCondition, Update, format_path
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from dynagen.runtime._expressions import Item
     from dynagen.runtime._interface import Transport
     from dynagen.runtime._transact import (
         TransactAction,
@@ -59,6 +61,8 @@ __all__ = ["ModelInfo", "Repository", "enum_error", "key_range", "utc_now"]
 
 M = TypeVar("M", bound="_Model")
 T = TypeVar("T")
+K = TypeVar("K")
+U = TypeVar("U")
 
 
 def utc_now() -> datetime:
@@ -79,9 +83,11 @@ class ModelInfo(Record, Generic[M]):
         "from_item",
         "indexes",
         "key_fields",
+        "key_parts",
         "name",
         "partition_key",
         "sort_key",
+        "strict_version",
         "table",
         "ttl",
         "updated_at",
@@ -94,6 +100,7 @@ class ModelInfo(Record, Generic[M]):
     indexes: Mapping[str, tuple[str, str | None]]
     attributes: Mapping[str, str]  # Python field -> attribute name
     key_fields: tuple[str, ...]  # fields the primary key is built from
+    key_parts: Mapping[str, tuple[str, ...]]  # templated key attribute -> the fields it is built from
     derived: Mapping[str, tuple[str, ...]]  # field -> index key attributes built from it
     entity_attribute: str | None
     entity: str | None
@@ -101,6 +108,7 @@ class ModelInfo(Record, Generic[M]):
     updated_at: str | None
     version: str | None
     ttl: str | None
+    strict_version: bool  # an item without a version attribute never matches (DMS, as DynamORM)
     from_item: Callable[[Mapping[str, AttributeValue]], M]
     encoders: Mapping[str, Callable[[Any], AttributeValue]]
 
@@ -114,6 +122,7 @@ class ModelInfo(Record, Generic[M]):
         indexes: Mapping[str, tuple[str, str | None]],
         attributes: Mapping[str, str],
         key_fields: tuple[str, ...],
+        key_parts: Mapping[str, tuple[str, ...]] | None = None,
         derived: Mapping[str, tuple[str, ...]],
         entity_attribute: str | None,
         entity: str | None,
@@ -121,6 +130,7 @@ class ModelInfo(Record, Generic[M]):
         updated_at: str | None,
         version: str | None,
         ttl: str | None,
+        strict_version: bool = False,
         from_item: Callable[[Mapping[str, AttributeValue]], M],
         encoders: Mapping[str, Callable[[Any], AttributeValue]],
     ) -> None:
@@ -131,6 +141,7 @@ class ModelInfo(Record, Generic[M]):
         init(self, "indexes", indexes)
         init(self, "attributes", attributes)
         init(self, "key_fields", key_fields)
+        init(self, "key_parts", key_parts or {})
         init(self, "derived", derived)
         init(self, "entity_attribute", entity_attribute)
         init(self, "entity", entity)
@@ -138,6 +149,7 @@ class ModelInfo(Record, Generic[M]):
         init(self, "updated_at", updated_at)
         init(self, "version", version)
         init(self, "ttl", ttl)
+        init(self, "strict_version", strict_version)
         init(self, "from_item", from_item)
         init(self, "encoders", encoders)
 
@@ -187,6 +199,9 @@ def _preceding(text: str) -> str:
     return text[:-1] + chr(0xD7FF if 0xD800 <= code <= 0xDFFF else code) + _TOP
 
 
+Keep = Callable[[Mapping[str, Any]], bool]
+
+
 def key_range(
     attribute: str,
     prefix: str,
@@ -195,13 +210,14 @@ def key_range(
     encode: Callable[[T], str | AttributeValue] | None = None,
     tail: str = "",
     more: bool = False,
+    text: bool = False,
     eq: T | None = None,
     gt: T | None = None,
     ge: T | None = None,
     lt: T | None = None,
     le: T | None = None,
     begins_with: str | None = None,
-) -> tuple[str, SortCondition] | None:
+) -> tuple[str, SortCondition, Keep | None] | None:
     """The sort-key condition of an access pattern: the template's fixed ``prefix``, narrowed on one field.
 
     Keys of the pattern are ``prefix + <field text> + tail`` and, with ``more``, further key parts
@@ -213,6 +229,12 @@ def key_range(
     ``begins_with`` alone, or a lower (``ge``/``gt``) and an upper (``le``/``lt``) bound, which
     become one ``BETWEEN``. Anything else is an ``InvalidValueError`` naming the method's parameters
     (``<field>_eq``, ``_prefix``, ``_from``, ``_after``, ``_to``, ``_before``), before any request.
+
+    Returns ``(attribute, condition, keep)``. ``text``: the field is free text (a string or an enum)
+    followed by ``tail``; such text does not sort as its value once the tail follows (``"a b#"`` sorts
+    before ``"a#"``), so bounds and prefixes ask DynamoDB for a superset and ``keep`` (a test of a
+    returned item) drops what lies outside. Typed parts are written to sort (fixed widths), so their
+    conditions are exact and ``keep`` is None.
     """
     given = {
         name: value
@@ -220,52 +242,114 @@ def key_range(
         if value is not None
     }
     if not given:
-        return (attribute, SortCondition.begins_with({"S": prefix})) if prefix else None
+        return (attribute, SortCondition.begins_with({"S": prefix}), None) if prefix else None
     _one_condition(field, given)
     if encode is None:
         raise InvalidValueError(field, "this access pattern has no range field")
     if begins_with is not None:
         if not isinstance(begins_with, str) or not (prefix or begins_with):
             raise InvalidValueError(field + "_prefix", f"expected a non-empty str, got {begins_with!r}")
-        return attribute, SortCondition.begins_with({"S": prefix + begins_with})
+        if tail and tail[0] in begins_with:  # it would run on into the next key part
+            raise InvalidValueError(field + "_prefix", f"{begins_with!r} holds {tail[0]!r}, the separator after {field}")
+        keep = _text_keep(attribute, prefix, tail, {"begins_with": begins_with}) if text else None
+        return attribute, SortCondition.begins_with({"S": prefix + begins_with}), keep
     wire = {name: encode(cast("T", value)) for name, value in given.items()}
     if any(isinstance(value, Mapping) for value in wire.values()):
-        return attribute, _direct(field, cast("dict[str, AttributeValue]", wire))
-    text = cast("dict[str, str]", wire)
-    if "eq" in text:
-        key = prefix + text["eq"] + tail
-        return attribute, (SortCondition.begins_with({"S": key}) if more else SortCondition.eq({"S": key}))
+        return attribute, _direct(field, cast("dict[str, AttributeValue]", wire)), None
+    texts = cast("dict[str, str]", wire)
+    if "eq" in texts:
+        key = prefix + texts["eq"] + tail
+        return attribute, (SortCondition.begins_with({"S": key}) if more else SortCondition.eq({"S": key})), None
+    if text:
+        return _text_bounds(attribute, prefix, tail, field, given, texts)
     # Bounds: every key of a field value v lies in [prefix + v, prefix + v + tail (+ anything, with more)].
     lower: str | None = None
     upper: str | None = None
     strict = ""
-    if "ge" in text:
-        lower = prefix + text["ge"]
-    elif "gt" in text:
-        last = prefix + text["gt"] + tail
+    if "ge" in texts:
+        lower = prefix + texts["ge"]
+    elif "gt" in texts:
+        last = prefix + texts["gt"] + tail
         lower, strict = (_following(last), "") if more else (last + "\x00", last)
-    if "le" in text:
-        upper = prefix + text["le"] + tail + (_TOP if more else "")
-    elif "lt" in text:
-        upper = prefix + text["lt"] + tail
+    if "le" in texts:
+        upper = prefix + texts["le"] + tail + (_TOP if more else "")
+    elif "lt" in texts:
+        upper = prefix + texts["lt"] + tail
         if prefix or lower is not None:
             upper = _preceding(upper)
         else:
-            return attribute, SortCondition.lt({"S": upper})
+            return attribute, SortCondition.lt({"S": upper}), None
     if upper is None:
         if not prefix:
             assert lower is not None
-            return attribute, (SortCondition.gt({"S": strict}) if strict else SortCondition.ge({"S": lower}))
+            return attribute, (SortCondition.gt({"S": strict}) if strict else SortCondition.ge({"S": lower})), None
         upper = prefix + _TOP
     if lower is None:
         if not prefix:
             # DynamoDB refuses an empty string in a key condition: no lower bound is "<= upper".
-            return attribute, SortCondition.le({"S": upper})
+            return attribute, SortCondition.le({"S": upper}), None
         lower = prefix
     if lower > upper:
-        names = " and ".join(field + _SUFFIX[n] for n in given)
-        raise InvalidValueError(field + _SUFFIX[next(iter(given))], f"{names} leave no key between them")
-    return attribute, SortCondition.between({"S": lower}, {"S": upper})
+        _no_key_between(field, given)
+    return attribute, SortCondition.between({"S": lower}, {"S": upper}), None
+
+
+def _no_key_between(field: str, given: Mapping[str, object]) -> None:
+    names = " and ".join(field + _SUFFIX[n] for n in given)
+    raise InvalidValueError(field + _SUFFIX[next(iter(given))], f"{names} leave no key between them")
+
+
+def _text_bounds(
+    attribute: str, prefix: str, tail: str, field: str, given: Mapping[str, object], texts: dict[str, str]
+) -> tuple[str, SortCondition, Keep | None]:
+    """Bounds on a free-text part followed by ``tail``: a superset range, made exact by ``keep``."""
+    low = texts.get("ge", texts.get("gt"))
+    high = texts.get("le", texts.get("lt"))
+    if low is not None and high is not None and (low > high or (low == high and ("gt" in texts or "lt" in texts))):
+        _no_key_between(field, given)
+    lower = prefix + low if low is not None else prefix
+    upper: str | None = None
+    if high is not None:
+        # A part p <= high either differs from high at a lower character (its key sorts below prefix + high)
+        # or is a start of high, whose key continues with the tail: take the greatest of those.
+        separator = tail[0]
+        upper = max([prefix + high] + [prefix + high[:k] + separator + _TOP for k in range(1, len(high) + 1)])
+    elif prefix:
+        upper = prefix + _TOP
+    keep = _text_keep(attribute, prefix, tail, texts)
+    if not lower:
+        assert upper is not None
+        return attribute, SortCondition.le({"S": upper}), keep
+    if upper is None:
+        return attribute, SortCondition.ge({"S": lower}), keep
+    return attribute, SortCondition.between({"S": lower}, {"S": upper}), keep
+
+
+def _text_keep(attribute: str, prefix: str, tail: str, texts: Mapping[str, str]) -> Keep:
+    """A test of a returned item: does its key's text part (between ``prefix`` and ``tail``) meet ``texts``?"""
+    separator = tail[0]
+    start = len(prefix)
+    tests = list(texts.items())
+
+    def keep(item: Mapping[str, Any]) -> bool:
+        value = item.get(attribute)
+        key = value.get("S") if isinstance(value, Mapping) else None
+        if not isinstance(key, str) or not key.startswith(prefix):
+            return False
+        end = key.find(separator, start)
+        part = key[start:] if end < 0 else key[start:end]
+        for name, bound in tests:
+            if not (
+                (name == "ge" and part >= bound)
+                or (name == "gt" and part > bound)
+                or (name == "le" and part <= bound)
+                or (name == "lt" and part < bound)
+                or (name == "begins_with" and part.startswith(bound))
+            ):
+                return False
+        return True
+
+    return keep
 
 
 def _one_condition(field: str, given: Mapping[str, object]) -> None:
@@ -301,38 +385,33 @@ def _direct(field: str, wire: dict[str, AttributeValue]) -> SortCondition:
     )
 
 
-def enum_error(field: str, enum: type[Enum], value: object) -> InvalidValueError:
-    """The error of an enum field that holds something else than one of its enum's members.
-
-    Generated ``to_item`` methods raise it on their failure path only (an ``AttributeError`` on
-    ``.value``); for a list or map of enums, ``value`` is the container and names its first stray.
-    """
-    if isinstance(value, list | tuple | set | frozenset | dict):
-        items = value.values() if isinstance(value, dict) else value
-        value = next((v for v in items if not isinstance(v, enum)), value)
-    allowed = ", ".join(repr(member.value) for member in enum)
-    hint = ""
-    if isinstance(value, str) and value in {member.value for member in enum}:
-        hint = f" (a plain {type(value).__name__}: use {enum.__name__}({value!r}))"
-    return InvalidValueError(field, f"expected a {enum.__name__}, one of {allowed}; got {value!r}{hint}")
-
-
 # Per model (by identity; the model is kept alive with its entry): attribute -> field names, and every
 # key attribute of the table and its indexes. Computed once, on the first write.
-_CHECKS: dict[int, tuple[ModelInfo[Any], dict[str, str], frozenset[str]]] = {}
+_CHECKS: dict[int, tuple[ModelInfo[Any], dict[str, str], dict[str, int]]] = {}
 # Per model, likewise: every attribute a condition or filter may name (the model's, the key attributes
 # of the table and its indexes, the entity attribute).
 _KNOWN: dict[int, tuple[ModelInfo[Any], frozenset[str]]] = {}
 
 
-def _check_info(info: ModelInfo[Any]) -> tuple[dict[str, str], frozenset[str]]:
+# DynamoDB's limits on one key value, in bytes: partition keys (of the table and of global indexes)
+# and sort keys (of the table and of every index).
+_PARTITION_KEY_BYTES = 2048
+_SORT_KEY_BYTES = 1024
+
+
+def _check_info(info: ModelInfo[Any]) -> tuple[dict[str, str], dict[str, int]]:
+    """Attribute -> field names, and each key attribute (table and indexes) -> its size limit in bytes."""
     entry = _CHECKS.get(id(info))
     if entry is None or entry[0] is not info:
         names = {attribute: field for field, attribute in info.attributes.items()}
-        keys = {info.partition_key, *(k for pair in info.indexes.values() for k in pair if k)}
-        if info.sort_key:
-            keys.add(info.sort_key)
-        entry = (info, names, frozenset(keys))
+        for attribute, parts in info.key_parts.items():  # a key's errors name the field(s) it is built from
+            names.setdefault(attribute, parts[0] if len(parts) == 1 else f"{attribute} ({', '.join(parts)})")
+        keys = {info.partition_key: _PARTITION_KEY_BYTES}
+        for pk, sk in [(info.partition_key, info.sort_key), *info.indexes.values()]:
+            keys[pk] = _PARTITION_KEY_BYTES
+            if sk:
+                keys.setdefault(sk, _SORT_KEY_BYTES)
+        entry = (info, names, keys)
         _CHECKS[id(info)] = entry
     return entry[1], entry[2]
 
@@ -341,7 +420,7 @@ def _known_attributes(info: ModelInfo[Any]) -> frozenset[str]:
     entry = _KNOWN.get(id(info))
     if entry is None or entry[0] is not info:
         names, keys = _check_info(info)
-        known = set(names) | keys | ({info.entity_attribute} if info.entity_attribute else set())
+        known = set(names) | set(keys) | ({info.entity_attribute} if info.entity_attribute else set())
         entry = (info, frozenset(known))
         _KNOWN[id(info)] = entry
     return entry[1]
@@ -358,6 +437,26 @@ def _unknown_attribute(info: ModelInfo[Any], name: str, known: frozenset[str]) -
 
     close = difflib.get_close_matches(name, list(candidates), n=1)
     return f"did you mean {candidates[close[0]]!r}?" if close else f"its attributes are {sorted(known)}"
+
+
+def _decode_all(page: Page[Item], decode: Callable[[Mapping[str, Any]], U]) -> Page[U]:
+    """Every item of ``page`` decoded; items that cannot be are reported together, never dropped unseen.
+
+    One undecodable item (written by another tool, or by an older schema) does not hide the rest:
+    ``ItemDecodeError`` carries the page of every item that did decode (with the cursor past the
+    whole page, to go on from) and each failure with its stored item.
+    """
+    decoded: list[U] = []
+    failures: list[tuple[Item, InvalidValueError]] = []
+    for item in page.items:
+        try:
+            decoded.append(decode(item))
+        except InvalidValueError as exc:
+            failures.append((item, exc))
+    result = Page(decoded, page.cursor, len(decoded), page.scanned_count)
+    if failures:
+        raise ItemDecodeError(result, failures)
+    return result
 
 
 class Repository(Generic[M]):
@@ -402,6 +501,7 @@ class Repository(Generic[M]):
         return cast("M", info.from_item(item))
 
     def _find(self, key: Mapping[str, AttributeValue], *, consistent: bool = False) -> M | None:
+        self._check_key_values(key)
         item = _ops.get_item(self.transport, self.table_name, key, consistent=consistent, deadline=self.deadline)
         return None if item is None else self._decode(item)
 
@@ -444,28 +544,103 @@ class Repository(Generic[M]):
         *,
         index: str | None,
         partition: tuple[str, AttributeValue],
-        sort: tuple[str, SortCondition] | None,
+        sort: tuple[str, SortCondition, Keep | None] | None,
         filter: Condition | None,
         limit: int | None,
         cursor: str | None,
         descending: bool,
         consistent: bool,
+        entity_filter: bool = True,
     ) -> Page[M]:
-        page = _ops.query(
+        page = self._query_page(index, partition, sort, filter, limit, cursor, descending, consistent, entity_filter)
+        return self._decode_page(page)
+
+    def _query_keys(
+        self,
+        read: Callable[[Mapping[str, AttributeValue]], K],
+        *,
+        index: str | None,
+        partition: tuple[str, AttributeValue],
+        sort: tuple[str, SortCondition, Keep | None] | None,
+        filter: Condition | None,
+        limit: int | None,
+        cursor: str | None,
+        descending: bool,
+        consistent: bool,
+        entity_filter: bool = True,
+    ) -> Page[K]:
+        """A query whose results are the primary key fields of each item (``read``: the model's key record)."""
+        page = self._query_page(
+            index, partition, sort, filter, limit, cursor, descending, consistent, entity_filter, keys_only=True
+        )
+        return _decode_all(page, read)
+
+    def _query_items(
+        self,
+        *,
+        index: str | None,
+        partition: tuple[str, AttributeValue],
+        sort: tuple[str, SortCondition, Keep | None] | None,
+        filter: Condition | None,
+        limit: int | None,
+        cursor: str | None,
+        descending: bool,
+        consistent: bool,
+        entity_filter: bool = True,
+    ) -> Page[M]:
+        """A query on an index that does not hold whole items: its keys, then the items with BatchGetItem.
+
+        The page keeps the query's order and cursor; an item deleted between the two reads is left out.
+        """
+        page = self._query_page(
+            index, partition, sort, filter, limit, cursor, descending, consistent, entity_filter, keys_only=True
+        )
+        keys = [self._table_key(item) for item in page.items]
+        models = self.get_many(keys, consistent=consistent) if keys else []
+        return Page(models, page.cursor, len(models), page.scanned_count)
+
+    def _query_page(
+        self,
+        index: str | None,
+        partition: tuple[str, AttributeValue],
+        sort: tuple[str, SortCondition, Keep | None] | None,
+        filter: Condition | None,
+        limit: int | None,
+        cursor: str | None,
+        descending: bool,
+        consistent: bool,
+        entity_filter: bool,
+        *,
+        keys_only: bool = False,
+    ) -> Page[Item]:
+        info = self.model
+        self._check_key_values({partition[0]: partition[1]}, "partition key")
+        if sort is not None:
+            for value in sort[1].values:
+                self._check_key_values({sort[0]: value}, "sort key")
+        projection = None
+        if keys_only:
+            # Only the primary key is read back (an index may hold no more); the entity filter needs no projection.
+            projection = list(info.key_attributes(index))
+        return _ops.query(
             self.transport,
             self.table_name,
             partition=partition,
-            key_attributes=self.model.key_attributes(index),
-            sort=sort,
+            key_attributes=info.key_attributes(index),
+            sort=None if sort is None else (sort[0], sort[1]),
             index=index,
-            filter=self._entity_filter(filter),
+            filter=self._entity_filter(filter) if entity_filter else self._known(filter, "filter"),
+            projection=projection,
             limit=limit,
             cursor=cursor,
             forward=not descending,
             consistent=consistent,
+            keep=None if sort is None else sort[2],
             deadline=self.deadline,
         )
-        return page.map(self._decode)
+
+    def _decode_page(self, page: Page[Item]) -> Page[M]:
+        return _decode_all(page, self._decode)
 
     def scan(
         self,
@@ -490,7 +665,7 @@ class Repository(Generic[M]):
             total_segments=total_segments,
             deadline=self.deadline,
         )
-        return page.map(self._decode)
+        return self._decode_page(page)
 
     def iter_scan(self, *, filter: Condition | None = None, page_size: int | None = None) -> Iterator[M]:
         """Every item of this model in the table, page after page."""
@@ -503,7 +678,7 @@ class Repository(Generic[M]):
             deadline=self.deadline,
         )
         for page in pages:
-            yield from (self._decode(item) for item in page.items)
+            yield from self._decode_page(page).items
 
     def parallel_scan(
         self, total_segments: int, *, filter: Condition | None = None, max_workers: int | None = None
@@ -518,7 +693,7 @@ class Repository(Generic[M]):
             filter=self._entity_filter(filter),
             deadline=self.deadline,
         )
-        return [self._decode(item) for item in items]
+        return _decode_all(Page(items, None, len(items)), self._decode).items
 
     def count(self, *, filter: Condition | None = None) -> int:
         """How many items of this model the table holds (a full scan: use sparingly)."""
@@ -538,7 +713,13 @@ class Repository(Generic[M]):
         check_item(item, names=names, keys=keys, where=where)
         return item
 
-    def _stamp_new(self, m: M) -> M:
+    def _check_key_values(self, key: Mapping[str, Any], what: str = "key") -> None:
+        """Refuse key values DynamoDB would (types, empty strings, over its key size limits), naming the field."""
+        names, keys = _check_info(self.model)
+        check_item(key, names=names, keys=keys, where=what)
+
+    def _stamp_new(self, m: M, version: int | None = None) -> M:
+        """``m`` with created_at/updated_at set to now and, for a versioned model, ``version``."""
         info = self.model
         now = type(self).clock()
         changes: dict[str, Any] = {}
@@ -546,30 +727,65 @@ class Repository(Generic[M]):
             changes[info.created_at] = now
         if info.updated_at:
             changes[info.updated_at] = now
-        if info.version and getattr(m, info.version) is None:
-            changes[info.version] = 0
+        if info.version and version is not None:
+            changes[info.version] = version
         return replace(m, **changes) if changes else m  # type: ignore[type-var]
 
     def _not_exists(self) -> Condition:
         return Field(self.model.partition_key).not_exists()
 
-    def create(self, m: M, *, if_not_exists: bool = False, condition: Condition | None = None) -> M:
-        """Write a new item: stamps created_at/updated_at (now) and version (0 when unset).
+    def _put_version(self, m: M) -> tuple[int | None, Condition | None]:
+        """The version a put of ``m`` writes (one above ``m``'s) and the condition that the item still has ``m``'s.
 
-        With ``if_not_exists``, ``ConditionFailedError`` when an item with this key exists.
-        Returns the stamped model.
+        A put never lowers or repeats a stored version: a stale model is refused, so a holder of an
+        old version can never win later. DMS models are strict (an item without a version attribute
+        does not match, as in DynamORM); native models also accept an item that has no version yet
+        (one written before the model had a version field), as ``update`` does.
+        """
+        info = self.model
+        if not info.version:
+            return None, None
+        current = getattr(m, info.version)
+        if isinstance(current, bool) or not isinstance(current, int) or current < 0:
+            raise InvalidValueError(info.version, f"a version is an int >= 0, got {current!r}")
+        attribute = Field(info.attributes[info.version])
+        missing = self._not_exists() if info.strict_version else attribute.not_exists()
+        return current + 1, missing | attribute.eq({"N": str(current)})
+
+    def create(self, m: M, *, if_not_exists: bool = False, condition: Condition | None = None) -> M:
+        """Write a new item: stamps created_at/updated_at (now) and, for a versioned model, version 0.
+
+        With ``if_not_exists``, ``ConditionFailedError`` when an item with this key exists. A versioned
+        model always needs that (writing version 0 over a stored item would lower its version; use
+        ``put`` to replace an item). Returns the stamped model.
         """
         condition = self._known(condition, "condition")
-        stamped = self._stamp_new(m)
-        if if_not_exists:
+        stamped = self._stamp_new(m, 0)
+        if if_not_exists or self.model.version:
             condition = self._not_exists() if condition is None else self._not_exists() & condition
         item = self._checked(stamped.to_item())
         _ops.put_item(self.transport, self.table_name, item, condition=condition, deadline=self.deadline)
         return stamped
 
     def put(self, m: M, *, condition: Condition | None = None) -> M:
-        """Write the item whole, replacing any item with its key (an upsert); stamps like ``create``."""
-        return self.create(m, condition=condition)
+        """Write the item whole, replacing any item with its key (an upsert); stamps created_at/updated_at.
+
+        A versioned model writes its version + 1, and only over an item that still has its version (or
+        none): a stale model raises ``VersionConflictError``. Returns the stamped model.
+        """
+        condition = self._known(condition, "condition")
+        version, expected = self._put_version(m)
+        stamped = self._stamp_new(m, version)
+        if expected is not None:
+            condition = expected if condition is None else expected & condition
+        item = self._checked(stamped.to_item())
+        try:
+            _ops.put_item(self.transport, self.table_name, item, condition=condition, deadline=self.deadline)
+        except ConditionFailedError as exc:
+            if exc.item is None:
+                raise
+            raise self._explain_failure(m, exc) from exc
+        return stamped
 
     def update(
         self,
@@ -592,14 +808,39 @@ class Repository(Generic[M]):
         version (else ``VersionConflictError``) and the version goes up by one atomically. An
         update never creates an item: a missing one is a ``ConditionFailedError``.
         """
+        # Lists: the request may be built twice (see below).
+        fields = fields if isinstance(fields, str) else list(fields)
+        remove, set_if_missing = list(remove), list(set_if_missing)
         update, cond = self._update_request(m, fields, remove, add, delete, append, set_if_missing, condition)
         try:
             item = _ops.update_item(
                 self.transport, self.table_name, m.key(), update, condition=cond, deadline=self.deadline
             )
         except ConditionFailedError as exc:
-            raise self._explain_failure(m, exc) from exc
+            nulls = self._null_sets(exc.item, add, delete)
+            if not nulls:
+                raise self._explain_failure(m, exc) from exc
+            # A set it adds to or deletes from is stored empty (NULL): once more, in the form for that.
+            update, cond = self._update_request(
+                m, fields, remove, add, delete, append, set_if_missing, condition, null_sets=nulls
+            )
+            try:
+                item = _ops.update_item(
+                    self.transport, self.table_name, m.key(), update, condition=cond, deadline=self.deadline
+                )
+            except ConditionFailedError as again:
+                raise self._explain_failure(m, again) from again
         return self._decode(item)
+
+    def _null_sets(
+        self, stored: Mapping[str, Any] | None, add: Mapping[str, Any] | None, delete: Mapping[str, Any] | None
+    ) -> frozenset[str]:
+        """The set attributes an update adds to or deletes from that the stored item holds as NULL."""
+        if stored is None:
+            return frozenset()
+        names = [*(add or {}), *(delete or {})]
+        attributes = (self.model.attributes.get(name) for name in names)
+        return frozenset(a for a in attributes if a is not None and stored.get(a) == {"NULL": True})
 
     def _update_request(
         self,
@@ -611,7 +852,9 @@ class Repository(Generic[M]):
         append: Mapping[str, Any] | None,
         set_if_missing: Iterable[str],
         condition: Condition | None,
+        null_sets: frozenset[str] = frozenset(),
     ) -> tuple[Update, Condition]:
+        """The update expression and condition of ``update``; ``null_sets``: set attributes known to hold NULL."""
         info = self.model
         condition = self._known(condition, "condition")
         owned = {info.created_at, info.updated_at, info.version} - {None}
@@ -650,12 +893,23 @@ class Repository(Generic[M]):
                 update = update.set_if_not_exists(attribute, value)
         for name in remove:
             update = update.remove(check(name, "removed"))
+        guards: list[Condition] = []
         for clause, values in (("add", add), ("delete", delete), ("append", append)):
             for name, value in (values or {}).items():
                 attribute = check(name, f"changed with {clause}")
                 if name in info.derived:
                     raise InvalidValueError(name, f"{name!r} builds index keys; update it with fields=[...]")
                 wire = self._checked({attribute: info.encoders[name](value)})[attribute]
+                kind = next((k for k in ("SS", "NS", "BS") if k in wire), None)
+                if kind is not None and clause != "append":
+                    # An empty set is stored as NULL, which ADD and DELETE refuse ("incorrect data type"): say
+                    # which form the update expects, so that a NULL fails the condition and is retried as such.
+                    if attribute in null_sets:
+                        guards.append(Field(attribute).attribute_type("NULL"))
+                        if clause == "add":  # members added to an empty set: the set is those members
+                            update = update.set(attribute, wire)
+                        continue  # members deleted from an empty set: nothing to do
+                    guards.append(Field(attribute).not_exists() | Field(attribute).attribute_type(kind))
                 update = {"add": update.add, "delete": update.delete, "append": update.append}[clause](attribute, wire)
         # Index keys built from updated fields follow them.
         for name in touched:
@@ -673,8 +927,11 @@ class Repository(Generic[M]):
             version_attr = info.attributes[info.version]
             current = getattr(m, info.version)
             same = Field(version_attr).eq({"N": str(current)})
-            cond = cond & (same | Field(version_attr).not_exists()) if current == 0 else cond & same
+            lenient = current == 0 and not info.strict_version  # an item written before versioning (native only)
+            cond = cond & (same | Field(version_attr).not_exists()) if lenient else cond & same
             update = update.add(version_attr, {"N": "1"})
+        for guard in guards:
+            cond = cond & guard
         if condition is not None:
             cond = cond & condition
         return update, cond
@@ -700,6 +957,7 @@ class Repository(Generic[M]):
         condition: Condition | None = None,
     ) -> None:
         info = self.model
+        self._check_key_values(key)
         cond = self._delete_condition(expected_version, condition)
         try:
             _ops.delete_item(self.transport, self.table_name, key, condition=cond, deadline=self.deadline)
@@ -733,8 +991,10 @@ class Repository(Generic[M]):
     #
     # Batches never drop work: whatever DynamoDB still leaves unprocessed after ``max_attempts`` sends
     # (exponential backoff with full jitter between them) raises ``UnprocessedItemsError`` whose
-    # ``unprocessed`` holds the wire-format keys / write requests per table, exactly as DynamoDB
-    # returned them, and whose ``completed`` holds what did succeed (models or keys, see each method).
+    # ``unprocessed`` holds the wire-format keys / write requests per table, and whose ``completed``
+    # holds what did succeed (models or keys, see each method). ``BatchInterruptedError`` (another
+    # error stopped the batch part-way) is an ``UnprocessedItemsError`` with ``completed`` in the same
+    # terms (``completed_as``), so one ``except UnprocessedItemsError`` handles both.
     # Bound to a deadline, a batch stops with ``DeadlineExceededError`` (``completed`` / ``remaining``
     # per table, wire format) instead of starting a request it cannot finish.
 
@@ -742,10 +1002,19 @@ class Repository(Generic[M]):
         """A canonical text of a wire-format key, to match keys with items and to find duplicates."""
         if not isinstance(key, Mapping) or not key:
             raise InvalidValueError(where, "a key is a non-empty mapping of wire-format values (use Model.make_key)")
+        self._check_key_values(key, where)
         try:
             return json.dumps(wire_to_json(key), separators=(",", ":"))
         except InvalidValueError as exc:
             raise InvalidValueError(where, exc.reason) from None
+
+    def _before_batch(self, operation: str) -> None:
+        """An expired deadline stops a batch before it encodes anything (thousands of models cost real time).
+
+        Nothing was done: ``completed`` is empty and ``remaining`` None (everything given remains).
+        """
+        if self.deadline is not None and self.deadline.expired():
+            raise DeadlineExceededError(operation=operation, completed={}, remaining=None)
 
     def _table_key(self, item: Mapping[str, Any]) -> dict[str, Any]:
         return {name: item[name] for name in self.model.key_attributes() if name in item}
@@ -766,6 +1035,7 @@ class Repository(Generic[M]):
         after the retries raise ``UnprocessedItemsError``: ``unprocessed`` is
         ``{table_name: [key, ...]}`` and ``completed`` the list of models that were read.
         """
+        self._before_batch("BatchGetItem")
         wanted: list[dict[str, Any]] = []
         order: dict[str, int] = {}
         for i, key in enumerate(keys):
@@ -776,6 +1046,14 @@ class Repository(Generic[M]):
         if not wanted:
             return []
         from dynagen.runtime import _batch
+
+        def found(items: Mapping[str, list[Any]], _: object = None) -> list[M]:
+            ranked = sorted(
+                items.get(self.table_name, []),
+                key=lambda item: order.get(self._identity(self._table_key(item), "item"), len(order)),
+            )
+            return _decode_all(Page(ranked, None, len(ranked)), self._decode).items
+
         result = _batch.batch_get(
             self.transport,
             {self.table_name: wanted},
@@ -784,12 +1062,9 @@ class Repository(Generic[M]):
             base_delay=base_delay,
             max_delay=max_delay,
             deadline=self.deadline,
+            completed_as=found,
         )
-        ranked = sorted(
-            result.items.get(self.table_name, []),
-            key=lambda item: order.get(self._identity(self._table_key(item), "item"), len(order)),
-        )
-        models = [self._decode(item) for item in ranked]
+        models = found(result.items)
         if result.unprocessed:
             raise UnprocessedItemsError(result.unprocessed, completed=models)
         return models
@@ -798,6 +1073,7 @@ class Repository(Generic[M]):
         self,
         models: Iterable[M],
         *,
+        overwrite_versions: bool = False,
         max_attempts: int = 8,
         base_delay: float = 0.05,
         max_delay: float = 2.0,
@@ -805,14 +1081,25 @@ class Repository(Generic[M]):
         """Write many items whole (upserts, no conditions), stamped like ``create``; returns the stamped models.
 
         Sent as BatchWriteItem requests of up to 25 puts. Two models with the same key are an
-        ``InvalidValueError`` (DynamoDB would refuse them, or keep either). Writes still unprocessed
+        ``InvalidValueError`` (DynamoDB would refuse them, or keep either). A batch cannot carry
+        conditions: a versioned model is refused unless ``overwrite_versions=True`` (each item is then
+        written at version 0, whatever is stored). Writes still unprocessed
         after the retries raise ``UnprocessedItemsError``: ``unprocessed`` is
         ``{table_name: [{"PutRequest": {"Item": item}}, ...]}`` and ``completed`` the stamped models
         that were written.
         """
         from dynagen.runtime import _batch
 
-        stamped = [self._stamp_new(m) for m in models]
+        self._before_batch("BatchWriteItem")
+        models = list(models)
+        if self.model.version and models and not overwrite_versions:
+            raise InvalidValueError(
+                "models",
+                f"{self.model.name} is versioned, and BatchWriteItem cannot check versions: a batch put would "
+                "write version 0 over any stored item, so a stale holder could win later; use put or "
+                "transact_write, or pass overwrite_versions=True for items you know are new (or mean to reset)",
+            )
+        stamped = [self._stamp_new(m, 0) for m in models]
         seen: dict[str, int] = {}
         requests: list[dict[str, Any]] = []
         for i, m in enumerate(stamped):
@@ -823,6 +1110,14 @@ class Repository(Generic[M]):
             requests.append(_batch.put_request(self._checked(m.to_item(), f"models[{i}]")))
         if not requests:
             return []
+
+        def done(_: object, unprocessed: Mapping[str, list[Any]]) -> list[M]:
+            left = {
+                self._identity(self._table_key(r["PutRequest"]["Item"]), "unprocessed")
+                for r in unprocessed.get(self.table_name, [])
+            }
+            return [m for m in stamped if self._identity(m.key(), "model") not in left]
+
         result = _batch.batch_write(
             self.transport,
             {self.table_name: requests},
@@ -830,14 +1125,11 @@ class Repository(Generic[M]):
             base_delay=base_delay,
             max_delay=max_delay,
             deadline=self.deadline,
+            key_attributes={self.table_name: self.model.key_attributes()},
+            completed_as=done,
         )
         if result.unprocessed:
-            left = {
-                self._identity(self._table_key(r["PutRequest"]["Item"]), "unprocessed")
-                for r in result.unprocessed.get(self.table_name, [])
-            }
-            done = [m for m in stamped if self._identity(m.key(), "model") not in left]
-            raise UnprocessedItemsError(result.unprocessed, completed=done)
+            raise UnprocessedItemsError(result.unprocessed, completed=done(None, result.unprocessed))
         return stamped
 
     def batch_delete(
@@ -855,12 +1147,21 @@ class Repository(Generic[M]):
         unprocessed after the retries raise ``UnprocessedItemsError``: ``unprocessed`` is
         ``{table_name: [{"DeleteRequest": {"Key": key}}, ...]}`` and ``completed`` the keys deleted.
         """
+        self._before_batch("BatchWriteItem")
         wanted: dict[str, dict[str, Any]] = {}
         for i, key in enumerate(keys):
             wanted.setdefault(self._identity(key, f"keys[{i}]"), dict(key))
         if not wanted:
             return
         from dynagen.runtime import _batch
+
+        def done(_: object, unprocessed: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
+            left = {
+                self._identity(r["DeleteRequest"]["Key"], "unprocessed")
+                for r in unprocessed.get(self.table_name, [])
+            }
+            return [key for identity, key in wanted.items() if identity not in left]
+
         result = _batch.batch_write(
             self.transport,
             {self.table_name: [_batch.delete_request(key) for key in wanted.values()]},
@@ -868,14 +1169,10 @@ class Repository(Generic[M]):
             base_delay=base_delay,
             max_delay=max_delay,
             deadline=self.deadline,
+            completed_as=done,
         )
         if result.unprocessed:
-            left = {
-                self._identity(r["DeleteRequest"]["Key"], "unprocessed")
-                for r in result.unprocessed.get(self.table_name, [])
-            }
-            done = [key for identity, key in wanted.items() if identity not in left]
-            raise UnprocessedItemsError(result.unprocessed, completed=done)
+            raise UnprocessedItemsError(result.unprocessed, completed=done(None, result.unprocessed))
 
     # -- transactions ------------------------------------------------------------------------------
     #
@@ -886,17 +1183,20 @@ class Repository(Generic[M]):
     # transaction with ``TransactionCanceledError`` (``reasons[i].item``: the stored item).
 
     def transact_put(self, m: M, *, condition: Condition | None = None) -> TransactPut:
-        """Put ``m`` whole, stamped like ``put`` (``M.from_item(action.item)`` is the stamped model)."""
+        """Put ``m`` whole, stamped and version-checked like ``put`` (``M.from_item(action.item)`` is the stamped model)."""
         condition = self._known(condition, "condition")
+        version, expected = self._put_version(m)
+        if expected is not None:
+            condition = expected if condition is None else expected & condition
         from dynagen.runtime._transact import TransactPut
-        return TransactPut(self.table_name, self._checked(self._stamp_new(m).to_item()), condition)
+        return TransactPut(self.table_name, self._checked(self._stamp_new(m, version).to_item()), condition)
 
     def transact_create(self, m: M, *, condition: Condition | None = None) -> TransactPut:
         """Put ``m`` stamped like ``create``, only if no item has its key (and ``condition`` holds)."""
         condition = self._known(condition, "condition")
         cond = self._not_exists() if condition is None else self._not_exists() & condition
         from dynagen.runtime._transact import TransactPut
-        return TransactPut(self.table_name, self._checked(self._stamp_new(m).to_item()), cond)
+        return TransactPut(self.table_name, self._checked(self._stamp_new(m, 0).to_item()), cond)
 
     def transact_update(
         self,

@@ -15,6 +15,7 @@ from dynagen.errors import (
     CancellationReason,
     ConditionFailedError,
     DynagenError,
+    InvalidValueError,
     ServiceError,
     ThrottlingError,
     TransactionCanceledError,
@@ -28,9 +29,22 @@ if TYPE_CHECKING:
 
     from dynagen.runtime._interface import Transport as Transport
 
-__all__ = ["BotocoreTransport", "Transport", "as_transport", "current_deadline", "map_botocore_error", "map_dynamodb_error"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "BotocoreTransport",
+    "Transport",
+    "as_transport",
+    "current_deadline",
+    "map_botocore_error",
+    "map_dynamodb_error",
+]
 
-
+# The largest response body either transport accepts by default. DynamoDB's largest answers are
+# BatchGetItem's (up to 16 MB of item data, more as JSON: type tags, base64 for binary values);
+# everything else stays near 1 MB (a Query/Scan page) or 4 MB (TransactGetItems). Twice the 16 MB
+# leaves room for the JSON overhead while a hostile or broken endpoint cannot make a small Lambda
+# hold hundreds of megabytes.
+DEFAULT_MAX_RESPONSE_BYTES = 32 << 20
 
 
 def __getattr__(name: str) -> Any:
@@ -75,11 +89,18 @@ def _refuse_late_attempt(**_: Any) -> None:
 
 
 class BotocoreTransport:
-    """Wraps a low-level botocore/boto3 DynamoDB client (yours or one from the client cache)."""
+    """Wraps a low-level botocore/boto3 DynamoDB client (yours or one from the client cache).
 
-    __slots__ = ("client",)
+    ``max_response_bytes`` caps every response body of the client (default 32 MiB; None: no cap),
+    enforced before the body is read whole (see ``dynagen.runtime._botocore_guard``): it applies to
+    the client itself, also when called directly; the latest transport over a client sets it.
+    """
 
-    def __init__(self, client: DynamoDBClient) -> None:
+    __slots__ = ("_parse_state", "client")
+
+    def __init__(self, client: DynamoDBClient, *, max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES) -> None:
+        if max_response_bytes is not None and max_response_bytes < 1:
+            raise InvalidValueError("max_response_bytes", f"must be >= 1, got {max_response_bytes}")
         self.client = client
         # Registered once per client: unique_id makes a second registration a no-op.
         client.meta.events.register("before-send", _refuse_late_attempt, unique_id="dynagen-deadline")
@@ -87,21 +108,36 @@ class BotocoreTransport:
         from dynagen.runtime._clients import guard_retry_sleep
 
         guard_retry_sleep(client)
+        # Set when the client's responses are guarded: the flag telling parser failures apart.
+        self._parse_state: contextvars.ContextVar[list[bool] | None] | None = None
+        if hasattr(client, "_endpoint"):  # a real botocore client (tests may pass stand-ins)
+            from dynagen.runtime import _botocore_guard
+
+            if _botocore_guard.install(client, max_response_bytes):
+                self._parse_state = _botocore_guard.parse_state
 
     def call(self, operation: str, request: Mapping[str, Any], *, deadline: Deadline | None = None) -> dict[str, Any]:
         method = getattr(self.client, _OPERATION_METHODS.get(operation) or _snake(operation))
         token = current_deadline.set(deadline)
+        parse_state = self._parse_state
+        parsing = [False]
+        parse_token = parse_state.set(parsing) if parse_state is not None else None
         try:
             if deadline is not None:
                 deadline.check(operation)
             response: dict[str, Any] = method(**request)
         except Exception as exc:
+            if parsing[0] and not isinstance(exc, DynagenError):
+                # botocore's parser failed on the body (wrong shapes, bad UTF-8, nesting): a damaged response.
+                raise TransportError(f"{operation}: unreadable response: {type(exc).__name__}: {exc}") from exc
             mapped = map_botocore_error(exc)
             if mapped is None:
                 raise
             raise mapped from exc
         finally:
             current_deadline.reset(token)
+            if parse_state is not None and parse_token is not None:
+                parse_state.reset(parse_token)
         response.pop("ResponseMetadata", None)
         return response
 
@@ -114,16 +150,38 @@ def _snake(name: str) -> str:
 
 
 def map_dynamodb_error(code: str, message: str, response: Mapping[str, Any]) -> DynagenError | None:
-    """The dynagen error for a DynamoDB error code, or None when there is none (both transports use this)."""
+    """The dynagen error for a DynamoDB error code, or None when there is none (both transports use this).
+
+    The response is the service's (or a hostile server's): a part of the wrong shape is left out
+    (no ``item``, an empty reason) rather than allowed to fail the mapping.
+    """
     if code == "ConditionalCheckFailedException":
-        return ConditionFailedError(message or "the conditional request failed", item=response.get("Item"))
+        return ConditionFailedError(message or "the conditional request failed", item=_wire_item(response.get("Item")))
     if code == "TransactionCanceledException":
-        reasons = [
-            CancellationReason(code=r.get("Code", ""), message=r.get("Message", ""), item=r.get("Item"))
-            for r in response.get("CancellationReasons") or []
-        ]
+        raw = response.get("CancellationReasons")
+        reasons = [_reason(r) for r in raw] if isinstance(raw, list) else []
         return TransactionCanceledError(reasons, message)
     return None
+
+
+def _wire_item(value: Any) -> dict[str, Any] | None:
+    """A wire-format item (attribute name -> ``{"S": ...}``-like mapping), or None for anything else."""
+    if not isinstance(value, Mapping):
+        return None
+    if not all(isinstance(k, str) and isinstance(v, Mapping) for k, v in value.items()):
+        return None
+    return dict(value)
+
+
+def _reason(value: Any) -> CancellationReason:
+    if not isinstance(value, Mapping):
+        return CancellationReason(code="")
+    code, message = value.get("Code", ""), value.get("Message", "")
+    return CancellationReason(
+        code=code if isinstance(code, str) else "",
+        message=message if isinstance(message, str) else "",
+        item=_wire_item(value.get("Item")),
+    )
 
 
 def map_botocore_error(exc: BaseException) -> DynagenError | None:
@@ -155,8 +213,7 @@ def map_botocore_error(exc: BaseException) -> DynagenError | None:
 
 
 def _map_botocore_failure(exc: BaseException) -> DynagenError | None:
-    module = type(exc).__module__
-    if not module.startswith("botocore"):
+    if not any(cls.__module__.startswith("botocore") for cls in type(exc).__mro__):
         return None
     from botocore.exceptions import ConnectionError as BotocoreConnectionError  # type: ignore[import-untyped, unused-ignore]
     from botocore.exceptions import HTTPClientError  # type: ignore[import-untyped, unused-ignore]

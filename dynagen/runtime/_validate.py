@@ -13,7 +13,10 @@ name where the attribute maps to one, else the attribute name) for:
 - empty sets, set members of the wrong type, and duplicate set members (``NS`` compared as numbers,
   so ``"1"`` and ``"1.0"`` are duplicates, as DynamoDB says);
 - empty attribute names (top level or inside maps), map keys that are not ``str``;
-- empty ``S`` / ``B`` values of key attributes (table and index keys);
+- empty ``S`` / ``B`` values of key attributes (table and index keys), and key values over DynamoDB's
+  limits when ``keys`` gives them (2048 bytes for partition keys, 1024 for sort keys);
+- text that is not valid Unicode (a lone surrogate such as ``"\\ud800"``): it has no UTF-8 form, and
+  one transport would refuse it while the other stored it mangled;
 - nesting deeper than DynamoDB's 32 levels (the attribute is level 1; a map or list at level 32
   would put its contents at level 33: refused, even when empty, as DynamoDB does);
 - items over 400 KB (409,600 bytes) by DynamoDB's size rule ("Item sizes and formats"): attribute
@@ -72,7 +75,7 @@ def _number(text: object) -> Decimal:
     return number
 
 
-def _size(av: object, depth: int, key: bool) -> int:
+def _size(av: object, depth: int, key: int) -> int:
     """The size of one attribute value (without its name), checking it on the way."""
     if type(av) is not dict or len(av) != 1:
         if isinstance(av, Mapping) and len(av) == 1:
@@ -85,7 +88,10 @@ def _size(av: object, depth: int, key: bool) -> int:
             raise _Bad(f"expected a str for this string attribute, got {type(value).__name__} {_short(value)}")
         if key and not value:
             raise _Bad("a key attribute cannot be an empty string")
-        return _text_size(value)
+        size = _text_size(value)
+        if size > key > 1:
+            raise _Bad(f"a key value of {size:,} bytes is over DynamoDB's {key:,}-byte limit for this key")
+        return size
     if tag == "N":
         if not isinstance(value, str) or not value:
             raise _Bad(f"N value must be a non-empty str, got {_short(value)}")
@@ -105,7 +111,7 @@ def _size(av: object, depth: int, key: bool) -> int:
             if not isinstance(name, str) or not name:
                 raise _Bad(f"map keys must be non-empty str, got {name!r}")
             try:
-                total += 1 + _text_size(name) + _size(inner, depth + 1, False)
+                total += 1 + _text_size(name) + _size(inner, depth + 1, 0)
             except _Bad as bad:
                 bad.path = f".{name}{bad.path}"
                 raise
@@ -118,7 +124,7 @@ def _size(av: object, depth: int, key: bool) -> int:
         total = 3
         for i, inner in enumerate(value):
             try:
-                total += 1 + _size(inner, depth + 1, False)
+                total += 1 + _size(inner, depth + 1, 0)
             except _Bad as bad:
                 bad.path = f"[{i}]{bad.path}"
                 raise
@@ -128,6 +134,8 @@ def _size(av: object, depth: int, key: bool) -> int:
             raise _Bad(f"expected bytes for this binary attribute, got {type(value).__name__} {_short(value)}")
         if key and not value:
             raise _Bad("a key attribute cannot be empty bytes")
+        if len(value) > key > 1:
+            raise _Bad(f"a key value of {len(value):,} bytes is over DynamoDB's {key:,}-byte limit for this key")
         return len(value)
     if tag == "NULL":
         if value is not True:
@@ -168,7 +176,12 @@ def _set_size(tag: str, value: object) -> int:
 
 
 def _text_size(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if text.isascii():
+        return len(text)
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise _Bad(f"text holds a lone surrogate {text[exc.start]!r} at {exc.start}, which is not valid Unicode") from None
 
 
 def _short(value: object) -> str:
@@ -177,8 +190,14 @@ def _short(value: object) -> str:
 
 
 def _walk(
-    item: Mapping[str, Any], names: Mapping[str, str] | None, keys: Collection[str], where: str, *, limit: bool = True
+    item: Mapping[str, Any],
+    names: Mapping[str, str] | None,
+    keys: Collection[str] | Mapping[str, int],
+    where: str,
+    *,
+    limit: bool = True,
 ) -> int:
+    limits = keys if isinstance(keys, Mapping) else dict.fromkeys(keys, 1)  # 1: a key, no size limit given
     if not isinstance(item, Mapping):
         raise InvalidValueError(where or "item", f"expected a mapping of attribute values, got {type(item).__name__}")
     total = 0
@@ -186,13 +205,14 @@ def _walk(
         # Fast path for the commonest attribute, a non-empty ASCII string under an ASCII name.
         if type(av) is dict and len(av) == 1 and type(name) is str:
             text = av.get("S")
-            if type(text) is str and text and name and text.isascii() and name.isascii():
+            # (over 1024 characters it may be a key over its limit: the full check below decides)
+            if type(text) is str and text and name and len(text) <= 1024 and text.isascii() and name.isascii():
                 total += len(name) + len(text)
                 continue
         try:
             if not isinstance(name, str) or not name:
                 raise _Bad("attribute names must be non-empty str")
-            total += _text_size(name) + _size(av, 1, name in keys)
+            total += _text_size(name) + _size(av, 1, limits.get(name, 0))
         except _Bad as bad:
             field = names.get(name, name) if names is not None and isinstance(name, str) else repr(name)
             prefix = f"{where}: " if where else ""
@@ -211,20 +231,21 @@ def _walk(
 
 
 def _attribute_size(name: str, av: Any) -> int:
-    return _text_size(name) + _size(av, 1, False)
+    return _text_size(name) + _size(av, 1, 0)
 
 
 def check_item(
     item: Mapping[str, Any],
     *,
     names: Mapping[str, str] | None = None,
-    keys: Collection[str] = (),
+    keys: Collection[str] | Mapping[str, int] = (),
     where: str = "",
 ) -> None:
     """Refuse (``InvalidValueError``) a wire-format item DynamoDB would refuse; see the module doc.
 
     ``names`` maps attribute names to Python field names (for the error's ``field``); ``keys`` are
-    the table's and indexes' key attributes (no empty strings or bytes); ``where`` prefixes the
+    the table's and indexes' key attributes (no empty strings or bytes), or a mapping of them to
+    their size limits in bytes; ``where`` prefixes the
     message (e.g. ``"models[3]"`` in a batch). Also used for the values of an update.
     """
     _walk(item, names, keys, where)

@@ -9,6 +9,7 @@ credentials are passed and none are in the environment (to run its provider chai
 """
 
 from dynagen.runtime._lean._client import (
+    DEFAULT_CALL_TIMEOUT,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_READ_TIMEOUT,
@@ -20,6 +21,7 @@ from dynagen.runtime._lean._errors import map_dynamodb_error
 from dynagen.runtime._lean._retry import RetryPolicy, RetryQuota
 
 __all__ = [
+    "DEFAULT_CALL_TIMEOUT",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_MAX_ATTEMPTS",
     "DEFAULT_READ_TIMEOUT",

@@ -7,15 +7,28 @@ import os
 import time
 
 from dynagen._typing import TYPE_CHECKING, Any
-from dynagen.errors import DeadlineExceededError, DynagenError, InvalidValueError, TransportError
+from dynagen.errors import (
+    DeadlineExceededError,
+    DynagenError,
+    InvalidValueError,
+    ResponseTooLargeError,
+    TransportError,
+)
 from dynagen.runtime._lean._credentials import credentials_provider
 from dynagen.runtime._lean._endpoints import Endpoint, resolve_endpoint, resolve_region
 from dynagen.runtime._lean._errors import error_code_and_message, service_error
-from dynagen.runtime._lean._http import ConnectionPool, NoResponseError, NotSentError, Response, proxy_for
+from dynagen.runtime._lean._http import (
+    ConnectionPool,
+    NoResponseError,
+    NotSentError,
+    Response,
+    TooLargeError,
+    proxy_for,
+)
 from dynagen.runtime._lean._retry import RetryPolicy, RetryQuota, is_throttling, is_transient
 from dynagen.runtime._lean._sigv4 import Signer
 from dynagen.runtime._lean._wire import decode_response, encode_request
-from dynagen.runtime._transport import current_deadline
+from dynagen.runtime._transport import DEFAULT_MAX_RESPONSE_BYTES, current_deadline
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,11 +37,23 @@ if TYPE_CHECKING:
     from dynagen.runtime._deadline import Deadline
     from dynagen.runtime._lean._credentials import CredentialsProvider
 
-__all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_MAX_ATTEMPTS", "DEFAULT_READ_TIMEOUT", "LeanTransport", "safe_to_resend"]
+__all__ = [
+    "DEFAULT_CALL_TIMEOUT",
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_MAX_ATTEMPTS",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_READ_TIMEOUT",
+    "LeanTransport",
+    "safe_to_resend",
+    "trace_header_value",
+]
 
 DEFAULT_CONNECT_TIMEOUT = 2.0
 DEFAULT_READ_TIMEOUT = 10.0
 DEFAULT_MAX_ATTEMPTS = 3
+# The most one call may take without a deadline, every attempt and backoff included: a server that
+# trickles its answer (or keeps failing slowly) cannot hold a caller longer than this.
+DEFAULT_CALL_TIMEOUT = 60.0
 
 _TARGET_PREFIX = "DynamoDB_20120810."
 _CONTENT_TYPE = "application/x-amz-json-1.0"
@@ -42,6 +67,28 @@ _SPENT = 0.01
 
 def _spent(deadline: Deadline | None) -> bool:
     return deadline is not None and deadline.usable() < _SPENT
+
+
+# What botocore leaves unescaped in the trace header (``quote(value, safe='-=;:+&[]{}"\',')``): both
+# transports then send the same value, and a CR or LF in the variable can never reach the wire.
+_TRACE_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~" + "=;:+&[]{}\"',")
+
+
+def trace_header_value(trace_id: str) -> str | None:
+    """``_X_AMZN_TRACE_ID`` as botocore forwards it: percent-encoded outside its safe set; None if unencodable.
+
+    The variable is whatever the environment holds: a malformed value is escaped (or, when it cannot
+    even be encoded, dropped), never allowed to fail the request.
+    """
+    if _TRACE_SAFE.issuperset(trace_id):
+        return trace_id  # the usual Root=1-...;Parent=...;Sampled=1
+    try:
+        # surrogateescape: os.environ's stand-ins for undecodable bytes become those bytes again.
+        data = trace_id.encode("utf-8", "surrogateescape")
+    except UnicodeError:
+        return None
+    return "".join(chr(b) if chr(b) in _TRACE_SAFE else f"%{b:02X}" for b in data)
+
 # Reads, and writes made idempotent by their ClientRequestToken: resending cannot change the outcome.
 _ALWAYS_SAFE = frozenset(
     {
@@ -100,6 +147,8 @@ class LeanTransport:
         max_attempts: int | None = None,
         verify: bool | str = True,
         retry_policy: RetryPolicy | None = None,
+        max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        call_timeout: float | None = DEFAULT_CALL_TIMEOUT,
     ) -> None:
         """Args:
         region: AWS region; defaults to ``AWS_REGION`` / ``AWS_DEFAULT_REGION``.
@@ -109,8 +158,14 @@ class LeanTransport:
             refreshed), an ``(access_key, secret_key[, token])`` tuple or a provider callable;
             default: environment variables, else botocore's provider chain (lazily).
         max_pool_connections: keep-alive connections kept open.
-        connect_timeout / read_timeout: seconds per attempt, further capped by the call's deadline.
+        connect_timeout / read_timeout: seconds for connecting (TCP and TLS) and for each socket read or
+            write; one attempt as a whole (connect, send, the entire response) takes at most their
+            sum. All further capped by the call's deadline.
         max_attempts: attempts per call, first included (default 3; overrides ``retry_policy.max_attempts``).
+        max_response_bytes: the largest response body accepted (default 32 MiB; None: no cap). A larger
+            one raises ``ResponseTooLargeError`` before it is read whole.
+        call_timeout: seconds one ``call`` may take in all, attempts and backoff included (default
+            60; None: no bound but the attempts'). With a deadline, whichever ends first applies.
         verify: TLS verification: True (``AWS_CA_BUNDLE`` when set, as botocore reads it, else the
             system store), False, a CA bundle file, or a hashed CA directory (``<subject hash>.0``
             entries, as ``openssl rehash`` writes them).
@@ -118,6 +173,9 @@ class LeanTransport:
         """
         if connect_timeout <= 0 or read_timeout <= 0:
             raise ValueError("timeouts must be > 0")
+        if call_timeout is not None and not call_timeout > 0:
+            raise InvalidValueError("call_timeout", f"must be > 0 seconds (or None), got {call_timeout}")
+        self.call_timeout = call_timeout
         self.region = resolve_region(region)
         self.endpoint: Endpoint = resolve_endpoint(self.region, endpoint_url)
         self.connect_timeout = connect_timeout
@@ -136,9 +194,19 @@ class LeanTransport:
             if not os.path.exists(verify):
                 raise InvalidValueError("verify", f"AWS_CA_BUNDLE {verify!r} does not exist")
         self._pool = ConnectionPool(
-            self.endpoint, max_size=max_pool_connections, verify=verify, proxy=proxy_for(self.endpoint)
+            self.endpoint,
+            max_size=max_pool_connections,
+            verify=verify,
+            proxy=proxy_for(self.endpoint),
+            max_response_bytes=max_response_bytes,
         )
         self._sleep = time.sleep
+        self._clock = time.monotonic
+
+    @property
+    def max_response_bytes(self) -> int | None:
+        """The largest response body accepted (None: no cap)."""
+        return self._pool.max_response_bytes
 
     # -- the Transport protocol ---------------------------------------------------------------
 
@@ -168,6 +236,11 @@ class LeanTransport:
         target = _TARGET_PREFIX + operation
         policy = self.retry_policy
         quota = self.retry_quota
+        clock = self._clock
+        # Without a deadline, ``call_timeout`` is what bounds the call: each attempt is bounded anyway
+        # (connect + read timeout, in all), and this bounds the attempts and backoff together.
+        call_end = None if self.call_timeout is None else clock() + self.call_timeout
+        per_attempt = self.connect_timeout + self.read_timeout
         held = 0  # quota taken by the latest retry, given back on success
         last: BaseException | None = None
         cause: BaseException | None
@@ -178,9 +251,19 @@ class LeanTransport:
                 raise DeadlineExceededError(operation=operation) from last
             # May refresh the credentials first (an STS call for a partner's): the budget is taken after it.
             headers = self._headers(target, body)
-            total = None if deadline is None else deadline.usable()
-            if total is not None and total <= 0:
-                raise DeadlineExceededError(operation=operation) from last
+            total = per_attempt
+            if deadline is not None:
+                usable = deadline.usable()
+                if usable <= 0:
+                    raise DeadlineExceededError(operation=operation) from last
+                total = min(total, usable)
+            if call_end is not None:
+                left = call_end - clock()
+                if left <= 0:
+                    raise TransportError(
+                        f"{operation}: call_timeout of {self.call_timeout:g} s reached before the request was sent"
+                    ) from last
+                total = min(total, left)
             throttled = False
             retry_after: float | None = None
             try:
@@ -188,10 +271,13 @@ class LeanTransport:
                 response = self._pool.request(
                     body, headers, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout, total=total
                 )
+            except TooLargeError as exc:
+                # Not retried: the same request would get the same answer.
+                raise ResponseTooLargeError(exc.limit, exc.size, operation=operation) from exc
             except NotSentError as exc:
                 if exc.timeout and _spent(deadline):
                     raise DeadlineExceededError("deadline reached while connecting", operation=operation) from exc
-                error: DynagenError = TransportError(str(exc))
+                error: DynagenError = TransportError(str(exc) + self._when_out_of_time(exc.timeout, call_end))
                 retryable, cause = exc.retryable, exc
             except NoResponseError as exc:
                 if exc.timeout and _spent(deadline):
@@ -199,7 +285,9 @@ class LeanTransport:
                         "deadline reached while waiting for the response; the request may have been executed",
                         operation=operation,
                     ) from exc
-                error = TransportError(f"{exc} (the request may have been executed)")
+                error = TransportError(
+                    f"{exc}{self._when_out_of_time(exc.timeout, call_end)} (the request may have been executed)"
+                )
                 retryable, cause = safe_to_resend(operation, request), exc
             else:
                 outcome = self._outcome(operation, request, response)
@@ -220,7 +308,15 @@ class LeanTransport:
                 raise DeadlineExceededError(
                     f"deadline exceeded: no time left to retry after {error}", operation=operation
                 ) from error
+            if call_end is not None and call_end - clock() - delay <= 0:
+                raise error from cause  # the retries end with the call's time, as with max_attempts
             self._sleep(delay)
+
+    def _when_out_of_time(self, timed_out: bool, call_end: float | None) -> str:
+        """What to add to a timeout's message when it was ``call_timeout`` that cut the attempt short."""
+        if timed_out and call_end is not None and call_end - self._clock() < _SPENT:
+            return f" (call_timeout of {self.call_timeout:g} s reached)"
+        return ""
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -251,7 +347,9 @@ class LeanTransport:
         # Lambda's X-Ray trace id, as botocore forwards it (not signed: the runtime may rewrite it).
         trace_id = os.environ.get("_X_AMZN_TRACE_ID")
         if trace_id and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-            headers["X-Amzn-Trace-Id"] = trace_id
+            value = trace_header_value(trace_id)
+            if value:
+                headers["X-Amzn-Trace-Id"] = value
         return headers
 
     def _outcome(

@@ -305,7 +305,7 @@ class ContainerCredentials:
             )
         self._environ = environ
         self._target = rest or "/"
-        self._pool = ConnectionPool(endpoint, max_size=1)
+        self._pool = ConnectionPool(endpoint, max_size=1, max_response_bytes=_CONTAINER_MAX_BODY)
 
     def _authorization(self) -> str | None:
         path = self._environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
@@ -323,7 +323,7 @@ class ContainerCredentials:
 
     def fetch(self) -> tuple[Credentials, datetime]:
         """One set of credentials and its expiry (up to 3 attempts, each bounded by the deadline in force)."""
-        from dynagen.runtime._lean._http import NoResponseError, NotSentError
+        from dynagen.runtime._lean._http import NoResponseError, NotSentError, TooLargeError
 
         headers = {"Accept": "application/json"}
         authorization = self._authorization()
@@ -332,8 +332,9 @@ class ContainerCredentials:
         problem = ""
         for _ in range(_CONTAINER_ATTEMPTS):
             deadline = current_deadline.get()
-            total = None if deadline is None else deadline.usable()
-            if total is not None and total <= 0:
+            # One attempt in all (connect, send, the whole answer) within the connect + read timeouts.
+            total = 2 * _CONTAINER_TIMEOUT if deadline is None else min(2 * _CONTAINER_TIMEOUT, deadline.usable())
+            if total <= 0:
                 raise DeadlineExceededError(operation="container credentials")
             try:
                 response = self._pool.request(
@@ -345,6 +346,8 @@ class ContainerCredentials:
                     method="GET",
                     target=self._target,
                 )
+            except TooLargeError:
+                raise TransportError(f"the container credentials endpoint's answer is larger than {_CONTAINER_MAX_BODY} bytes") from None
             except (NotSentError, NoResponseError) as exc:
                 problem = str(exc)
                 continue
@@ -361,8 +364,6 @@ class ContainerCredentials:
         import json
 
         try:
-            if len(body) > _CONTAINER_MAX_BODY:
-                raise ValueError("response too large")
             data = json.loads(body)
             expiry = datetime.fromisoformat(data["Expiration"])
             credentials = Credentials(str(data["AccessKeyId"]), str(data["SecretAccessKey"]), str(data["Token"]))

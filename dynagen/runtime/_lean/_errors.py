@@ -26,10 +26,12 @@ def error_code_and_message(status: int, body: Mapping[str, Any], error_type_head
     code is what follows ``#`` (and precedes any ``:``). Without one, ``x-amzn-ErrorType``, then the
     HTTP status, stand in.
     """
-    raw = body.get("__type") or error_type_header or str(status)
-    code = str(raw).split(":", 1)[0].rsplit("#", 1)[-1]
+    raw = body.get("__type")
+    if not isinstance(raw, str) or not raw:  # absent, or not even text in a malformed body
+        raw = error_type_header or str(status)
+    code = raw.split(":", 1)[0].rsplit("#", 1)[-1]
     message = body.get("message", body.get("Message", ""))
-    return code, str(message or "")
+    return code, message if isinstance(message, str) else ""
 
 
 def service_error(

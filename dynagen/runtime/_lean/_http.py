@@ -14,6 +14,10 @@ Failures are reported as one of two exceptions, because retrying them is not equ
 - ``NoResponseError``: the request was written but no complete response came back (reset, timeout,
   truncated body, a response that is not valid HTTP/1.1): the server may or may not have executed it.
 
+A response whose body is larger than the pool's ``max_response_bytes`` raises ``TooLargeError``
+instead, before the body is read whole: refused on its declared ``Content-Length``, or as soon as a
+chunked or close-delimited body passes the cap.
+
 A connection that failed, that the server asked to close, or that the server closed while it sat
 idle in the pool, is discarded and never reused.
 """
@@ -48,6 +52,7 @@ __all__ = [
     "ProtocolError",
     "Proxy",
     "Response",
+    "TooLargeError",
     "hashed_ca_directory",
     "proxy_for",
 ]
@@ -94,6 +99,15 @@ class NoResponseError(Exception):
 
 class ProtocolError(Exception):
     """What the peer sent is not an HTTP/1.1 response this client accepts (or it stopped mid-way)."""
+
+
+class TooLargeError(Exception):
+    """The response body is larger than ``limit`` bytes; ``size`` is its declared length, or what had arrived."""
+
+    def __init__(self, limit: int, size: int | None) -> None:
+        super().__init__(f"response body larger than {limit} bytes")
+        self.limit = limit
+        self.size = size
 
 
 class Headers(Mapping[str, str]):
@@ -360,11 +374,23 @@ class _Connection:
             sock.settimeout(left if self.idle is None else min(self.idle, left))
         return sock
 
+    def _out_of_time(self, exc: TimeoutError) -> TimeoutError:
+        """The socket's timeout, reworded when it was the exchange's whole budget that ran out."""
+        if self.end is not None and self.end - time.monotonic() < 0.001:
+            return TimeoutError("the time for this response ran out")
+        return exc
+
     def _recv(self, size: int) -> bytes:
-        return self._armed().recv(size)
+        try:
+            return self._armed().recv(size)
+        except TimeoutError as exc:
+            raise self._out_of_time(exc) from None
 
     def send(self, data: bytes) -> None:
-        self._armed().sendall(data)
+        try:
+            self._armed().sendall(data)
+        except TimeoutError as exc:
+            raise self._out_of_time(exc) from None
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -409,18 +435,27 @@ class _Connection:
                 out.extend(bytes(min(len(out), size - have)))
             with memoryview(out) as view, view[have:] as free:
                 # Never past the end of this body: the socket then holds only what comes next.
-                got = self._armed().recv_into(free)
+                try:
+                    got = self._armed().recv_into(free)
+                except TimeoutError as exc:
+                    raise self._out_of_time(exc) from None
             if not got:
                 raise ProtocolError(f"truncated body: connection closed after {have} of {size} bytes")
             have += got
         return bytes(out)
 
-    def read_to_eof(self) -> bytes:
+    def read_to_eof(self, limit: int | None) -> bytes:
         parts = [bytes(self._buffer)]
         self._buffer.clear()
-        while data := self._recv(_BODY_RECV_MAX):
+        have = len(parts[0])
+        while True:
+            if limit is not None and have > limit:
+                raise TooLargeError(limit, have)  # at most one receive past the cap is held
+            data = self._recv(_BODY_RECV_MAX)
+            if not data:
+                return b"".join(parts)
             parts.append(data)
-        return b"".join(parts)
+            have += len(data)
 
     def read_head(self) -> tuple[int, int, str, Headers]:
         """The status line and header fields of one response: (version 10/11, status, reason, headers)."""
@@ -463,8 +498,9 @@ class _Connection:
                 raise ProtocolError(f"malformed header line {line[:80]!r}")
             fields.append((name.decode("ascii"), value.decode("latin-1")))
 
-    def read_chunked(self) -> bytes:
+    def read_chunked(self, limit: int | None) -> bytes:
         parts: list[bytes] = []
+        have = 0
         while True:
             line = _eol(self.readline(_MAX_CHUNK_LINE, "chunk-size line"))
             size_text = line.split(b";", 1)[0].strip(b" \t")
@@ -473,14 +509,20 @@ class _Connection:
             size = int(size_text, 16)
             if size == 0:
                 break
+            have += size
+            if limit is not None and have > limit:  # before reading the chunk: its size is announced
+                raise TooLargeError(limit, have)
             parts.append(self.read_exact(size))
             if _eol(self.readline(2, "chunk terminator")):
                 raise ProtocolError("chunk data not followed by CRLF")
         self.read_fields(MAX_HEADER_BYTES, "trailer section")  # read to the end; trailers are not used
         return b"".join(parts)
 
-    def read_response(self) -> tuple[int, Headers, bytes, bool]:
-        """One whole response: (status, headers, body, whether the connection must be closed after it)."""
+    def read_response(self, limit: int | None = None) -> tuple[int, Headers, bytes, bool]:
+        """One whole response: (status, headers, body, whether the connection must be closed after it).
+
+        A body of more than ``limit`` bytes raises ``TooLargeError`` before it is read whole.
+        """
         for _ in range(_MAX_INTERIM + 1):
             version, status, _reason, headers = self.read_head()
             if not 100 <= status < 200 or status == 101:
@@ -503,13 +545,16 @@ class _Connection:
             codings = [token.strip().lower() for value in transfer_encoding for token in value.split(",")]
             if codings != ["chunked"]:
                 raise ProtocolError(f"unsupported Transfer-Encoding {', '.join(transfer_encoding)!r}")
-            body = self.read_chunked()
+            body = self.read_chunked(limit)
             # Both framings at once (RFC 9112 6.3): chunked wins, and the connection is not trusted after it.
             will_close = will_close or bool(content_length) or version == 10
         elif content_length:
-            body = self.read_exact(_content_length(content_length))
+            size = _content_length(content_length)
+            if limit is not None and size > limit:
+                raise TooLargeError(limit, size)
+            body = self.read_exact(size)
         else:
-            body = self.read_to_eof()
+            body = self.read_to_eof(limit)
             will_close = True
         return status, headers, body, will_close
 
@@ -534,9 +579,10 @@ def _check_target(target: str) -> None:
 
 def _header_line(name: str, value: str) -> str:
     if not name or not _TCHAR_SET.issuperset(name):
-        raise ValueError(f"Invalid header name {name!r}")
+        raise InvalidValueError("header", f"Invalid header name {name[:80]!r}")
     if "\r" in value or "\n" in value or "\0" in value:
-        raise ValueError(f"Invalid header value {value!r}")
+        # The value is not shown: it may be a session token or a proxy password.
+        raise InvalidValueError(name, "Invalid header value: it contains CR, LF or NUL")
     return f"{name}: {value}\r\n"
 
 
@@ -548,7 +594,8 @@ class ConnectionPool:
     """Keep-alive connections to one endpoint, at most ``max_size`` kept idle (thread-safe).
 
     Like botocore's (urllib3 with ``block=False``), the pool never makes a caller wait: when every
-    kept connection is busy, an extra one is opened and closed after use.
+    kept connection is busy, an extra one is opened and closed after use. ``max_response_bytes``
+    (None: no cap) bounds every response body read through it.
     """
 
     def __init__(
@@ -558,9 +605,13 @@ class ConnectionPool:
         max_size: int = 10,
         verify: bool | str = True,
         proxy: Proxy | None = None,
+        max_response_bytes: int | None = None,
     ) -> None:
         if max_size < 1:
             raise ValueError("max_pool_connections must be >= 1")
+        if max_response_bytes is not None and max_response_bytes < 1:
+            raise InvalidValueError("max_response_bytes", f"must be >= 1, got {max_response_bytes}")
+        self.max_response_bytes = max_response_bytes
         if isinstance(verify, str):
             _check_ca_location(verify)
         self.endpoint = endpoint
@@ -699,7 +750,8 @@ class ConnectionPool:
         """POST ``body`` and read the whole response, on a pooled connection.
 
         ``read_timeout`` bounds each socket operation; ``total``, when given, the whole exchange from
-        here (a deadline's usable time: connecting, sending and reading all count). ``method`` and
+        here (connecting, sending and reading all count). A body over ``max_response_bytes`` raises
+        ``TooLargeError`` (the connection is closed, the rest of the body never read). ``method`` and
         ``target`` (the request target, default ``/``) serve the container credentials endpoint's GET.
         """
         end = None if total is None else time.monotonic() + total
@@ -716,7 +768,7 @@ class ConnectionPool:
                     f"sending the request failed: {exc!r}", timeout=isinstance(exc, TimeoutError)
                 ) from exc
             try:
-                status, response_headers, data, will_close = conn.read_response()
+                status, response_headers, data, will_close = conn.read_response(self.max_response_bytes)
             except (OSError, ProtocolError) as exc:
                 raise NoResponseError(
                     f"no complete response from {self.endpoint.url}: {exc!r}", timeout=isinstance(exc, TimeoutError)

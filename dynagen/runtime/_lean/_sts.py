@@ -5,12 +5,13 @@ regional endpoint (``https://sts.<region>.amazonaws.com``; ``endpoint_url``, els
 ``AWS_ENDPOINT_URL_STS`` / ``AWS_ENDPOINT_URL`` as botocore reads them), signed with the base
 account's credentials, retried like the lean transport (standard mode: throttling and transient
 answers, network failures; AssumeRole is safe to resend: it only issues new credentials) and bounded
-by the deadline bound to ``current_deadline`` (no attempt or backoff past its usable time; the whole
-exchange of an attempt is cut to it).
+by the deadline bound to ``current_deadline`` (no attempt or backoff past its usable time). The whole
+exchange of an attempt (connect, send, the entire answer) takes at most the connect plus the read
+timeout, and at most the deadline's usable time: a server trickling bytes cannot hold it longer.
 
 The XML answer is read with ``expat`` directly and refused outright if it declares a DOCTYPE or an
 entity (no entity expansion of any kind: STS never sends either), nests deeper than 32 elements or
-is larger than 1 MB. ``assume_role`` returns what botocore's client returns (``Credentials`` with a
+is larger than 1 MB (refused before it is read whole). ``assume_role`` returns what botocore's client returns (``Credentials`` with a
 timezone-aware ``Expiration``), so the resolver reads either the same way. Errors are dynagen's:
 ``ServiceError`` / ``ThrottlingError`` for STS's error answers (code, message, status, request id),
 ``TransportError`` when no usable answer came, ``DeadlineExceededError`` for the deadline.
@@ -24,10 +25,24 @@ from datetime import datetime
 from xml.parsers import expat
 
 from dynagen._typing import TYPE_CHECKING, Any
-from dynagen.errors import DeadlineExceededError, DynagenError, ServiceError, ThrottlingError, TransportError
+from dynagen.errors import (
+    DeadlineExceededError,
+    DynagenError,
+    ResponseTooLargeError,
+    ServiceError,
+    ThrottlingError,
+    TransportError,
+)
 from dynagen.runtime._lean._credentials import credentials_provider
 from dynagen.runtime._lean._endpoints import regional_url, resolve_region
-from dynagen.runtime._lean._http import ConnectionPool, NoResponseError, NotSentError, Response, proxy_for
+from dynagen.runtime._lean._http import (
+    ConnectionPool,
+    NoResponseError,
+    NotSentError,
+    Response,
+    TooLargeError,
+    proxy_for,
+)
 from dynagen.runtime._lean._retry import RetryPolicy, RetryQuota, is_throttling, is_transient
 from dynagen.runtime._lean._sigv4 import Signer
 from dynagen.runtime._transport import current_deadline
@@ -168,8 +183,9 @@ class StsClient:
     """STS for one region over the lean HTTP client: ``assume_role(RoleArn=..., ...)`` as botocore's.
 
     ``credentials``: the base account's (anything ``credentials_provider`` accepts; default: the
-    environment, the container endpoint, else botocore's chain). Timeouts are per attempt, further
-    cut to the usable time of the deadline bound to ``current_deadline``. Thread-safe.
+    environment, the container endpoint, else botocore's chain). One attempt takes at most
+    ``connect_timeout + read_timeout`` in all, further cut to the usable time of the deadline bound
+    to ``current_deadline``. Thread-safe.
     """
 
     def __init__(
@@ -198,7 +214,11 @@ class StsClient:
         if self.endpoint.secure and os.environ.get("AWS_CA_BUNDLE"):
             verify = os.environ["AWS_CA_BUNDLE"]  # as botocore, and as the lean transport reads it
         self._pool = ConnectionPool(
-            self.endpoint, max_size=max_pool_connections, verify=verify, proxy=proxy_for(self.endpoint)
+            self.endpoint,
+            max_size=max_pool_connections,
+            verify=verify,
+            proxy=proxy_for(self.endpoint),
+            max_response_bytes=MAX_RESPONSE_BYTES,
         )
         self._sleep = time.sleep
 
@@ -226,6 +246,7 @@ class StsClient:
         deadline = current_deadline.get()
         body = form_encode({"Action": action, "Version": API_VERSION, **params}).encode("ascii")
         policy, quota = self.retry_policy, self.retry_quota
+        per_attempt = self.connect_timeout + self.read_timeout
         held = 0
         last: BaseException | None = None
         attempt = 0
@@ -234,8 +255,8 @@ class StsClient:
             if deadline is not None and deadline.usable() <= 0:
                 raise DeadlineExceededError(operation="STS attempt") from last
             headers = self._headers(body)  # may fetch the base credentials first (container endpoint)
-            total = None if deadline is None else deadline.usable()
-            if total is not None and total <= 0:
+            total = per_attempt if deadline is None else min(per_attempt, deadline.usable())
+            if total <= 0:
                 raise DeadlineExceededError(operation="STS attempt") from last
             throttled = False
             cause: BaseException | None = None
@@ -243,6 +264,9 @@ class StsClient:
                 response = self._pool.request(
                     body, headers, connect_timeout=self.connect_timeout, read_timeout=self.read_timeout, total=total
                 )
+            except TooLargeError as exc:
+                # Not retried: the same request would get the same answer.
+                raise ResponseTooLargeError(exc.limit, exc.size, operation=action) from exc
             except NotSentError as exc:
                 if exc.timeout and _spent(deadline):
                     raise DeadlineExceededError("deadline reached while connecting to STS", operation="STS response") from exc
@@ -297,8 +321,6 @@ class StsClient:
         """The answer's leaves, or (error, retryable, throttled) for a failed attempt."""
         status, body = response.status, response.body
         request_id = response.headers.get("x-amzn-RequestId", "")
-        if len(body) > MAX_RESPONSE_BYTES:
-            return TransportError(f"{action}: STS answer larger than {MAX_RESPONSE_BYTES} bytes (status {status})"), False, False
         try:
             leaves = parse_xml(body) if body.strip() else {}
         except HostileXMLError as exc:

@@ -125,16 +125,25 @@ def _decode_timestamps(node: Any) -> None:
 
 
 def decode_response(operation: str, body: bytes) -> dict[str, Any]:
-    """Parse a response (or error) body into the shapes a botocore client returns."""
+    """Parse a response (or error) body into the shapes a botocore client returns.
+
+    Any body that cannot be decoded raises ``ValueError``, whatever is wrong with it: not JSON, not
+    an object, bad base64, nested deeper than the interpreter recurses, a timestamp out of range.
+    """
     if not body:
         return {}
-    parsed = json.loads(body)
-    if type(parsed) is not dict:
-        raise ValueError("response body is not a JSON object")
-    # JSON never escapes plain ASCII letters, so a binary value always shows its key literally.
-    if b'"B"' in body or b'"BS"' in body:
-        decode_binary(parsed)
-    if operation not in DATA_PLANE_OPERATIONS:
-        _decode_timestamps(parsed)
+    try:
+        parsed = json.loads(body)
+        if type(parsed) is not dict:
+            raise ValueError("response body is not a JSON object")
+        # JSON never escapes plain ASCII letters, so a binary value always shows its key literally.
+        if b'"B"' in body or b'"BS"' in body:
+            decode_binary(parsed)
+        if operation not in DATA_PLANE_OPERATIONS:
+            _decode_timestamps(parsed)
+    except RecursionError:
+        raise ValueError("response body nested too deeply") from None
+    except (OverflowError, OSError) as exc:  # datetime.fromtimestamp of an absurd number
+        raise ValueError(f"response holds a timestamp out of range: {exc}") from None
     result: dict[str, Any] = parsed
     return result

@@ -13,18 +13,27 @@ from uuid import UUID
 from dynagen.runtime import (
     ModelInfo,
     Repository,
+    as_list,
+    as_map,
+    as_record,
     decode_error,
     decode_stream_record,
     dump_json,
+    enc_bs,
     enc_date,
     enc_decimal,
     enc_float,
     enc_int,
+    enc_ns,
+    enc_ss,
     enc_uuid,
-    enum_error,
+    enum_value,
+    expect,
     format_datetime,
     format_epoch,
+    key_datetime,
     key_error,
+    key_int,
     key_part,
     key_range,
     load_json,
@@ -46,7 +55,7 @@ if TYPE_CHECKING:
     )
 
 # Fails at import, saying what to do, if this dynagen.runtime is not one this module was made for.
-require_api(1, __name__)
+require_api(2, __name__)
 
 __all__ = [
     "Color",
@@ -54,6 +63,7 @@ __all__ = [
     "Inner",
     "TABLES",
     "Thing",
+    "ThingKey",
     "ThingRepository",
     "decode_things_record",
 ]
@@ -89,7 +99,7 @@ class Inner:
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Inner:
-        """Read a Inner from DynamoDB's wire format."""
+        """The Inner stored as ``item`` (DynamoDB's wire format)."""
         try:
             av = item.get("weight")
             weight = None if av is None or "NULL" in av else Decimal(av["N"])
@@ -117,7 +127,7 @@ class Thing:
     day: date
     uid: UUID
     color: Color
-    doc: Any
+    doc: Any = None
     tags: list[str]
     scores: dict[str, int]
     inner: Inner
@@ -140,8 +150,8 @@ class Thing:
     def make_key(*, thing_id: str, revision: int) -> dict[str, AttributeValue]:
         """The primary key of the item with these key fields."""
         return {
-            "PK": {"S": "THING#" + key_part(thing_id, "thing_id")},
-            "SK": {"S": "REV#" + enc_int(revision, "revision")},
+            "PK": {"S": "THING#" + key_part(thing_id, "thing_id", "#")},
+            "SK": {"S": "REV#" + key_int(revision, "revision", 6)},
         }
 
     def key(self) -> dict[str, AttributeValue]:
@@ -156,7 +166,7 @@ class Thing:
 
     @staticmethod
     def parse_sk(value: str) -> tuple[int]:
-        """The fields a stored SK value was built from (REV#{revision})."""
+        """The fields a stored SK value was built from (REV#{revision:06})."""
         (revision,) = split_key(value, ("REV#", ""), "SK")
         try:
             return (int(revision),)
@@ -192,69 +202,61 @@ class Thing:
 
     def to_item(self) -> dict[str, AttributeValue]:
         """This Thing in DynamoDB's wire format."""
-        p_thing_id = key_part(self.thing_id, "thing_id")
-        p_revision = enc_int(self.revision, "revision")
-        p_when = format_datetime(self.when, "when")
+        p_thing_id = key_part(self.thing_id, "thing_id", "#")
         p_day = enc_date(self.day, "day")
-        try:
-            item: dict[str, AttributeValue] = {
-                "PK": {"S": "THING#" + p_thing_id},
-                "SK": {"S": "REV#" + p_revision},
-                "GSI1PK": {"S": "COLOR#" + self.color.value},
-                "GSI1SK": {"S": p_when + "#" + p_thing_id},
-                "LSI1SK": {"S": p_day},
-                "kind": {"S": "Thing"},
-                "thingId": {"S": p_thing_id},
-                "revision": {"N": p_revision},
-                "s": {"S": self.s},
-                "i": {"N": enc_int(self.i, "i")},
-                "d": {"N": enc_decimal(self.d, "d")},
-                "f": {"N": enc_float(self.f, "f")},
-                "b": {"BOOL": self.b},
-                "raw": {"B": self.raw},
-                "when": {"S": p_when},
-                "day": {"S": p_day},
-                "uid": {"S": enc_uuid(self.uid, "uid")},
-                "color": {"S": self.color.value},
-                "doc": {"S": dump_json(self.doc, "doc")},
-                "tags": {"L": [{"S": e0} for e0 in self.tags]},
-                "scores": {"M": {k0: {"N": enc_int(e0, "scores")} for k0, e0 in self.scores.items()}},
-                "inner": {"M": self.inner.to_item()},
-                "inners": {"L": [{"M": e0.to_item()} for e0 in self.inners]},
-                "nested": {"M": {k0: {"L": [{"N": enc_decimal(e1, "nested")} for e1 in e0]} for k0, e0 in self.nested.items()}},
-                "version": {"N": enc_int(self.version, "version")},
-            }
-            if self.ss:
-                item["ss"] = {"SS": list(self.ss)}
-            if self.ns:
-                item["ns"] = {"NS": [enc_int(e0, "ns") for e0 in self.ns]}
-            if self.ds:
-                item["ds"] = {"NS": [enc_decimal(e0, "ds") for e0 in self.ds]}
-            if self.bs:
-                item["bs"] = {"BS": list(self.bs)}
-            if self.maybe is not None:
-                item["maybe"] = {"S": self.maybe}
-            if self.empty_ok:
-                item["emptyOk"] = {"S": self.empty_ok}
-            if self.note is not None:
-                item["noteText"] = {"S": self.note}
-            if self.expires is not None:
-                item["expires"] = {"N": format_epoch(self.expires, "expires")}
-            if self.created_at is not None:
-                item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
-            if self.updated_at is not None:
-                item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
-        except AttributeError:
-            # The failure path only: name the enum field that holds something else than a member.
-            if not isinstance(self.color, Color):
-                raise enum_error("color", Color, self.color) from None
-            raise
+        item: dict[str, AttributeValue] = {
+            "PK": {"S": "THING#" + p_thing_id},
+            "SK": {"S": "REV#" + key_int(self.revision, "revision", 6)},
+            "GSI1PK": {"S": "COLOR#" + (self.color.value if self.color.__class__ is Color else enum_value(self.color, Color, "color"))},
+            "GSI1SK": {"S": key_datetime(self.when, "when") + "#" + p_thing_id},
+            "LSI1SK": {"S": p_day},
+            "kind": {"S": "Thing"},
+            "thingId": {"S": p_thing_id},
+            "revision": {"N": enc_int(self.revision, "revision")},
+            "s": {"S": self.s},
+            "i": {"N": enc_int(self.i, "i")},
+            "d": {"N": enc_decimal(self.d, "d")},
+            "f": {"N": enc_float(self.f, "f")},
+            "b": {"BOOL": self.b},
+            "raw": {"B": self.raw},
+            "when": {"S": format_datetime(self.when, "when")},
+            "day": {"S": p_day},
+            "uid": {"S": enc_uuid(self.uid, "uid")},
+            "color": {"S": self.color.value if self.color.__class__ is Color else enum_value(self.color, Color, "color")},
+            "doc": {"NULL": True} if self.doc is None else {"S": dump_json(self.doc, "doc")},
+            "tags": {"L": [{"S": e0} for e0 in (self.tags if self.tags.__class__ is list else as_list(self.tags, "tags"))]},
+            "scores": {"M": {k0: {"N": enc_int(e0, "scores")} for k0, e0 in (self.scores if self.scores.__class__ is dict else as_map(self.scores, "scores")).items()}},
+            "inner": {"M": (self.inner if self.inner.__class__ is Inner else as_record(self.inner, Inner, "inner")).to_item()},
+            "inners": {"L": [{"M": (e0 if e0.__class__ is Inner else as_record(e0, Inner, "inners")).to_item()} for e0 in (self.inners if self.inners.__class__ is list else as_list(self.inners, "inners"))]},
+            "nested": {"M": {k0: {"L": [{"N": enc_decimal(e1, "nested")} for e1 in (e0 if e0.__class__ is list else as_list(e0, "nested"))]} for k0, e0 in (self.nested if self.nested.__class__ is dict else as_map(self.nested, "nested")).items()}},
+            "ss": enc_ss(self.ss, "ss"),
+            "ns": enc_ns(self.ns, "ns", enc_int),
+            "ds": enc_ns(self.ds, "ds", enc_decimal),
+            "bs": enc_bs(self.bs, "bs"),
+            "version": {"N": enc_int(self.version, "version")},
+        }
+        if self.maybe is not None:
+            item["maybe"] = {"S": self.maybe}
+        if self.empty_ok:
+            item["emptyOk"] = {"S": self.empty_ok}
+        else:
+            expect(self.empty_ok, (str,), "empty_ok")
+        if self.note is not None:
+            item["noteText"] = {"S": self.note}
+        if self.expires is not None:
+            item["expires"] = {"N": format_epoch(self.expires, "expires")}
+        if self.created_at is not None:
+            item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
+        if self.updated_at is not None:
+            item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
         return item
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Thing:
-        """Read a Thing from DynamoDB's wire format."""
+        """The Thing stored as ``item`` (DynamoDB's wire format)."""
         try:
+            av = item.get("doc")
+            doc = None if av is None or "NULL" in av else load_json(av)
             av = item.get("ss")
             ss = set() if av is None or "NULL" in av else set(av["SS"])
             av = item.get("ns")
@@ -290,7 +292,7 @@ class Thing:
                 day=date.fromisoformat(item["day"]["S"]),
                 uid=UUID(item["uid"]["S"]),
                 color=Color(item["color"]["S"]),
-                doc=load_json(item["doc"]),
+                doc=doc,
                 tags=[e0["S"] for e0 in item["tags"]["L"]],
                 scores={k0: int(e0["N"]) for k0, e0 in item["scores"]["M"].items()},
                 inner=Inner.from_item(item["inner"]["M"]),
@@ -310,6 +312,29 @@ class Thing:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise decode_error("Thing", item, exc) from exc
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class ThingKey:
+    """The primary key fields of one Thing item (the results of its ``returns: keys`` access patterns)."""
+
+    thing_id: str
+    revision: int
+
+    def key(self) -> dict[str, AttributeValue]:
+        """The item's primary key (for ``get_many``, ``transact_get`` or ``batch_delete``)."""
+        return Thing.make_key(thing_id=self.thing_id, revision=self.revision)
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, AttributeValue]) -> ThingKey:
+        """The key fields of a stored Thing item (every index projects the table's key attributes)."""
+        try:
+            return cls(
+                thing_id=Thing.parse_pk(item["PK"]["S"])[0],
+                revision=Thing.parse_sk(item["SK"]["S"])[0],
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise decode_error("ThingKey", item, exc) from exc
 
 
 class ThingRepository(Repository[Thing]):
@@ -357,6 +382,13 @@ class ThingRepository(Repository[Thing]):
             "version": "version",
         },
         key_fields=("revision", "thing_id"),
+        key_parts={
+            "GSI1PK": ("color",),
+            "GSI1SK": ("when", "thing_id"),
+            "LSI1SK": ("day",),
+            "PK": ("thing_id",),
+            "SK": ("revision",),
+        },
         derived={
             "color": ("GSI1PK",),
             "day": ("LSI1SK",),
@@ -369,6 +401,7 @@ class ThingRepository(Repository[Thing]):
         updated_at="updated_at",
         version="version",
         ttl="expires",
+        strict_version=False,
         from_item=Thing.from_item,
         encoders={
             "thing_id": lambda v: {"S": v},
@@ -382,17 +415,17 @@ class ThingRepository(Repository[Thing]):
             "when": lambda v: {"S": format_datetime(v, "when")},
             "day": lambda v: {"S": enc_date(v, "day")},
             "uid": lambda v: {"S": enc_uuid(v, "uid")},
-            "color": lambda v: {"S": v.value},
+            "color": lambda v: {"S": v.value if v.__class__ is Color else enum_value(v, Color, "color")},
             "doc": lambda v: {"S": dump_json(v, "doc")},
-            "tags": lambda v: {"L": [{"S": e0} for e0 in v]},
-            "scores": lambda v: {"M": {k0: {"N": enc_int(e0, "scores")} for k0, e0 in v.items()}},
-            "inner": lambda v: {"M": v.to_item()},
-            "inners": lambda v: {"L": [{"M": e0.to_item()} for e0 in v]},
-            "nested": lambda v: {"M": {k0: {"L": [{"N": enc_decimal(e1, "nested")} for e1 in e0]} for k0, e0 in v.items()}},
-            "ss": lambda v: {"SS": list(v)},
-            "ns": lambda v: {"NS": [enc_int(e0, "ns") for e0 in v]},
-            "ds": lambda v: {"NS": [enc_decimal(e0, "ds") for e0 in v]},
-            "bs": lambda v: {"BS": list(v)},
+            "tags": lambda v: {"L": [{"S": e0} for e0 in (v if v.__class__ is list else as_list(v, "tags"))]},
+            "scores": lambda v: {"M": {k0: {"N": enc_int(e0, "scores")} for k0, e0 in (v if v.__class__ is dict else as_map(v, "scores")).items()}},
+            "inner": lambda v: {"M": (v if v.__class__ is Inner else as_record(v, Inner, "inner")).to_item()},
+            "inners": lambda v: {"L": [{"M": (e0 if e0.__class__ is Inner else as_record(e0, Inner, "inners")).to_item()} for e0 in (v if v.__class__ is list else as_list(v, "inners"))]},
+            "nested": lambda v: {"M": {k0: {"L": [{"N": enc_decimal(e1, "nested")} for e1 in (e0 if e0.__class__ is list else as_list(e0, "nested"))]} for k0, e0 in (v if v.__class__ is dict else as_map(v, "nested")).items()}},
+            "ss": lambda v: enc_ss(v, "ss", empty=False),
+            "ns": lambda v: enc_ns(v, "ns", enc_int, empty=False),
+            "ds": lambda v: enc_ns(v, "ds", enc_decimal, empty=False),
+            "bs": lambda v: enc_bs(v, "bs", empty=False),
             "maybe": lambda v: {"S": v},
             "empty_ok": lambda v: {"S": v},
             "note": lambda v: {"S": v},
@@ -441,12 +474,12 @@ class ThingRepository(Repository[Thing]):
         """Query Thing items."""
         return self._query(
             index=None,
-            partition=("PK", {"S": "THING#" + key_part(thing_id, "thing_id")}),
+            partition=("PK", {"S": "THING#" + key_part(thing_id, "thing_id", "#")}),
             sort=key_range(
                 "SK",
                 "REV#",
                 field="revision",
-                encode=lambda v: enc_int(v, "revision"),
+                encode=lambda v: key_int(v, "revision", 6),
                 eq=revision_eq,
                 ge=revision_from,
                 le=revision_to,
@@ -476,7 +509,7 @@ class ThingRepository(Repository[Thing]):
         consistent: bool = False,
         page_size: int | None = None,
     ) -> Iterator[Thing]:
-        """Every item of ``revisions``, page after page (each page up to ``page_size`` items)."""
+        """Every result of ``revisions``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.revisions(
@@ -512,16 +545,17 @@ class ThingRepository(Repository[Thing]):
         limit: int | None = None,
         cursor: str | None = None,
         descending: bool = True,
-    ) -> Page[Thing]:
+    ) -> Page[ThingKey]:
         """Query Thing items through index by-color."""
-        return self._query(
+        return self._query_keys(
+            ThingKey.from_item,
             index="by-color",
-            partition=("GSI1PK", {"S": "COLOR#" + color.value}),
+            partition=("GSI1PK", {"S": "COLOR#" + enum_value(color, Color, "color")}),
             sort=key_range(
                 "GSI1SK",
                 "",
                 field="when",
-                encode=lambda v: format_datetime(v, "when"),
+                encode=lambda v: key_datetime(v, "when"),
                 tail="#",
                 more=True,
                 eq=when_eq,
@@ -536,6 +570,7 @@ class ThingRepository(Repository[Thing]):
             cursor=cursor,
             descending=descending,
             consistent=False,
+            entity_filter=False,
         )
 
     def iter_by_color(
@@ -551,8 +586,8 @@ class ThingRepository(Repository[Thing]):
         filter: Condition | None = None,
         descending: bool = True,
         page_size: int | None = None,
-    ) -> Iterator[Thing]:
-        """Every item of ``by_color``, page after page (each page up to ``page_size`` items)."""
+    ) -> Iterator[ThingKey]:
+        """Every result of ``by_color``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.by_color(
@@ -590,9 +625,9 @@ class ThingRepository(Repository[Thing]):
         consistent: bool = False,
     ) -> Page[Thing]:
         """Query Thing items through index by-revision."""
-        return self._query(
+        return self._query_items(
             index="by-revision",
-            partition=("PK", {"S": "THING#" + key_part(thing_id, "thing_id")}),
+            partition=("PK", {"S": "THING#" + key_part(thing_id, "thing_id", "#")}),
             sort=key_range(
                 "LSI1SK",
                 "",
@@ -610,6 +645,7 @@ class ThingRepository(Repository[Thing]):
             cursor=cursor,
             descending=descending,
             consistent=consistent,
+            entity_filter=False,
         )
 
     def iter_by_day(
@@ -627,7 +663,7 @@ class ThingRepository(Repository[Thing]):
         consistent: bool = False,
         page_size: int | None = None,
     ) -> Iterator[Thing]:
-        """Every item of ``by_day``, page after page (each page up to ``page_size`` items)."""
+        """Every result of ``by_day``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.by_day(

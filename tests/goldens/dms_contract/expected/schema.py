@@ -13,6 +13,7 @@ from dynagen.runtime import (
     decode_error,
     decode_stream_record,
     enc_int,
+    enc_ss,
     format_datetime,
     format_epoch,
     key_part,
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     )
 
 # Fails at import, saying what to do, if this dynagen.runtime is not one this module was made for.
-require_api(1, __name__)
+require_api(2, __name__)
 
 __all__ = [
     "ENTITIES",
@@ -83,25 +84,25 @@ class User:
         if self.nickname:
             item["nickname"] = {"S": self.nickname}
         if self.tags:
-            item["tags"] = {"SS": list(self.tags)}
+            item["tags"] = enc_ss(self.tags, "tags")
         if self.created_at is not None:
             item["createdAt"] = {"S": format_datetime(self.created_at, "created_at")}
         if self.updated_at is not None:
             item["updatedAt"] = {"S": format_datetime(self.updated_at, "updated_at")}
-        if self.ttl is not None:
-            item["ttl"] = {"N": format_epoch(self.ttl, "ttl")}
+        if self.ttl is not None and (t_ttl := format_epoch(self.ttl, "ttl")) != "0":
+            item["ttl"] = {"N": t_ttl}
         return item
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> User:
-        """Read a User from DynamoDB's wire format."""
+        """The User stored as ``item`` (DynamoDB's wire format)."""
         try:
             av = item.get("emailHash")
             email_hash = None if av is None or "NULL" in av else av["S"]
             av = item.get("nickname")
             nickname = None if av is None or "NULL" in av else av["S"]
             av = item.get("tags")
-            tags = None if av is None or "NULL" in av else set(av["SS"])
+            tags = None if av is None else set() if "NULL" in av else set(av["SS"])
             av = item.get("createdAt")
             created_at = None if av is None or "NULL" in av else parse_datetime(av["S"])
             av = item.get("updatedAt")
@@ -149,6 +150,7 @@ class UserRepository(Repository[User]):
             "ttl": "ttl",
         },
         key_fields=("pk", "sk"),
+        key_parts={},
         derived={},
         entity_attribute=None,
         entity=None,
@@ -156,13 +158,14 @@ class UserRepository(Repository[User]):
         updated_at="updated_at",
         version="version",
         ttl="ttl",
+        strict_version=True,
         from_item=User.from_item,
         encoders={
             "pk": lambda v: {"S": v},
             "sk": lambda v: {"S": v},
             "email_hash": lambda v: {"S": v},
             "nickname": lambda v: {"S": v},
-            "tags": lambda v: {"SS": list(v)},
+            "tags": lambda v: enc_ss(v, "tags", empty=False),
             "created_at": lambda v: {"S": format_datetime(v, "created_at")},
             "updated_at": lambda v: {"S": format_datetime(v, "updated_at")},
             "version": lambda v: {"N": enc_int(v, "version")},
@@ -243,7 +246,7 @@ class UserRepository(Repository[User]):
         consistent: bool = False,
         page_size: int | None = None,
     ) -> Iterator[User]:
-        """Every item of ``query_partition``, page after page (each page up to ``page_size`` items)."""
+        """Every result of ``query_partition``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.query_partition(
@@ -294,7 +297,7 @@ class UserRepository(Repository[User]):
         descending: bool = False,
         page_size: int | None = None,
     ) -> Iterator[User]:
-        """Every item of ``query_gsi_email``, page after page (each page up to ``page_size`` items)."""
+        """Every result of ``query_gsi_email``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.query_gsi_email(

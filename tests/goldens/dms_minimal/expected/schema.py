@@ -14,8 +14,10 @@ from dynagen.runtime import (
     decode_error,
     decode_stream_record,
     dump_json,
+    enc_bs,
     enc_decimal,
     enc_int,
+    enc_ns,
     format_datetime,
     from_wire,
     key_part,
@@ -38,11 +40,12 @@ if TYPE_CHECKING:
     )
 
 # Fails at import, saying what to do, if this dynagen.runtime is not one this module was made for.
-require_api(1, __name__)
+require_api(2, __name__)
 
 __all__ = [
     "ENTITIES",
     "Event",
+    "EventKey",
     "EventRepository",
     "TABLES",
     "decode_events_record",
@@ -91,10 +94,10 @@ class Event:
             item["flags"] = to_wire(self.flags, "flags")
         if self.history is not None:
             item["history"] = to_wire(self.history, "history")
-        if self.amounts:
-            item["amounts"] = {"NS": [enc_decimal(e0, "amounts") for e0 in self.amounts]}
-        if self.digests:
-            item["digests"] = {"BS": list(self.digests)}
+        if self.amounts is not None:
+            item["amounts"] = enc_ns(self.amounts, "amounts", enc_decimal)
+        if self.digests is not None:
+            item["digests"] = enc_bs(self.digests, "digests")
         if self.tombstone is not None:
             item["tombstone"] = {"NULL": True}
         if self.created_at is not None:
@@ -103,7 +106,7 @@ class Event:
 
     @classmethod
     def from_item(cls, item: Mapping[str, AttributeValue]) -> Event:
-        """Read a Event from DynamoDB's wire format."""
+        """The Event stored as ``item`` (DynamoDB's wire format)."""
         try:
             av = item.get("payload")
             payload = None if av is None or "NULL" in av else load_json(av)
@@ -114,9 +117,9 @@ class Event:
             av = item.get("history")
             history = None if av is None or "NULL" in av else from_wire(av)
             av = item.get("amounts")
-            amounts = None if av is None or "NULL" in av else {Decimal(e0) for e0 in av["NS"]}
+            amounts = None if av is None else set() if "NULL" in av else {Decimal(e0) for e0 in av["NS"]}
             av = item.get("digests")
-            digests = None if av is None or "NULL" in av else set(av["BS"])
+            digests = None if av is None else set() if "NULL" in av else set(av["BS"])
             tombstone = None
             av = item.get("created_at")
             created_at = None if av is None or "NULL" in av else parse_datetime(av["S"])
@@ -135,6 +138,29 @@ class Event:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise decode_error("Event", item, exc) from exc
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class EventKey:
+    """The primary key fields of one Event item (the results of its ``returns: keys`` access patterns)."""
+
+    stream_id: str
+    seq: int
+
+    def key(self) -> dict[str, AttributeValue]:
+        """The item's primary key (for ``get_many``, ``transact_get`` or ``batch_delete``)."""
+        return Event.make_key(stream_id=self.stream_id, seq=self.seq)
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, AttributeValue]) -> EventKey:
+        """The key fields of a stored Event item (every index projects the table's key attributes)."""
+        try:
+            return cls(
+                stream_id=item["stream_id"]["S"],
+                seq=int(item["seq"]["N"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise decode_error("EventKey", item, exc) from exc
 
 
 class EventRepository(Repository[Event]):
@@ -163,6 +189,7 @@ class EventRepository(Repository[Event]):
             "created_at": "created_at",
         },
         key_fields=("seq", "stream_id"),
+        key_parts={},
         derived={},
         entity_attribute=None,
         entity=None,
@@ -170,6 +197,7 @@ class EventRepository(Repository[Event]):
         updated_at=None,
         version=None,
         ttl=None,
+        strict_version=True,
         from_item=Event.from_item,
         encoders={
             "stream_id": lambda v: {"S": v},
@@ -178,8 +206,8 @@ class EventRepository(Repository[Event]):
             "blob": lambda v: {"B": v},
             "flags": lambda v: to_wire(v, "flags"),
             "history": lambda v: to_wire(v, "history"),
-            "amounts": lambda v: {"NS": [enc_decimal(e0, "amounts") for e0 in v]},
-            "digests": lambda v: {"BS": list(v)},
+            "amounts": lambda v: enc_ns(v, "amounts", enc_decimal, empty=False),
+            "digests": lambda v: enc_bs(v, "digests", empty=False),
             "active": lambda v: {"BOOL": v},
             "tombstone": lambda v: {"NULL": True},
             "created_at": lambda v: {"S": format_datetime(v, "created_at")},
@@ -256,7 +284,7 @@ class EventRepository(Repository[Event]):
         consistent: bool = False,
         page_size: int | None = None,
     ) -> Iterator[Event]:
-        """Every item of ``query_partition``, page after page (each page up to ``page_size`` items)."""
+        """Every result of ``query_partition``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.query_partition(
@@ -291,9 +319,10 @@ class EventRepository(Repository[Event]):
         limit: int | None = None,
         cursor: str | None = None,
         descending: bool = False,
-    ) -> Page[Event]:
+    ) -> Page[EventKey]:
         """Query the by-active index."""
-        return self._query(
+        return self._query_keys(
+            EventKey.from_item,
             index="by-active",
             partition=("stream_id", {"S": key_part(stream_id, "stream_id")}),
             sort=key_range(
@@ -328,8 +357,8 @@ class EventRepository(Repository[Event]):
         filter: Condition | None = None,
         descending: bool = False,
         page_size: int | None = None,
-    ) -> Iterator[Event]:
-        """Every item of ``query_by_active``, page after page (each page up to ``page_size`` items)."""
+    ) -> Iterator[EventKey]:
+        """Every result of ``query_by_active``, page after page (each page up to ``page_size`` items)."""
         cursor: str | None = None
         while True:
             page = self.query_by_active(
