@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -310,6 +311,39 @@ def test_throttled_sts_retries_stop_at_the_deadline() -> None:
     assert caught.value.operation in ("AssumeRole(acme): STS retry", "AssumeRole(acme): STS attempt")
     assert 1 <= len(stub.requests) < 10
     assert elapsed < 1.2, elapsed  # no backoff sleeps past the usable time
+
+
+@pytest.mark.timeout(60)
+def test_a_trickling_sts_is_cut_at_connect_plus_read_timeout_without_a_deadline() -> None:
+    """One byte every 0.2 s never trips a 0.5 s read timeout; the attempt's 1.0 s bound ends it."""
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 4096\r\n\r\n"
+            conn.sendall(head)
+            while not stop.wait(0.2):
+                try:
+                    conn.sendall(b" ")
+                except OSError:
+                    return
+
+    threading.Thread(target=trickle, daemon=True).start()
+    client = StsClient("us-east-1", endpoint_url=f"http://127.0.0.1:{server.getsockname()[1]}",
+                       connect_timeout=0.5, read_timeout=0.5, max_attempts=1)  # fmt: skip
+    started = time.monotonic()
+    try:
+        with pytest.raises(TransportError, match="no complete response"):
+            client.assume_role(RoleArn=acme().role_arn, RoleSessionName="session")
+    finally:
+        stop.set()
+        server.close()
+    assert time.monotonic() - started < 5.0  # 4096 bytes at 5 a second would take 13 minutes
 
 
 def test_a_spent_deadline_sends_nothing_and_a_cache_hit_needs_no_time() -> None:

@@ -1014,8 +1014,10 @@ def _token(value: Any) -> str:
 
 
 def _scrubbed(exc: ServiceError | TransportError, partner: Partner) -> DynagenError:
-    """A copy of a lean STS error with the external ID and account ids masked, to chain as the cause."""
+    """The lean STS error to chain as the cause: itself, or a copy with the external ID and account ids masked."""
     scrub = PartnerResolver._scrub
+    if scrub(str(exc), partner) == str(exc):
+        return exc
     copy: DynagenError
     if isinstance(exc, ServiceError):
         copy = type(exc)(
