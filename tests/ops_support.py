@@ -19,7 +19,7 @@ GSI_KEYS = ("PK", "SK", "GSI1PK", "GSI1SK")
 def transport_fixture(
     request: pytest.FixtureRequest, ddb_client: Any, dynamodb_local: DynamoDBLocal
 ) -> Iterator[Transport]:
-    """Each ops test runs on both transports: they must behave the same (CONTRACT.md section 6)."""
+    """Each ops test runs on both transports: they must behave the same (docs/encoding.md, "Runtime semantics")."""
     if request.param == "botocore":
         yield BotocoreTransport(ddb_client)
         return

@@ -90,7 +90,7 @@ def refused(wire: NoRequests, field_name: str, action: Any, *args: Any, **kw: An
         (a_customer(email=5), "email", "expected a str"),
         (a_customer(name=None), "name", "expected a str"),
         (a_customer(marketing_opt_in="yes"), "marketing_opt_in", "expected a bool"),
-        (a_customer(tags={"a", 1}), "tags", "set members must be str"),
+        (a_customer(tags={"a", 1}), "tags", "SS members must be str"),
         (a_customer(attributes={"k": 5}), "attributes", "at attributes.k"),
     ],
     ids=["int-in-string", "none-in-string", "str-in-bool", "int-in-string-set", "int-in-map"],
@@ -393,3 +393,11 @@ def test_size_and_nesting_limits_agree_with_dynamodb_local(ddb_client: Any, tran
     for item in (too_big.to_item(), {"pk": {"S": doc_id}, "deep": nested(32)}):
         with pytest.raises(Exception, match=r"(?i)size|nest"):
             transport.call("PutItem", {"TableName": table, "Item": item})
+
+
+@pytest.mark.parametrize("field_name", ["metadata", "labels", "line_items"])
+def test_none_for_a_non_optional_collection_is_refused(wire: NoRequests, field_name: str) -> None:
+    """Issue 18.8: ``metadata=None`` and ``labels=None`` were written as empty values."""
+    repo = PaymentRepository(wire)
+    error = refused(wire, field_name, repo.create, a_payment(**{field_name: None}))
+    assert "NoneType" in str(error)

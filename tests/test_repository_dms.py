@@ -1,4 +1,4 @@
-"""DynamORM contract semantics (CONTRACT.md section 5) on the compiled DMS models, on DynamoDB Local.
+"""DynamORM contract semantics (docs/encoding.md) on the compiled DMS models, on DynamoDB Local.
 
 The two DMS schemas in tests/dms/ (copies of DynamORM's contract models) are compiled into a temporary package and the
 raw items are checked with the boto3 client: what a DynamORM (Go) service sharing the table reads.

@@ -1,4 +1,4 @@
-"""Pagination cursors, byte-compatible with DynamORM (CONTRACT.md section 5, "Pagination cursor").
+"""Pagination cursors, byte-compatible with DynamORM (docs/encoding.md, "Pagination cursor").
 
 A cursor is ``base64url`` (URL alphabet, ``=`` padding kept) of the compact JSON
 ``{"lastKey": <wire key>, "index": <name>, "sort": "ASC"|"DESC"}``: keys in exactly that order,
