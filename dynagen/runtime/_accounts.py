@@ -1,39 +1,46 @@
-"""The multi-account resolver: one DynamoDB client per partner account, via STS AssumeRole.
-
-``PartnerResolver.client(partner)`` returns a cached low-level DynamoDB client whose credentials come
-from ``sts:AssumeRole`` on the partner's role with its external ID; ``client("")`` is the base
-account (botocore's default credential chain, no AssumeRole). The credentials are botocore
-``RefreshableCredentials``: a warm Lambda container keeps its clients for hours, and every request
-signs with credentials refreshed ``refresh_before`` seconds (default 300) before they expire.
+"""The multi-account resolver: one DynamoDB client or transport per partner account, via STS AssumeRole.
 
 ``PartnerResolver.transport(partner, kind=...)`` returns the partner's cached transport of either
-kind: a ``BotocoreTransport`` around that client, or a ``LeanTransport`` (stdlib HTTP + SigV4) that
-signs every request with the same ``RefreshableCredentials`` object (read frozen per request, so
-botocore's refresh applies), in the partner's region and endpoint. Without ``kind``, the kind is
-``transport_kind()``'s (``DYNAGEN_TRANSPORT``; lean inside Lambda), as for ``get_default_transport``.
-Both kinds of one partner share one set of credentials (one AssumeRole) and are cached, dropped and
-isolated together.
+kind: a ``LeanTransport`` (stdlib HTTP + SigV4) or a ``BotocoreTransport`` around a low-level client
+(``client(partner)``), in the partner's region and endpoint, signing with credentials from
+``sts:AssumeRole`` on the partner's role with its external ID. ``""`` is the base account (its own
+credentials, no AssumeRole). Without ``kind``, the kind is ``transport_kind()``'s
+(``DYNAGEN_TRANSPORT``; lean inside Lambda), as for ``get_default_transport``.
+
+Two STS paths, picked per partner by the kind of transport that first needs it (or ``sts_kind``):
+
+- **lean**: AssumeRole over the lean HTTP client (``dynagen.runtime._lean._sts``: the query API,
+  SigV4 with service ``sts``, XML read with expat, no entity expansion), credentials in dynagen's
+  ``RefreshingCredentials``, base credentials from the environment or the container credentials
+  endpoint. botocore is not imported (unless the base credentials need its provider chain);
+- **botocore**: botocore's STS client and ``RefreshableCredentials``.
+
+Either way the credentials refresh in two windows before they expire (advisory ``refresh_before``
+seconds, default 300; mandatory half of that), and both kinds of one partner share one set of
+credentials (one AssumeRole), cached, dropped and isolated together.
 
 Guarantees:
 
 - at most one AssumeRole per partner is in flight at any time (a per-partner lock, also held by
-  refreshes); a failed AssumeRole raises ``AssumeRoleError`` and leaves nothing cached;
+  refreshes); a failed AssumeRole raises ``AssumeRoleError`` and leaves nothing cached; so do
+  credentials that are unusable or already expired by the local clock;
 - a client or transport is bound to one partner's credentials for its whole life: the refresh
   callback is tied to the exact ``Partner`` it was created for and stops working once that partner
   is removed or replaced, so no partner is ever handed another partner's client, transport or
   credentials;
 - credentials are never logged, and nothing dynagen owns has a repr that shows them;
-- a deadline bounds the AssumeRole call itself, not only its start: the STS client gets the same
-  per-attempt hooks as DynamoDB clients (no attempt or retry starts once the usable time is spent,
-  no backoff sleeps past it), and when less usable time is left than the configured connect / read
-  timeouts, the call goes through a one-off STS client whose timeouts are cut to the usable time.
-  Both transports bind their call's deadline to ``current_deadline``, so a refresh that a request
-  triggers is bounded by that request's deadline.
+- a deadline bounds the AssumeRole call itself, not only its start. The lean STS client cuts each
+  attempt's whole exchange to the usable time and starts no attempt or backoff past it; botocore's
+  STS client gets the same per-attempt hooks as DynamoDB clients, and when less usable time is left
+  than its connect / read timeouts, the call goes through a one-off client whose timeouts are cut
+  to the usable time. Both transports bind their call's deadline to ``current_deadline``, so a
+  refresh that a request triggers is bounded by that request's deadline.
 
 The current partner travels in the ``current_partner`` context variable (``use_partner``), and
-``PartnerLogFilter`` adds it to log records while masking account ids and credential values.
+``PartnerLogFilter`` adds it to log records while masking account ids, credential values and every
+known secret (partners' external IDs, issued secret keys and session tokens) wherever they appear.
 
-Standard library only at import time; botocore is imported when the first client is created.
+Standard library only at import time; botocore is imported when the first botocore client is created.
 """
 
 from __future__ import annotations
@@ -47,10 +54,25 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from dynagen._typing import TYPE_CHECKING, Any, TypeVar, cast, overload
-from dynagen.errors import AssumeRoleError, DeadlineExceededError, InvalidValueError, UnknownPartnerError
+from dynagen.errors import (
+    AssumeRoleError,
+    DeadlineExceededError,
+    DynagenError,
+    InvalidValueError,
+    ServiceError,
+    TransportError,
+    UnknownPartnerError,
+)
 from dynagen.runtime._context import current_partner
-from dynagen.runtime._partners import DEFAULT_PARTNERS_ENV, Partner, mask_account_ids, partners_from_env
+from dynagen.runtime._partners import (
+    DEFAULT_PARTNERS_ENV,
+    Partner,
+    check_endpoint_url,
+    mask_account_ids,
+    partners_from_env,
+)
 from dynagen.runtime._transport import BotocoreTransport, _refuse_late_attempt, current_deadline
+from dynagen.runtime._urls import quote
 
 if TYPE_CHECKING:
     from typing import Literal
@@ -64,6 +86,8 @@ if TYPE_CHECKING:
     from dynagen.runtime._interface import Transport
     from dynagen.runtime._lambda_env import ClientSettings
     from dynagen.runtime._lean import LeanTransport
+    from dynagen.runtime._lean._credentials import CredentialsProvider
+    from dynagen.runtime._lean._sts import StsClient
 
 __all__ = [
     "DEFAULT_REFRESH_BEFORE",
@@ -99,26 +123,124 @@ def use_partner(partner: str) -> Iterator[str]:
 # ---------------------------------------------------------------------------------------------
 # Log hygiene
 
-_SECRET_FIELDS = (
-    # XML (STS responses as botocore logs them at DEBUG)
-    (re.compile(r"(<(?:SecretAccessKey|SessionToken)>)[^<]*(</)"), r"\1****\2"),
-    # dict reprs, JSON, headers and key=value pairs
-    (
-        re.compile(
-            r"""(?i)(\b(?:SecretAccessKey|SessionToken|SecurityToken|X-Amz-Security-Token|aws_secret_access_key|"""
-            r"""aws_session_token|secret_key|ExternalId)["']?\s*[:=]\s*b?["']?)[^"'\s,}&]+"""
-        ),
-        r"\1****",
-    ),
-    # Access key ids (long-term AKIA and temporary ASIA), e.g. in an Authorization header's Credential=
-    (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{12,124}\b"), r"\1****"),
-)
+# Credential values shorter than this are not secrets worth a substring search (and would mangle
+# ordinary words: the test suites' "testing" keys). Real secret keys have 40 characters, tokens hundreds.
+_MIN_CREDENTIAL = 16
+_MAX_ISSUED = 512  # about two per partner and refresh: hundreds of partner-hours
+_MAX_SEEN = 128  # learned from log lines, kept apart: junk in a log line never evicts an issued secret
+
+
+def _id_pattern(value: str) -> re.Pattern[str]:
+    # Not inside a longer word: a short external id ("ab") must not eat every "ab" of a log line.
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
+
+
+class _KnownSecrets:
+    """Values replaced with ``****`` wherever they appear in a log line or traceback, in free text too.
+
+    External IDs of every partner any resolver was given (and their percent-encoded form), and the
+    secret keys and session tokens of credentials dynagen obtained (AssumeRole results, the
+    environment's) or saw (values the field patterns below matched in earlier records). Reads take
+    an immutable snapshot, so logging threads never wait for a resolver.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: dict[str, re.Pattern[str] | None] = {}  # compiled when first found in a text
+        # Insertion-ordered: the oldest are dropped first.
+        self._issued: dict[str, None] = {}
+        self._seen: dict[str, None] = {}
+        self._snapshot: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+    def add_external_id(self, value: str) -> None:
+        with self._lock:
+            for form in {value, quote(value)}:  # quoted: as it travels in an STS request body
+                if form and form not in self._ids:
+                    self._ids[form] = None
+            self._publish()
+
+    def add_credentials(self, *values: str | None, seen: bool = False) -> None:
+        """Remember secret keys / session tokens; ``seen``: found in a log line, not issued to dynagen."""
+        fresh = [v for v in values if v and len(v) >= _MIN_CREDENTIAL and v not in self._issued and v not in self._seen]
+        if not fresh:
+            return
+        store, limit = (self._seen, _MAX_SEEN) if seen else (self._issued, _MAX_ISSUED)
+        with self._lock:
+            for value in fresh:
+                store[value] = None
+            while len(store) > limit:
+                del store[next(iter(store))]
+            self._publish()
+
+    def _publish(self) -> None:
+        # Longest first: a value containing another is replaced whole.
+        credentials = tuple(sorted({**self._issued, **self._seen}, key=len, reverse=True))
+        self._snapshot = (credentials, tuple(sorted(self._ids, key=len, reverse=True)))
+
+    def redact(self, text: str) -> str:
+        credentials, ids = self._snapshot
+        for value in credentials:
+            if value in text:
+                text = text.replace(value, "****")
+        for value in ids:
+            if value in text:
+                text = self._pattern(value).sub("****", text)
+        return text
+
+    def _pattern(self, value: str) -> re.Pattern[str]:
+        # Compiled on first need, not when the partner is added: a resolver's init stays cheap with
+        # hundreds of partners (the cold start of every function that has them).
+        pattern = self._ids.get(value)
+        if pattern is None:
+            pattern = _id_pattern(value)
+            with self._lock:
+                if value in self._ids:
+                    self._ids[value] = pattern
+        return pattern
+
+
+_known_secrets = _KnownSecrets()
+
+
+def _learned(match: re.Match[str]) -> str:
+    # A value a field pattern recognised as a secret is remembered, so it is masked later even where
+    # nothing marks it (a bare token in an exception message, a traceback's repr of a dict).
+    _known_secrets.add_credentials(match.group(2), seen=True)
+    return f"{match.group(1)}****{match.group(3)}"
+
+
+_secret_fields: list[tuple[re.Pattern[str], Any]] = []
+
+
+def _fields() -> list[tuple[re.Pattern[str], Any]]:
+    """The field patterns, compiled on first use (~0.3 ms a partner function's cold start need not pay)."""
+    if not _secret_fields:
+        _secret_fields[:] = [
+            # XML (STS responses as botocore logs them at DEBUG)
+            (re.compile(r"(<(?:SecretAccessKey|SessionToken)>)([^<]*)(</)"), _learned),
+            # dict reprs, JSON, headers and key=value pairs
+            (
+                re.compile(
+                    r"""(?i)(\b(?:SecretAccessKey|SessionToken|SecurityToken|X-Amz-Security-Token|"""
+                    r"""aws_secret_access_key|aws_session_token|secret_key|ExternalId)["']?\s*[:=]\s*b?["']?)"""
+                    r"""([^"'\s,}&]+)()"""
+                ),
+                _learned,
+            ),
+            # Access key ids (long-term AKIA and temporary ASIA), e.g. in an Authorization header's Credential=
+            (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{12,124}\b"), r"\1****"),
+        ]
+    return _secret_fields
 
 
 def redact_secrets(text: str) -> str:
-    """Mask account ids in ARNs, access key ids, and secret-key / session-token values in ``text``."""
-    text = mask_account_ids(text)
-    for pattern, replacement in _SECRET_FIELDS:
+    """Mask account ids in ARNs, access key ids, secret-key / session-token values and known secrets in ``text``.
+
+    Known secrets: every partner's external ID and the secret keys and session tokens dynagen has
+    obtained or seen, wherever they appear (free text included).
+    """
+    text = mask_account_ids(_known_secrets.redact(text))
+    for pattern, replacement in _fields():
         text = pattern.sub(replacement, text)
     return text
 
@@ -133,7 +255,18 @@ class PartnerLogFilter(logging.Filter):
 
         handler.addFilter(PartnerLogFilter())
         logging.Formatter("%(levelname)s [%(partner)s] %(message)s")
+
+    Besides the field patterns of ``redact_secrets`` it replaces known secrets wherever they appear,
+    free text included: every configured partner's external ID (whichever resolver was given it),
+    the secret keys and session tokens of the credentials AssumeRole issued to a resolver, the
+    environment's (read when the filter is created), and those it has seen in earlier records. The
+    message, the traceback it formats (``exc_text``, chained causes included) and ``stack_info`` are
+    covered.
     """
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(name)
+        _known_secrets.add_credentials(os.environ.get("AWS_SECRET_ACCESS_KEY"), os.environ.get("AWS_SESSION_TOKEN"))
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.partner = current_partner.get() or None
@@ -203,20 +336,30 @@ class _Entry:
 class PartnerResolver:
     """Hands out one cached DynamoDB client (and transport) per partner; ``""`` is the base account.
 
-    ``region`` / ``endpoint_url`` apply to the base account's client (partners carry their own).
-    ``config`` (a ``botocore.config.Config``) is used for every client, STS included; default: the
-    runtime's tuned config (``to_botocore_config(default_settings())``: in Lambda short timeouts,
-    adaptive retries and a pool sized by memory), built when the first client is.
+    ``region`` / ``endpoint_url`` apply to the base account's client (partners carry their own); a
+    URL with a user name or password is refused, as ``sts_endpoint_url`` and partners' are.
+    ``config`` (a ``botocore.config.Config``) is used for every botocore client, STS included;
+    default: the runtime's tuned config (``to_botocore_config(default_settings())``: in Lambda short
+    timeouts, adaptive retries and a pool sized by memory), built when the first client is.
     ``sts_endpoint_url``: the STS endpoint (e.g. a VPC endpoint without private DNS); default: the
-    partner region's regional endpoint (botocore's ``AWS_ENDPOINT_URL_STS`` is honoured too).
+    partner region's regional endpoint (``AWS_ENDPOINT_URL_STS`` / ``AWS_ENDPOINT_URL`` are honoured
+    on both STS paths, as botocore reads them).
     ``refresh_before``: seconds before expiry at which credentials are refreshed (default 300).
     ``clock``: returns the current time as an aware ``datetime`` (tests inject a fake one).
-    ``sts_client_factory(partner)``: the STS client to call AssumeRole with (default: one client per
-    partner region from the base account's default credential chain).
+    ``sts_client_factory(partner)``: the STS client to call AssumeRole with (anything with botocore's
+    ``assume_role(**params)``; default: one client per partner region, lean or botocore, signing with
+    the base account's credentials).
     ``session_prefix``: first part of every ``RoleSessionName`` (``<prefix>-<partner>-<random>``).
-    ``settings`` (a ``ClientSettings``): pool size, timeouts and attempts of the lean transports;
-    default: those of ``config`` when one is given, else ``default_settings()`` (the Lambda tuning).
-    Their region and endpoint are the partner's (the base account's: ``region`` / ``endpoint_url``).
+    ``settings`` (a ``ClientSettings``): pool size, timeouts and attempts of the lean transports
+    and of the lean STS client; default: those of ``config`` when one is given, else
+    ``default_settings()`` (the Lambda tuning). Their region and endpoint are the partner's (the base
+    account's: ``region`` / ``endpoint_url``).
+    ``sts_kind``: which stack assumes partners' roles and refreshes their credentials: ``"lean"``
+    (STS over the lean HTTP client, ``RefreshingCredentials``; botocore is not imported) or
+    ``"botocore"`` (botocore's STS client and ``RefreshableCredentials``); default None: the kind of
+    the transport that first needs the partner (``transport(kind="lean")`` takes the lean path,
+    ``client()`` and botocore transports botocore's). Both kinds of one partner then share those
+    credentials. With ``sts_client_factory``, its client makes the call either way.
     """
 
     def __init__(
@@ -232,11 +375,16 @@ class PartnerResolver:
         sts_endpoint_url: str | None = None,
         session_prefix: str = "dynagen",
         settings: ClientSettings | None = None,
+        sts_kind: TransportKind | None = None,
     ) -> None:
         if isinstance(refresh_before, bool) or not isinstance(refresh_before, int | float) or not refresh_before > 0:
             raise InvalidValueError("refresh_before", f"must be a positive number of seconds, got {refresh_before!r}")
         if not _SESSION_PREFIX.fullmatch(session_prefix):
             raise InvalidValueError("session_prefix", "must be 1-32 characters of letters, digits and _+=,.@-")
+        if sts_kind not in (None, "lean", "botocore"):
+            raise InvalidValueError("sts_kind", f"expected 'lean', 'botocore' or None, got {sts_kind!r}")
+        check_endpoint_url("endpoint_url", endpoint_url)
+        check_endpoint_url("sts_endpoint_url", sts_endpoint_url)
         self._region = region
         self._endpoint_url = endpoint_url
         self._config = config
@@ -247,6 +395,7 @@ class PartnerResolver:
         self._sts_client_factory = sts_client_factory
         self._sts_endpoint_url = sts_endpoint_url
         self._session_prefix = session_prefix
+        self._sts_kind = sts_kind
         # _lock guards the dicts below; it is never held during a network call.
         self._lock = threading.Lock()
         self._partners: dict[str, Partner] = {}
@@ -258,6 +407,8 @@ class PartnerResolver:
         self._create_lock = threading.Lock()
         self._base_session: Any = None
         self._sts_clients: dict[str, STSClient] = {}
+        self._lean_sts_clients: dict[str, StsClient] = {}
+        self._base_provider: CredentialsProvider | None = None
         for partner in partners:
             self.add_partner(partner)
 
@@ -291,6 +442,7 @@ class PartnerResolver:
                 )
             self._partners[partner.partner_id] = partner
             self._entries.pop(partner.partner_id, None)
+        _known_secrets.add_external_id(partner.external_id)
         _log.info(
             "partner %s configured: role %s, region %s",
             partner.partner_id,
@@ -345,7 +497,7 @@ class PartnerResolver:
         ``UnknownPartnerError`` for an unconfigured partner and ``AssumeRoleError`` when STS fails
         (nothing is cached then: the next call tries again).
         """
-        return self._built(partner, deadline, self._botocore_parts)[0]
+        return self._built(partner, deadline, self._botocore_parts, "botocore")[0]
 
     @overload
     def transport(
@@ -378,20 +530,28 @@ class PartnerResolver:
 
             kind = transport_kind()
         if kind == "lean":
-            return self._built(partner, deadline, self._lean_part)
+            return self._built(partner, deadline, self._lean_part, kind)
         if kind == "botocore":
-            return self._built(partner, deadline, self._botocore_parts)[1]
+            return self._built(partner, deadline, self._botocore_parts, kind)[1]
         raise InvalidValueError("kind", f"expected 'lean' or 'botocore', got {kind!r}")
 
-    def _built(self, partner_id: str, deadline: Deadline | None, part: Callable[[_Entry], tuple[_T, bool]]) -> _T:
+    def _built(
+        self,
+        partner_id: str,
+        deadline: Deadline | None,
+        part: Callable[[_Entry], tuple[_T, bool]],
+        kind: TransportKind,
+    ) -> _T:
         """``part(entry)`` of the partner's current entry; ``part`` builds it on first use.
+
+        ``kind``: the transport kind asking, which picks the STS path when the entry is created.
 
         ``part`` returns ``(value, built_now)``. A value built while the partner was being replaced,
         removed or invalidated is not handed out: the loop takes the new entry (or raises
         ``UnknownPartnerError``). Values built earlier are returned as they are, like cached clients.
         """
         while True:
-            entry = self._entry(partner_id, deadline)
+            entry = self._entry(partner_id, deadline, kind)
             value, built_now = part(entry)
             if not built_now:
                 return value
@@ -423,7 +583,7 @@ class PartnerResolver:
             lean = entry.lean = self._new_lean(entry.partner, entry.credentials)
             return lean, True
 
-    def _entry(self, partner_id: str, deadline: Deadline | None) -> _Entry:
+    def _entry(self, partner_id: str, deadline: Deadline | None, kind: TransportKind) -> _Entry:
         if not isinstance(partner_id, str):
             raise TypeError(f"partner must be a str, got {type(partner_id).__name__}")
         entry = self._cached(partner_id)
@@ -442,7 +602,7 @@ class PartnerResolver:
                 else:
                     partner = self.get_partner(partner_id)
                     credentials = self._new_credentials(
-                        partner, deadline if deadline is not None else current_deadline.get()
+                        partner, deadline if deadline is not None else current_deadline.get(), self._sts_kind or kind
                     )
                     entry = _Entry(partner, credentials)
                 with self._lock:
@@ -470,15 +630,14 @@ class PartnerResolver:
 
     # -- credentials ------------------------------------------------------------------------
 
-    def _new_credentials(self, partner: Partner, deadline: Deadline | None) -> Any:
-        from botocore.credentials import RefreshableCredentials  # type: ignore[import-untyped]
+    def _new_credentials(self, partner: Partner, deadline: Deadline | None, kind: TransportKind) -> Any:
+        """The partner's refreshable credentials, from a first AssumeRole on the ``kind`` path."""
+        first = self._assume_role(partner, deadline, kind)
 
-        first = self._assume_role(partner, deadline)
-
-        def refresh() -> dict[str, Any]:
-            # Called by botocore (under the credentials' own lock) when a request is signed inside
-            # the refresh window. Bound to this exact Partner: a removed or replaced partner's old
-            # client can never fetch credentials again, let alone someone else's.
+        def assume_again() -> dict[str, Any]:
+            # Called (under the credentials' own lock) when a request is signed inside the refresh
+            # window. Bound to this exact Partner: a removed or replaced partner's old client or
+            # transport can never fetch credentials again, let alone someone else's.
             with self._lock:
                 lock = self._partner_locks.setdefault(partner.partner_id, threading.RLock())
             with lock:
@@ -486,29 +645,48 @@ class PartnerResolver:
                     still_configured = self._partners.get(partner.partner_id) is partner
                 if not still_configured:
                     raise UnknownPartnerError(partner.partner_id)
-                data = self._assume_role(partner, current_deadline.get())
+                return self._assume_role(partner, current_deadline.get(), kind)
+
+        # Two refresh windows: "advisory" (one thread refreshes, the others keep using the
+        # still-valid credentials; a failure is logged and retried on the next request) and
+        # "mandatory" (every thread waits; a failure raises): advisory = refresh_before, mandatory =
+        # half of it (botocore's own defaults, 15 / 10 minutes, would ignore refresh_before).
+        if kind == "lean":
+            from dynagen.runtime._lean._credentials import Credentials, RefreshingCredentials
+
+            def refresh() -> tuple[Credentials, datetime]:
+                data = assume_again()
+                return Credentials(data["access_key"], data["secret_key"], data["token"]), data["expiry_time"]
+
+            return RefreshingCredentials(
+                Credentials(first["access_key"], first["secret_key"], first["token"]),
+                first["expiry_time"],
+                refresh,
+                advisory=self._refresh_before,
+                mandatory=self._refresh_before / 2,
+                clock=self._clock,
+                method="dynagen-assume-role",
+            )
+        from botocore.credentials import RefreshableCredentials  # type: ignore[import-untyped]
+
+        def refresh_botocore() -> dict[str, Any]:
+            data = assume_again()
             return {**data, "expiry_time": data["expiry_time"].isoformat()}
 
-        # botocore refreshes in two windows: "advisory" (one thread refreshes, the others keep using
-        # the still-valid credentials; a failure is logged and retried on the next request) and
-        # "mandatory" (every thread waits; a failure raises). Its defaults (15 / 10 minutes) would
-        # ignore refresh_before, so both are set here: advisory = refresh_before, mandatory = half.
         return RefreshableCredentials(
             access_key=first["access_key"],
             secret_key=first["secret_key"],
             token=first["token"],
             expiry_time=first["expiry_time"],
-            refresh_using=refresh,
+            refresh_using=refresh_botocore,
             method="dynagen-assume-role",
             time_fetcher=self._clock,
             advisory_timeout=self._refresh_before,
             mandatory_timeout=self._refresh_before / 2,
         )
 
-    def _assume_role(self, partner: Partner, deadline: Deadline | None) -> dict[str, Any]:
-        """One STS AssumeRole call (the caller holds the partner's lock)."""
-        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
-
+    def _assume_role(self, partner: Partner, deadline: Deadline | None, kind: TransportKind) -> dict[str, Any]:
+        """One STS AssumeRole call on the ``kind`` path (the caller holds the partner's lock)."""
         operation = f"AssumeRole({partner.partner_id})"
         if deadline is not None:
             deadline.check(operation)
@@ -522,40 +700,31 @@ class PartnerResolver:
         }
         if partner.session_duration is not None:
             params["DurationSeconds"] = partner.session_duration
-        # The STS client's per-attempt hooks read current_deadline: bind this call's deadline (or
-        # none) so that SDK retries and backoff sleeps of this AssumeRole respect it.
+        # Both STS clients read current_deadline per attempt (botocore's through the hooks): bind this
+        # call's deadline (or none) so that retries and backoff sleeps of this AssumeRole respect it.
         token = current_deadline.set(deadline)
         try:
-            sts = self._sts_client(partner, deadline)
+            sts = self._sts_client(partner, deadline, kind)
             response = sts.assume_role(**params)
         except DeadlineExceededError as exc:
             # Refused by an STS attempt / retry hook: say which call it interrupted.
             raise DeadlineExceededError(operation=f"{operation}: {exc.operation or 'SDK'}") from exc
-        except ClientError as exc:
-            error = exc.response.get("Error", {})
-            reason = f"{error.get('Code', 'ClientError')}: {error.get('Message', '')}".rstrip(": ")
-            raise AssumeRoleError(partner.partner_id, partner.role_arn, self._scrub(reason, partner)) from exc
-        except BotoCoreError as exc:
-            if deadline is not None and deadline.expired():
-                # A timeout cut to the usable time (or the last attempt running into it): the deadline
-                # is what ended this call, not STS.
+        except (ServiceError, TransportError) as exc:  # the lean STS client's answers and failures
+            if isinstance(exc, TransportError) and deadline is not None and deadline.expired():
                 raise DeadlineExceededError(operation=f"{operation}: {type(exc).__name__}") from exc
-            reason = f"{type(exc).__name__}: {exc}"
-            raise AssumeRoleError(partner.partner_id, partner.role_arn, self._scrub(reason, partner)) from exc
+            # "Code: message" for STS's answers, "TransportError: ..." otherwise: botocore's wording.
+            reason = str(exc) if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
+            raise AssumeRoleError(partner.partner_id, partner.role_arn, self._scrub(reason, partner)) from (
+                _scrubbed(exc, partner)
+            )
+        except Exception as exc:
+            mapped = self._botocore_failure(exc, partner, operation, deadline)
+            if mapped is None:
+                raise
+            raise mapped from exc
         finally:
             current_deadline.reset(token)
-        credentials: Any = response.get("Credentials") if isinstance(response, Mapping) else None
-        try:
-            data: dict[str, Any] = {
-                "access_key": str(credentials["AccessKeyId"]),
-                "secret_key": str(credentials["SecretAccessKey"]),
-                "token": str(credentials["SessionToken"]),
-                "expiry_time": _aware(credentials["Expiration"]),
-            }
-        except (KeyError, TypeError, ValueError):
-            raise AssumeRoleError(
-                partner.partner_id, partner.role_arn, "STS response has no usable Credentials"
-            ) from None
+        data = self._credentials_of(partner, response)
         _log.info(
             "assumed role %s for partner %s (session %s), credentials expire at %s",
             masked_role,
@@ -564,6 +733,54 @@ class PartnerResolver:
             data["expiry_time"].isoformat(),
         )
         return data
+
+    def _credentials_of(self, partner: Partner, response: Any) -> dict[str, Any]:
+        """The credentials of an AssumeRole answer; ``AssumeRoleError`` when they are unusable or expired."""
+        credentials: Any = response.get("Credentials") if isinstance(response, Mapping) else None
+        try:
+            data: dict[str, Any] = {
+                "access_key": _token(credentials["AccessKeyId"]),
+                "secret_key": _token(credentials["SecretAccessKey"]),
+                "token": _token(credentials["SessionToken"]),
+                "expiry_time": _aware(credentials["Expiration"]),
+            }
+        except (KeyError, TypeError, ValueError):
+            raise AssumeRoleError(
+                partner.partner_id, partner.role_arn, "STS response has no usable Credentials"
+            ) from None
+        _known_secrets.add_credentials(data["secret_key"], data["token"])
+        now = self._clock()
+        if data["expiry_time"] <= now:
+            # botocore would raise a bare RuntimeError ("refreshed credentials are still expired"):
+            # almost always this machine's clock running ahead, which is what to tell the operator.
+            raise AssumeRoleError(
+                partner.partner_id,
+                partner.role_arn,
+                f"STS issued credentials expiring at {data['expiry_time'].isoformat()}, already past by the local "
+                f"clock ({now.isoformat()}): is this machine's clock right?",
+            )
+        return data
+
+    def _botocore_failure(
+        self, exc: Exception, partner: Partner, operation: str, deadline: Deadline | None
+    ) -> Exception | None:
+        """The error to raise for a botocore STS client's exception (None: not botocore's, re-raise it)."""
+        if not type(exc).__module__.startswith("botocore"):
+            return None
+        from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            reason = f"{error.get('Code', 'ClientError')}: {error.get('Message', '')}".rstrip(": ")
+            return AssumeRoleError(partner.partner_id, partner.role_arn, self._scrub(reason, partner))
+        if isinstance(exc, BotoCoreError):
+            if deadline is not None and deadline.expired():
+                # A timeout cut to the usable time (or the last attempt running into it): the deadline
+                # is what ended this call, not STS.
+                return DeadlineExceededError(operation=f"{operation}: {type(exc).__name__}")
+            reason = f"{type(exc).__name__}: {exc}"
+            return AssumeRoleError(partner.partner_id, partner.role_arn, self._scrub(reason, partner))
+        return None
 
     @staticmethod
     def _scrub(reason: str, partner: Partner) -> str:
@@ -579,16 +796,61 @@ class PartnerResolver:
         safe = _SESSION_NAME_UNSAFE.sub("-", partner_id)[:room]
         return f"{self._session_prefix}-{safe}-{suffix}"
 
-    def _sts_client(self, partner: Partner, deadline: Deadline | None = None) -> STSClient:
-        """The STS client for this AssumeRole, with the deadline hooks installed.
-
-        With a deadline whose usable time is shorter than the cached client's connect or read timeout,
-        a one-off client with both cut to the usable time (its own connection; AssumeRole is rare).
-        """
+    def _sts_client(self, partner: Partner, deadline: Deadline | None, kind: TransportKind) -> Any:
+        """The STS client for this AssumeRole: the factory's, else the lean or the botocore one."""
         if self._sts_client_factory is not None:
             given = self._sts_client_factory(partner)
             _guard_deadline(given)
             return given
+        if kind == "lean":
+            return self._lean_sts(partner.region)
+        return self._botocore_sts(partner, deadline)
+
+    def _lean_sts(self, region: str) -> StsClient:
+        """The lean STS client of a region (cached), signing with the base account's credentials.
+
+        Its timeouts and attempts are the lean transports' (``settings``); each attempt is also cut to
+        the usable time of the deadline in force, so no one-off client is needed for a short deadline.
+        """
+        sts = self._lean_sts_clients.get(region)
+        if sts is not None:
+            return sts
+        from dynagen.runtime._lean._sts import StsClient
+
+        settings = self._lean_settings()
+        base = self._base_credentials()
+        with self._lock:  # building one opens no connection: the rule that _lock never waits on I/O holds
+            sts = self._lean_sts_clients.get(region)
+            if sts is None:
+                sts = StsClient(
+                    region,
+                    endpoint_url=self._sts_endpoint_url,
+                    credentials=base,
+                    connect_timeout=settings.connect_timeout,
+                    read_timeout=settings.read_timeout,
+                    max_attempts=settings.max_attempts,
+                )
+                self._lean_sts_clients[region] = sts
+        return sts
+
+    def _base_credentials(self) -> CredentialsProvider:
+        """The base account's credentials for lean clients: environment, container endpoint, else botocore's chain."""
+        provider = self._base_provider
+        if provider is None:
+            from dynagen.runtime._lean._credentials import credentials_provider
+
+            with self._lock:
+                if self._base_provider is None:
+                    self._base_provider = credentials_provider(None)
+                provider = self._base_provider
+        return provider
+
+    def _botocore_sts(self, partner: Partner, deadline: Deadline | None) -> STSClient:
+        """botocore's STS client for this AssumeRole, with the deadline hooks installed.
+
+        With a deadline whose usable time is shorter than the cached client's connect or read timeout,
+        a one-off client with both cut to the usable time (its own connection; AssumeRole is rare).
+        """
         with self._create_lock:
             sts = self._sts_clients.get(partner.region)
             if sts is None:
@@ -655,16 +917,19 @@ class PartnerResolver:
         settings = self._lean_settings()
         if partner is None:
             region, endpoint_url = self._region or settings.region, self._endpoint_url
+            credentials = self._base_credentials()
         else:
             region, endpoint_url = partner.region, partner.endpoint_url
         return LeanTransport(
             region,
             endpoint_url=endpoint_url,
-            credentials=credentials,  # the RefreshableCredentials themselves: refreshed by botocore
+            credentials=credentials,  # the refreshable credentials themselves: asked on every request
             max_pool_connections=settings.max_pool_connections,
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             max_attempts=settings.max_attempts,
+            max_response_bytes=settings.max_response_bytes,
+            call_timeout=settings.call_timeout,
         )
 
     def _client_config(self) -> Config:
@@ -738,6 +1003,30 @@ def _guard_deadline(client: Any) -> None:
 
     events.register("before-send", _refuse_late_attempt, unique_id="dynagen-deadline")
     guard_retry_sleep(client)
+
+
+def _token(value: Any) -> str:
+    """A credential field as it may go into a header: printable ASCII without spaces (never a CR/LF)."""
+    text = str(value)
+    if not text or not text.isascii() or not text.isprintable() or " " in text:
+        raise ValueError("not a credential value")
+    return text
+
+
+def _scrubbed(exc: ServiceError | TransportError, partner: Partner) -> DynagenError:
+    """The lean STS error to chain as the cause: itself, or a copy with the external ID and account ids masked."""
+    scrub = PartnerResolver._scrub
+    if scrub(str(exc), partner) == str(exc):
+        return exc
+    copy: DynagenError
+    if isinstance(exc, ServiceError):
+        copy = type(exc)(
+            exc.code, scrub(exc.message, partner), status=exc.status, retryable=exc.retryable, request_id=exc.request_id
+        )
+    else:
+        copy = TransportError(scrub(str(exc), partner))
+    copy.__cause__ = exc.__cause__
+    return copy
 
 
 def _aware(value: Any) -> datetime:

@@ -10,7 +10,8 @@ Two document shapes are accepted, with the same keys per partner::
     {"acme": {"role_arn": "...", "external_id": "...", "region": "eu-west-1"}}
     [{"id": "acme", "role_arn": "...", "external_id": "...", "region": "eu-west-1"}]
 
-Optional keys: ``session_duration`` (seconds, 900-43200) and ``endpoint_url`` (DynamoDB endpoint).
+Optional keys: ``session_duration`` (seconds, 900-43200) and ``endpoint_url`` (DynamoDB endpoint,
+without a user name or password).
 An unknown key or a duplicate partner id is an error: a typo must never pass silently.
 
 Standard library only; PyYAML is imported only when a YAML document is read.
@@ -31,6 +32,7 @@ from dynagen.runtime._urls import split_url
 __all__ = [
     "DEFAULT_PARTNERS_ENV",
     "Partner",
+    "check_endpoint_url",
     "load_partners",
     "mask_account_ids",
     "parse_partners",
@@ -66,6 +68,30 @@ _LONG_DIGITS = re.compile(r"\d{9,}")
 def _mask_digits(match: re.Match[str]) -> str:
     digits = match.group()
     return "*" * (len(digits) - 4) + digits[-4:]
+
+
+# scheme://<userinfo>@host: everything up to the authority's last "@" (a password may hold one).
+_USERINFO = re.compile(r"(?<=://)[^/?#]*@")
+
+
+def check_endpoint_url(field: str, url: Any) -> None:
+    """An endpoint URL (None allowed) must be ``http(s)://host[:port]...`` without userinfo.
+
+    ``InvalidValueError`` naming ``field`` otherwise. A user name or password in an endpoint URL is
+    refused, not used: AWS endpoints take none, and a URL is shown in reprs, logs and errors. The
+    message never shows the userinfo part.
+    """
+    if url is None:
+        return
+    try:
+        parts = split_url(url) if isinstance(url, str) else None
+    except ValueError:
+        parts = None
+    shown = _USERINFO.sub("****@", url) if isinstance(url, str) else url
+    if parts is None or parts.scheme not in ("http", "https") or not parts.host:
+        raise InvalidValueError(field, f"must be an http(s) URL, got {shown!r}")
+    if parts.userinfo is not None:
+        raise InvalidValueError(field, f"must not carry a user name or password, got {shown!r}")
 
 
 def mask_account_ids(text: str) -> str:
@@ -118,14 +144,7 @@ class Partner:
             raise bad(
                 "session_duration", f"must be an integer from {_MIN_DURATION} to {_MAX_DURATION}, got {duration!r}"
             )
-        url = self.endpoint_url
-        if url is not None:
-            try:
-                parts = split_url(url) if isinstance(url, str) else None
-            except ValueError:
-                parts = None
-            if parts is None or parts.scheme not in ("http", "https") or not parts.host:
-                raise bad("endpoint_url", f"must be an http(s) URL, got {url!r}")
+        check_endpoint_url(f"partners[{pid}].endpoint_url", self.endpoint_url)
 
     @property
     def account_id(self) -> str:

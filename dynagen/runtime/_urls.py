@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dynagen._record import Record, init
 
-__all__ = ["URLParts", "split_url"]
+__all__ = ["URLParts", "quote", "split_url"]
 
 
 class URLParts(Record):
@@ -67,3 +67,14 @@ def split_url(url: str) -> URLParts:
             raise ValueError(f"bad port {port_text!r} in URL {url!r}")
         port = int(port_text)
     return URLParts(scheme, userinfo if at else None, host.lower(), port, rest)
+
+
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+
+
+def quote(text: str) -> str:
+    """RFC 3986 percent-encoding of everything but the unreserved characters (UTF-8), as
+    ``urllib.parse.quote(text, safe="-_.~")`` and botocore's query serializer do."""
+    if text.isascii() and all(ord(c) in _UNRESERVED for c in text):
+        return text
+    return "".join(chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in text.encode("utf-8"))

@@ -715,9 +715,12 @@ class ConnectionPool:
                 return
         conn.close()
 
-    def _head(self, headers: dict[str, str], length: int) -> bytes:
+    def _head(self, headers: dict[str, str], length: int, method: str = "POST", target: str | None = None) -> bytes:
         """The request line and header section; ``Host``, ``Accept-Encoding`` and ``Content-Length`` added unless given."""
-        _check_target(self.target)
+        target = self.target if target is None else target
+        _check_target(target)
+        if not method or not _TCHAR_SET.issuperset(method):
+            raise ValueError(f"Invalid method {method!r}")
         lines = [_header_line(name, value) for name, value in headers.items()]
         given = {name.lower() for name in headers}
         added = []
@@ -731,7 +734,7 @@ class ConnectionPool:
         if proxy is not None and proxy.authorization and not self.endpoint.secure:
             # Through a plain-http proxy every request carries the credentials (https ones use CONNECT).
             added.append(_header_line("Proxy-Authorization", proxy.authorization))
-        return f"POST {self.target} HTTP/1.1\r\n{''.join(added)}{''.join(lines)}\r\n".encode("latin-1")
+        return f"{method} {target} HTTP/1.1\r\n{''.join(added)}{''.join(lines)}\r\n".encode("latin-1")
 
     def request(
         self,
@@ -741,15 +744,18 @@ class ConnectionPool:
         connect_timeout: float,
         read_timeout: float,
         total: float | None = None,
+        method: str = "POST",
+        target: str | None = None,
     ) -> Response:
         """POST ``body`` and read the whole response, on a pooled connection.
 
         ``read_timeout`` bounds each socket operation; ``total``, when given, the whole exchange from
         here (connecting, sending and reading all count). A body over ``max_response_bytes`` raises
-        ``TooLargeError`` (the connection is closed, the rest of the body never read).
+        ``TooLargeError`` (the connection is closed, the rest of the body never read). ``method`` and
+        ``target`` (the request target, default ``/``) serve the container credentials endpoint's GET.
         """
         end = None if total is None else time.monotonic() + total
-        head = self._head(headers, len(body))
+        head = self._head(headers, len(body), method, target)
         conn = self._acquire(connect_timeout if total is None else min(connect_timeout, total))
         try:
             try:
