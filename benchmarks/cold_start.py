@@ -144,7 +144,7 @@ SCENARIOS: dict[str, str] = {
     LEAN: _LEAN_GET,
     BOTOCORE: (
         "import os\nfrom generated_example.payments import PaymentRepository\n"
-        "from dynagen.runtime._clients import get_transport\n"
+        "from dynagen.runtime.aws_lambda._clients import get_transport\n"
         "repo = PaymentRepository(get_transport(endpoint_url=os.environ['BENCH_ENDPOINT']))\n"
         "_ready = time.perf_counter()\n"
         "repo.get(partner_id='p-0001', payment_id='pay-00000000')\n_first = time.perf_counter()"
@@ -367,7 +367,7 @@ def _warm(report: Report, *, quick: bool, calls: int | None) -> None:
     """A warm invocation: get the cached transport, build the repository."""
     import boto3  # type: ignore[import-untyped]
 
-    from dynagen.runtime import _clients
+    from dynagen.runtime.aws_lambda import _clients
     from generated_example.payments import PaymentRepository
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "AKIDBENCH")

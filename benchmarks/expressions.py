@@ -35,7 +35,7 @@ from dynagen.runtime import (
     enc_int,
     format_datetime,
 )
-from dynagen.runtime._expressions import Placeholders
+from dynagen.runtime.wire._expressions import Placeholders
 from generated_example.payments import LineItem, Payment, PaymentStatus
 
 

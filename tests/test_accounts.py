@@ -34,7 +34,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from dynagen.errors import AssumeRoleError, DeadlineExceededError, InvalidValueError, UnknownPartnerError
-from dynagen.runtime._accounts import (
+from dynagen.runtime.accounts._partners import Partner
+from dynagen.runtime.accounts._resolver import (
     PartnerLogFilter,
     PartnerResolver,
     current_partner,
@@ -42,8 +43,7 @@ from dynagen.runtime._accounts import (
     redact_secrets,
     use_partner,
 )
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._partners import Partner
+from dynagen.runtime.transport._bounds import Deadline
 
 SESSION_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{2,64}")
 
@@ -687,7 +687,7 @@ def test_install_partner_log_filter_is_idempotent() -> None:
 
 def test_module_imports_no_botocore() -> None:
     code = (
-        "import sys, dynagen.runtime._accounts, dynagen.runtime._partners; "
+        "import sys, dynagen.runtime.accounts._resolver, dynagen.runtime.accounts._partners; "
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3', 'yaml')]; "
         "assert not heavy, heavy"
     )

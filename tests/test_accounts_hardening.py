@@ -19,9 +19,9 @@ from _stub_sts import StsRequest, credentials_xml, error_xml, sts_server
 from moto import mock_aws
 
 from dynagen.errors import AssumeRoleError
-from dynagen.runtime._accounts import PartnerLogFilter, PartnerResolver, redact_secrets
-from dynagen.runtime._lambda_env import ClientSettings
-from dynagen.runtime._partners import Partner
+from dynagen.runtime.accounts._partners import Partner
+from dynagen.runtime.accounts._resolver import PartnerLogFilter, PartnerResolver, redact_secrets
+from dynagen.runtime.aws_lambda._environment import ClientSettings
 
 EXTERNAL_ID = "initech-ext-0042"
 SECRET = "issued-secret-key-8c1d2e3f4a5b6c7d8e9f"

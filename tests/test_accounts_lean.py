@@ -36,11 +36,11 @@ from test_accounts import FakeClock, RecordingSTS, make_partner, path, serving, 
 from dynagen.errors import AssumeRoleError, DeadlineExceededError, InvalidValueError, UnknownPartnerError
 from dynagen.local import DynamoDBLocal
 from dynagen.runtime import BotocoreTransport, LeanTransport, create_table
-from dynagen.runtime._accounts import PartnerResolver
-from dynagen.runtime._clients import clear as clear_client_cache
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._lambda_env import ClientSettings
-from dynagen.runtime._partners import Partner
+from dynagen.runtime.accounts._partners import Partner
+from dynagen.runtime.accounts._resolver import PartnerResolver
+from dynagen.runtime.aws_lambda._clients import clear as clear_client_cache
+from dynagen.runtime.aws_lambda._environment import ClientSettings
+from dynagen.runtime.transport._bounds import Deadline
 
 _CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/")
 
@@ -359,7 +359,7 @@ def test_lean_transports_take_the_lambda_tuning(
 ) -> None:
     from botocore.config import Config  # type: ignore[import-untyped]
 
-    from dynagen.runtime._lambda_env import client_settings
+    from dynagen.runtime.aws_lambda._environment import client_settings
 
     for name in list(os.environ):
         if name.startswith("DYNAGEN_"):

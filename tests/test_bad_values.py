@@ -1,7 +1,7 @@
 """Bad values are refused before any request: ``InvalidValueError`` naming the field, nothing sent.
 
 Every repository write path (create / put, update's values, batch_put, transact_put / create / update)
-runs ``dynagen.runtime._validate.check_item`` over the wire item; the transport used here fails the
+runs ``dynagen.runtime.wire._checks.check_item`` over the wire item; the transport used here fails the
 test if it is ever called. The size and nesting limits are also checked against DynamoDB Local, so
 the estimate is known to be on the safe side.
 """
@@ -21,11 +21,11 @@ from test_repository_support import make_table, transport_fixture, unique
 
 from dynagen.errors import InvalidValueError
 from dynagen.runtime import ModelInfo, Repository, encode_cursor
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._repository import _check_info
-from dynagen.runtime._transport import Transport
-from dynagen.runtime._types import AttributeValue
-from dynagen.runtime._validate import MAX_ITEM_SIZE, check_item, item_size
+from dynagen.runtime.repository._repository import _check_info
+from dynagen.runtime.transport._bounds import Deadline
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.wire._checks import MAX_ITEM_SIZE, check_item, item_size
+from dynagen.runtime.wire._types import AttributeValue
 from generated_example import payments as pay
 from generated_example.payments import (
     Customer,

@@ -15,7 +15,7 @@ from uuid import UUID
 import pytest
 
 from dynagen.errors import BatchInterruptedError, TransportError, UnprocessedItemsError
-from dynagen.runtime._batch import (
+from dynagen.runtime.ops._batch import (
     DEFAULT_MAX_RETRY_TIME,
     MAX_BATCH_GET,
     MAX_BATCH_WRITE,
@@ -24,7 +24,7 @@ from dynagen.runtime._batch import (
     delete_request,
     put_request,
 )
-from dynagen.runtime._deadline import Deadline
+from dynagen.runtime.transport._bounds import Deadline
 from generated_example import payments as pay
 from generated_example.payments import Payment, PaymentRepository
 

@@ -19,7 +19,7 @@ import pytest
 
 from dynagen.local import DynamoDBLocal
 from dynagen.runtime import LeanTransport
-from dynagen.runtime._ops import ensure_table
+from dynagen.runtime.ops._tables import ensure_table
 from examples.payments_lambda.invoke_local import (
     STREAM_HANDLER,
     LocalLambda,
@@ -469,7 +469,7 @@ def test_deployment_zip_runs_without_build_time_dependencies(
     archive, template_path = build(tmp_path / "build")
     names = zipfile.ZipFile(archive).namelist()
     assert "examples/payments_lambda/handler.py" in names and "generated_example/payments.py" in names
-    assert "dynagen/runtime/_lean/_client.py" in names
+    assert "dynagen/runtime/transport/lean/_client.py" in names
     assert not [n for n in names if n.startswith(("dynagen/compiler/", "dynagen/cli.py", "templates/"))]
     assert not [n for n in names if n.startswith(("jinja2", "yaml", "click", "boto", "tests/", "benchmarks/"))]
     assert "examples/payments_lambda/invoke_local.py" not in names

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dynagen.errors import InvalidValueError
-from dynagen.runtime._partners import (
+from dynagen.runtime.accounts._partners import (
     Partner,
     load_partners,
     mask_account_ids,
@@ -124,7 +124,7 @@ def test_userinfo_in_an_endpoint_url_is_refused_and_never_shown(url: str) -> Non
 
 
 def test_the_resolvers_endpoint_urls_refuse_userinfo_too() -> None:
-    from dynagen.runtime._accounts import PartnerResolver
+    from dynagen.runtime.accounts._resolver import PartnerResolver
 
     for option in ("endpoint_url", "sts_endpoint_url"):
         with pytest.raises(InvalidValueError, match=f"^{option}: must not carry a user name or password") as info:

@@ -17,12 +17,11 @@ import pytest
 from _stub_sts import StsRequest, credentials_xml, sts_server
 
 from dynagen.errors import AssumeRoleError, DeadlineExceededError, TransportError
-from dynagen.runtime._accounts import PartnerResolver
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._lambda_env import ClientSettings
-from dynagen.runtime._lean._credentials import Credentials, RefreshingCredentials
-from dynagen.runtime._partners import Partner
-from dynagen.runtime._transport import current_deadline
+from dynagen.runtime.accounts._partners import Partner
+from dynagen.runtime.accounts._resolver import PartnerResolver
+from dynagen.runtime.aws_lambda._environment import ClientSettings
+from dynagen.runtime.transport._bounds import Deadline, current_deadline
+from dynagen.runtime.transport.lean._credentials import Credentials, RefreshingCredentials
 
 START = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from test_repository_support import FIXED_NOW, FIXED_NOW_TEXT, import_generated,
 from dynagen.compiler import compile_schemas, write_output
 from dynagen.errors import ConditionFailedError, InvalidValueError, TransactionCanceledError, VersionConflictError
 from dynagen.runtime import Field, decode_cursor, encode_cursor, transact_write
-from dynagen.runtime._transport import Transport
+from dynagen.runtime.transport._interface import Transport
 
 pytestmark = pytest.mark.ddb
 __all__ = ["transport_fixture"]

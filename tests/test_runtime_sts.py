@@ -19,10 +19,10 @@ import pytest
 from _stub_sts import HANG, StsRequest, StubSTS, sts_server
 
 from dynagen.errors import AssumeRoleError, DeadlineExceededError
-from dynagen.runtime._accounts import PartnerResolver
-from dynagen.runtime._clients import clear, default_settings
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._partners import Partner
+from dynagen.runtime.accounts._partners import Partner
+from dynagen.runtime.accounts._resolver import PartnerResolver
+from dynagen.runtime.aws_lambda._clients import clear, default_settings
+from dynagen.runtime.transport._bounds import Deadline
 
 ACCOUNT = "111122223333"
 CALLER_ACCOUNT = "999988887777"

@@ -28,12 +28,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dynagen.errors import AssumeRoleError, DeadlineExceededError, ServiceError, ThrottlingError, TransportError
-from dynagen.runtime._accounts import PartnerLogFilter, PartnerResolver
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._lambda_env import ClientSettings
-from dynagen.runtime._lean._credentials import RefreshingCredentials
-from dynagen.runtime._lean._sts import HostileXMLError, StsClient, form_encode, parse_xml, sts_endpoint
-from dynagen.runtime._partners import Partner
+from dynagen.runtime.accounts._partners import Partner
+from dynagen.runtime.accounts._resolver import PartnerLogFilter, PartnerResolver
+from dynagen.runtime.aws_lambda._environment import ClientSettings
+from dynagen.runtime.transport._bounds import Deadline
+from dynagen.runtime.transport.lean._credentials import RefreshingCredentials
+from dynagen.runtime.transport.lean._sts import HostileXMLError, StsClient, form_encode, parse_xml, sts_endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "111122223333"
@@ -273,7 +273,7 @@ def test_the_answer_matches_what_botocore_parses_from_motos_sts() -> None:
         client = boto3.client("sts", region_name="us-east-1")
         client.meta.events.register("before-parse.sts.AssumeRole", lambda response_dict, **_: bodies.append(response_dict["body"]))
         parsed = client.assume_role(RoleArn=acme().role_arn, RoleSessionName="session", ExternalId="x1", DurationSeconds=900)
-    from dynagen.runtime._lean._sts import _assume_role_result
+    from dynagen.runtime.transport.lean._sts import _assume_role_result
 
     ours = _assume_role_result(parse_xml(bodies[0]))
     assert ours["Credentials"] == parsed["Credentials"]
@@ -483,7 +483,7 @@ def test_base_credentials_from_the_container_endpoint(monkeypatch: pytest.Monkey
 
 
 def test_container_endpoint_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dynagen.runtime._lean._credentials import ContainerCredentials
+    from dynagen.runtime.transport.lean._credentials import ContainerCredentials
 
     with pytest.raises(TransportError, match="plain http only to a loopback address"):
         ContainerCredentials({"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://203.0.113.9/creds"})
@@ -553,7 +553,7 @@ def test_a_fresh_process_serving_a_partner_never_imports_botocore(base: str) -> 
                                 cwd=ROOT, check=False, timeout=60)  # fmt: skip
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.splitlines()[-1])
-    assert "dynagen.runtime._lean._sts" in loaded  # the lean STS client did the AssumeRole
+    assert "dynagen.runtime.transport.lean._sts" in loaded  # the lean STS client did the AssumeRole
     heavy = sorted(m for m in loaded if m.split(".")[0] in _HEAVY)
     assert not heavy, f"serving a partner imported {heavy}"
     assert len(stub.requests) == 1 and stub.requests[0].signature_ok, stub.requests

@@ -34,7 +34,8 @@ from test_repository_support import make_table
 from dynagen.compiler._ir import Model, Placeholder
 from dynagen.errors import InvalidValueError
 from dynagen.runtime import SortCondition
-from dynagen.runtime._transport import BotocoreTransport, Transport
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._interface import Transport
 
 SCHEMAS = int(os.environ.get("DYNAGEN_PROPERTY_SCHEMAS", "120"))
 DDB_SCHEMAS = int(os.environ.get("DYNAGEN_PROPERTY_DDB_SCHEMAS", "12"))
@@ -291,7 +292,7 @@ def test_pattern_bounds_select_what_a_python_filter_selects(text: str, data: st.
 
 @pytest.fixture(scope="module")
 def lean(dynamodb_local: Any) -> Iterator[Transport]:
-    from dynagen.runtime._lean import LeanTransport
+    from dynagen.runtime.transport.lean import LeanTransport
 
     with LeanTransport(region="us-east-1", endpoint_url=dynamodb_local.endpoint, credentials=("testing", "testing")) as t:
         yield t

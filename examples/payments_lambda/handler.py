@@ -108,7 +108,7 @@ from generated_example.payments import (
 
 if TYPE_CHECKING:
     from dynagen.runtime import PartnerResolver
-    from dynagen.runtime._clients import TransportKind
+    from dynagen.runtime.aws_lambda._clients import TransportKind
 
 __all__ = ["STATE", "Repos", "State", "handler", "init", "to_json"]
 
