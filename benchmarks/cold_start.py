@@ -1,5 +1,11 @@
 """Benchmark 3: cold start in fresh processes, and warm start (cached client + repository).
 
+The partner scenarios (k), (l) are the multi-account Lambda's first request for a partner: the
+resolver from ``DYNAGEN_PARTNERS``, STS AssumeRole against an instant loopback STS
+(``benchmarks/_sts_stub.py``, reached through ``AWS_ENDPOINT_URL_STS`` on both paths) and the first
+GetItem in the partner's account, on the lean path (lean STS client, no botocore) and on the botocore
+path (botocore's STS client and DynamoDB client).
+
 Every scenario runs as ``python -c <script>`` in a fresh process, scenarios interleaved round by
 round, against the instant stub server (so the first response costs the client, not the server).
 Wall time is measured by the parent around the whole process (interpreter start to exit); the child
@@ -13,6 +19,7 @@ just before the parent spawns the child to the child's first response, on one mo
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._fixtures import json_safe, make_payment, pynamodb_models, to_pynamodb
+from benchmarks._sts_stub import InstantSTS
 from benchmarks._stub import InstantStub
 from benchmarks._tls import make_tls_material
 from benchmarks._util import Report, Target, fmt_time, interleaved, median, render_table
@@ -81,15 +89,51 @@ def _boto3_get(endpoint_env: str = "BENCH_ENDPOINT", verify_env: str | None = No
 _LEAN_GET = _lean_get()
 _BOTO3_GET = _boto3_get()
 
+# A partner in its own account: AssumeRole first (instant loopback STS), then the first GetItem.
+PARTNER_LEAN = "(k) partner: resolver + AssumeRole + lean transport, first GetItem"
+PARTNER_BOTOCORE = "(l) partner: resolver + AssumeRole + botocore transport, first GetItem"
+PARTNER_IN_LAMBDA = "(m) (k) after the Lambda runtime's own imports"
+
+
+def _partner_get(kind: str) -> str:
+    return (
+        "from generated_example.payments import PaymentRepository\n"
+        "from dynagen.runtime import PartnerResolver\n"
+        "resolver = PartnerResolver.from_env()\n"
+        f"repo = PaymentRepository(resolver.transport('p-0001', kind={kind!r}))\n"  # AssumeRole runs here
+        "_ready = time.perf_counter()\n"
+        "repo.get(partner_id='p-0001', payment_id='pay-00000000')\n_first = time.perf_counter()"
+    )
+
+
 # Over https (a real endpoint's scheme), with this machine's CA store plus the stub's certificate
 # (benchmarks/_tls.py): run only when the openssl binary is there to make them.
 LEAN_TLS_HASHED = "(h) (b) over https, CA store as a hashed directory"
 LEAN_TLS_BUNDLE = "(i) (b) over https, CA store as one bundle file"
 BOTO3_TLS = "(j) (d) over https, CA store as one bundle file"
+PARTNER_TLS_HASHED = "(n) (k) over https (STS too), CA store as a hashed directory"
+PARTNER_TLS_BUNDLE = "(o) (k) over https (STS too), CA store as one bundle file"
+
+
+def _partner_tls_get(ca_env: str) -> str:
+    # AWS_CA_BUNDLE: what both the lean transport and the lean STS client trust, as botocore reads it.
+    return (
+        f"import os\nos.environ['AWS_CA_BUNDLE'] = os.environ[{ca_env!r}]\n"
+        "from generated_example.payments import PaymentRepository\n"
+        "from dynagen.runtime import PartnerResolver\n"
+        "resolver = PartnerResolver.from_env('BENCH_TLS_PARTNERS', sts_endpoint_url=os.environ['BENCH_TLS_STS'])\n"
+        "repo = PaymentRepository(resolver.transport('p-0001', kind='lean'))\n"
+        "_ready = time.perf_counter()\n"
+        "repo.get(partner_id='p-0001', payment_id='pay-00000000')\n_first = time.perf_counter()"
+    )
+
+
 TLS_SCENARIOS: dict[str, str] = {
     LEAN_TLS_HASHED: _lean_get("BENCH_TLS_ENDPOINT", "BENCH_CA_DIR"),
     LEAN_TLS_BUNDLE: _lean_get("BENCH_TLS_ENDPOINT", "BENCH_CA_BUNDLE"),
     BOTO3_TLS: _boto3_get("BENCH_TLS_ENDPOINT", "BENCH_CA_BUNDLE"),
+    PARTNER_TLS_HASHED: _partner_tls_get("BENCH_CA_DIR"),
+    PARTNER_TLS_BUNDLE: _partner_tls_get("BENCH_CA_BUNDLE"),
 }
 
 SCENARIOS: dict[str, str] = {
@@ -100,7 +144,7 @@ SCENARIOS: dict[str, str] = {
     LEAN: _LEAN_GET,
     BOTOCORE: (
         "import os\nfrom generated_example.payments import PaymentRepository\n"
-        "from dynagen.runtime._clients import get_transport\n"
+        "from dynagen.runtime.aws_lambda._clients import get_transport\n"
         "repo = PaymentRepository(get_transport(endpoint_url=os.environ['BENCH_ENDPOINT']))\n"
         "_ready = time.perf_counter()\n"
         "repo.get(partner_id='p-0001', payment_id='pay-00000000')\n_first = time.perf_counter()"
@@ -114,12 +158,23 @@ SCENARIOS: dict[str, str] = {
     ),
     IN_LAMBDA: _LAMBDA_RUNTIME_IMPORTS + _LEAN_GET,
     IN_LAMBDA_BOTO3: _LAMBDA_RUNTIME_IMPORTS + _BOTO3_GET,
+    PARTNER_LEAN: _partner_get("lean"),
+    PARTNER_BOTOCORE: _partner_get("botocore"),
+    PARTNER_IN_LAMBDA: _LAMBDA_RUNTIME_IMPORTS + _partner_get("lean"),
 }
 
 
-def _env(endpoint: str, pyn_endpoint: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON"))}
+def _partners_json(endpoint: str) -> str:
+    """``DYNAGEN_PARTNERS`` for the partner scenarios: one partner whose table is at ``endpoint``."""
+    partner = {"role_arn": "arn:aws:iam::111122223333:role/payments", "external_id": "bench-external-id"}
+    return json.dumps({"p-0001": {**partner, "region": "us-east-1", "endpoint_url": endpoint}})
+
+
+def _env(endpoint: str, pyn_endpoint: str, sts_endpoint: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON", "DYNAGEN_"))}
     env.update(
+        AWS_ENDPOINT_URL_STS=sts_endpoint,
+        DYNAGEN_PARTNERS=_partners_json(endpoint),
         AWS_ACCESS_KEY_ID="AKIDBENCH",
         AWS_SECRET_ACCESS_KEY="bench-secret",
         AWS_REGION="us-east-1",
@@ -169,14 +224,17 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
     theirs = {"GetItem": {"Item": json_safe(to_pynamodb(payment, PynPayment, PynLineItem).serialize())}}
     with contextlib.ExitStack() as stack:
         stub, pyn_stub = stack.enter_context(InstantStub(ours)), stack.enter_context(InstantStub(theirs))
-        env = _env(stub.endpoint, pyn_stub.endpoint)
+        sts = stack.enter_context(InstantSTS())
+        env = _env(stub.endpoint, pyn_stub.endpoint, sts.endpoint)
         scenarios = dict(SCENARIOS)
         tls = make_tls_material(Path(stack.enter_context(tempfile.TemporaryDirectory())))
         if tls is None:
             report.note("  (no openssl binary or system CA bundle: the https scenarios are skipped)")
         else:
             tls_stub = stack.enter_context(InstantStub(ours, tls=(tls.cert, tls.key)))
+            tls_sts = stack.enter_context(InstantSTS(tls=(tls.cert, tls.key)))
             env.update(BENCH_TLS_ENDPOINT=tls_stub.endpoint, BENCH_CA_DIR=str(tls.hashed_dir), BENCH_CA_BUNDLE=str(tls.bundle))
+            env.update(BENCH_TLS_STS=tls_sts.endpoint, BENCH_TLS_PARTNERS=_partners_json(tls_stub.endpoint))
             scenarios.update(TLS_SCENARIOS)
         results: dict[str, dict[str, list[Any]]] = {name: _sink() for name in scenarios}
         names = list(scenarios)
@@ -238,6 +296,12 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
             f"  over https ({tls.roots} CA certificates): lean {fmt_time(hashed)} with a hashed CA directory, "
             f"{fmt_time(bundle)} with one bundle file; boto3 {fmt_time(boto)} ({bundle / boto:.2f}x with the same bundle)"
         )
+        partner_hashed, partner_bundle = (median(results[k]["to_first"]) for k in (PARTNER_TLS_HASHED, PARTNER_TLS_BUNDLE))
+        report.note(
+            f"  a partner over https (STS and DynamoDB): {fmt_time(partner_hashed)} with a hashed CA directory "
+            f"({partner_hashed / hashed:.2f}x the base account's), {fmt_time(partner_bundle)} with one bundle file "
+            f"({partner_bundle / bundle:.2f}x)"
+        )
     report.target(Target("import runtime + generated module on top of Python", imports * 1000, 30.0, unit=" ms"))
     boto_ready = median(results[BOTO3]["ready"])
     for label, key in (("lean", LEAN), ("botocore", BOTOCORE)):
@@ -267,6 +331,34 @@ def run(*, quick: bool = False, runs: int | None = None, warm_calls: int | None 
             0.5,
         )
     )
+    partner_lean, partner_botocore = (median(results[k]["to_first"]) for k in (PARTNER_LEAN, PARTNER_BOTOCORE))
+    lean_rss, botocore_rss = (median(results[k]["rss"]) for k in (PARTNER_LEAN, PARTNER_BOTOCORE))
+    report.note(
+        f"  a partner's first GetItem, AssumeRole included (whole process): lean path {fmt_time(partner_lean)}, "
+        f"{lean_rss:.1f} MB; botocore path {fmt_time(partner_botocore)}, {botocore_rss:.1f} MB; the base account "
+        f"on the lean transport {fmt_time(lean_first)}"
+    )
+    partner_init = median(results[PARTNER_IN_LAMBDA]["first"])
+    report.note(
+        f"  what the handler's init adds up to a partner's first response after the Lambda runtime's own imports "
+        f"(logging & co. are loaded there already): {fmt_time(partner_init)}, against {fmt_time(in_lambda)} for the "
+        f"base account ({partner_init / in_lambda:.2f}x)"
+    )
+    report.target(
+        Target(
+            "partner cold start (lean path, AssumeRole included) vs the base account's lean cold start "
+            "(whole process, start to first response, time ratio)",
+            partner_lean / lean_first,
+            1.3,
+        )
+    )
+    report.target(
+        Target(
+            "partner cold start: lean path vs botocore path (whole process, start to first response, time ratio)",
+            partner_lean / partner_botocore,
+            1 / 3,
+        )
+    )
     _warm(report, quick=quick, calls=warm_calls)
     return report
 
@@ -275,7 +367,7 @@ def _warm(report: Report, *, quick: bool, calls: int | None) -> None:
     """A warm invocation: get the cached transport, build the repository."""
     import boto3  # type: ignore[import-untyped]
 
-    from dynagen.runtime import _clients
+    from dynagen.runtime.aws_lambda import _clients
     from generated_example.payments import PaymentRepository
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "AKIDBENCH")

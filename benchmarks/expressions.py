@@ -18,7 +18,7 @@ from typing import Any
 
 from benchmarks._util import Report, Target, fmt_time, interleaved, median, render_table
 from dynagen.runtime import Condition, Field, Update, format_datetime
-from dynagen.runtime._expressions import Placeholders
+from dynagen.runtime.wire._expressions import Placeholders
 from generated_example import payments
 from generated_example.payments import PaymentFields, PaymentStatus
 

@@ -56,7 +56,7 @@ def _repeat(fn: Callable[[], object], n: int) -> Callable[[], None]:
 
 def _clients(session: Any, endpoint: str) -> tuple[Any, Any, Any]:
     from dynagen.runtime import BotocoreTransport
-    from dynagen.runtime._lean import LeanTransport
+    from dynagen.runtime.transport.lean import LeanTransport
 
     def client() -> Any:
         return session.client(
@@ -128,7 +128,7 @@ def _codec(report: Report, *, n: int, rounds: int) -> None:
 
 
 def _codec_rows(label: str, item: dict[str, Any], *, n: int, rounds: int) -> list[list[str]]:
-    from dynagen.runtime._lean._wire import decode_response, encode_request
+    from dynagen.runtime.transport.lean._wire import decode_response, encode_request
 
     compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
     request = {"TableName": TABLE, "Item": item}

@@ -49,7 +49,7 @@ def _boto3_session() -> Any:
 
 
 def _lean(endpoint: str) -> Any:
-    from dynagen.runtime._lean import LeanTransport
+    from dynagen.runtime.transport.lean import LeanTransport
 
     return LeanTransport(
         REGION, endpoint_url=endpoint, credentials=(CREDS["aws_access_key_id"], CREDS["aws_secret_access_key"])
@@ -226,7 +226,7 @@ def _against_local(
     import os
 
     from dynagen.local import DynamoDBLocal
-    from dynagen.runtime import _ops
+    from dynagen.runtime import ops
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", CREDS["aws_access_key_id"])
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", CREDS["aws_secret_access_key"])
@@ -242,7 +242,7 @@ def _against_local(
         skip = ("StreamSpecification", "TimeToLiveSpecification")
         definition = {k: v for k, v in TABLES["payments"].items() if k not in skip}
         definition["TableName"] = table
-        _ops.ensure_table(setup, definition)
+        ops.ensure_table(setup, definition)
         repo = PaymentRepository(setup, table_name=table)
         for p in payments:
             repo.create(p)

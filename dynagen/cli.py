@@ -15,7 +15,7 @@ except ImportError:  # pragma: no cover - the runtime-only install
 
 from dynagen._config import find_config
 from dynagen._version import __version__
-from dynagen.errors import DynagenError, SchemaError, ServiceError, TransportError
+from dynagen.errors import Diagnostic, DynagenError, SchemaError, ServiceError, TransportError
 
 if TYPE_CHECKING:
     from dynagen.compiler import Output
@@ -55,10 +55,19 @@ def _modules(schemas: tuple[str, ...]) -> list[Module]:
     from dynagen.compiler import load_schemas
 
     paths, _, root = _resolve(schemas, None, need_out=False)
+    warnings: list[Diagnostic] = []
     try:
-        return load_schemas(paths, root=root)
+        modules = load_schemas(paths, root=root, warnings=warnings)
     except SchemaError as error:
         _fail(error)
+    _warn(warnings)
+    return modules
+
+
+def _warn(warnings: Sequence[Diagnostic]) -> None:
+    """Warnings go to stderr, one per line, and change no exit code."""
+    for warning in warnings:
+        click.echo(str(warning), err=True)
 
 
 def _compiled(schemas: tuple[str, ...], out: str | None) -> tuple[Output, Path]:
@@ -67,9 +76,11 @@ def _compiled(schemas: tuple[str, ...], out: str | None) -> tuple[Output, Path]:
     paths, out_dir, root = _resolve(schemas, out, need_out=True)
     assert out_dir is not None
     try:
-        return compile_schemas(paths, root=root), out_dir
+        output = compile_schemas(paths, root=root)
     except SchemaError as error:
         _fail(error)
+    _warn(output.warnings)
+    return output, out_dir
 
 
 def _tables(modules: list[Module]) -> list[Table]:

@@ -42,9 +42,9 @@ import pytest
 
 if TYPE_CHECKING:
     from dynagen.local import DynamoDBLocal
-    from dynagen.runtime._interface import Transport
-    from dynagen.runtime._lean import LeanTransport
-    from dynagen.runtime._transport import BotocoreTransport
+    from dynagen.runtime.transport._botocore import BotocoreTransport
+    from dynagen.runtime.transport._interface import Transport
+    from dynagen.runtime.transport.lean import LeanTransport
 
 __all__ = ["CREDENTIALS", "REGION", "LocalTables"]
 
@@ -122,7 +122,7 @@ def dynamodb_local_botocore(dynamodb_local_client: Any) -> BotocoreTransport:
 @pytest.fixture(scope="session")
 def dynamodb_local_lean(dynamodb_local: DynamoDBLocal) -> Iterator[LeanTransport]:
     """The lean (standard library) transport, pointed at DynamoDB Local."""
-    from dynagen.runtime._lean import LeanTransport
+    from dynagen.runtime.transport.lean import LeanTransport
 
     with LeanTransport(REGION, endpoint_url=dynamodb_local.endpoint, credentials=CREDENTIALS) as transport:
         yield transport

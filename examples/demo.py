@@ -51,7 +51,7 @@ def compile_schemas() -> None:
 
 def scenario(endpoint: str) -> None:
     from dynagen.runtime import LeanTransport
-    from dynagen.runtime._ops import ensure_table
+    from dynagen.runtime.ops._tables import ensure_table
     from examples.payments_lambda.invoke_local import (
         STREAM_HANDLER,
         LocalLambda,

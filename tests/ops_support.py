@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from dynagen.local import DynamoDBLocal
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._transport import BotocoreTransport, Transport
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._bounds import Deadline
+from dynagen.runtime.transport._interface import Transport
 
 KEYS = ("PK", "SK")
 GSI_KEYS = ("PK", "SK", "GSI1PK", "GSI1SK")
@@ -19,11 +20,11 @@ GSI_KEYS = ("PK", "SK", "GSI1PK", "GSI1SK")
 def transport_fixture(
     request: pytest.FixtureRequest, ddb_client: Any, dynamodb_local: DynamoDBLocal
 ) -> Iterator[Transport]:
-    """Each ops test runs on both transports: they must behave the same (CONTRACT.md section 6)."""
+    """Each ops test runs on both transports: they must behave the same (docs/encoding.md, "Runtime semantics")."""
     if request.param == "botocore":
         yield BotocoreTransport(ddb_client)
         return
-    from dynagen.runtime._lean import LeanTransport
+    from dynagen.runtime.transport.lean import LeanTransport
 
     with LeanTransport("us-east-1", endpoint_url=dynamodb_local.endpoint, credentials=("testing", "testing")) as lean:
         yield lean

@@ -1,4 +1,13 @@
-"""The multi-account resolver against moto's in-process STS and DynamoDB, with a fake clock."""
+"""The multi-account resolver against moto's in-process STS and DynamoDB, with a fake clock.
+
+Every test that assumes a role runs on both STS paths (the ``path`` fixture):
+
+- ``botocore``: botocore's STS client (moto's, wrapped by ``RecordingSTS``) and botocore's
+  ``RefreshableCredentials`` (``sts_kind="botocore"``);
+- ``lean``: the lean STS client over HTTP to a loopback STS (tests/_stub_sts.py, which checks every
+  request's SigV4 signature) answering with the same ``RecordingSTS``, and dynagen's
+  ``RefreshingCredentials`` (``sts_kind="lean"``).
+"""
 
 from __future__ import annotations
 
@@ -11,18 +20,22 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import boto3  # type: ignore[import-untyped]
 import pytest
+from _stub_sts import front as front_sts
+from _stub_sts import sts_server
 from botocore.exceptions import ClientError, EndpointConnectionError  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
 from dynagen.errors import AssumeRoleError, DeadlineExceededError, InvalidValueError, UnknownPartnerError
-from dynagen.runtime._accounts import (
+from dynagen.runtime.accounts._partners import Partner
+from dynagen.runtime.accounts._resolver import (
     PartnerLogFilter,
     PartnerResolver,
     current_partner,
@@ -30,8 +43,7 @@ from dynagen.runtime._accounts import (
     redact_secrets,
     use_partner,
 )
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._partners import Partner
+from dynagen.runtime.transport._bounds import Deadline
 
 SESSION_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{2,64}")
 
@@ -73,6 +85,7 @@ class RecordingSTS:
         self.fail_next = 0
         self.error: Exception | None = None
         self.calls: list[dict[str, Any]] = []
+        self.endpoint: str | None = None  # a loopback STS answering with this object (the lean path)
         self.issued: dict[str, str] = {}
         self.responses: list[dict[str, Any]] = []
         self.in_flight: Counter[str] = Counter()
@@ -140,20 +153,49 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(params=["botocore", "lean"])
+def path(request: pytest.FixtureRequest) -> str:
+    """Which STS client and refreshable credentials the resolver uses (see the module docstring)."""
+    return str(request.param)
+
+
+@contextmanager
+def serving(sts: RecordingSTS, path: str) -> Iterator[RecordingSTS]:
+    """On the lean path, a loopback STS answering with ``sts`` for the duration of the block."""
+    if path == "botocore":
+        yield sts
+        return
+    with sts_server(front_sts(sts)) as stub:
+        sts.endpoint = stub.endpoint
+        try:
+            yield sts
+        finally:
+            sts.endpoint = None
+            assert all(r.signature_ok for r in stub.requests), [r.problem for r in stub.requests]
+
+
 @pytest.fixture
-def sts(aws: None, clock: FakeClock) -> RecordingSTS:
-    return RecordingSTS(boto3.client("sts", region_name="us-east-1"), clock=clock)
+def sts(aws: None, clock: FakeClock, path: str) -> Iterator[RecordingSTS]:
+    with serving(RecordingSTS(boto3.client("sts", region_name="us-east-1"), clock=clock), path) as recording:
+        yield recording
+
+
+def sts_options(sts: RecordingSTS) -> dict[str, Any]:
+    """The resolver options of the test's path: the loopback STS in front of ``sts``, or ``sts`` itself."""
+    if sts.endpoint is not None:
+        return {"sts_endpoint_url": sts.endpoint, "sts_kind": "lean"}
+    return {"sts_client_factory": lambda p: cast(Any, sts), "sts_kind": "botocore"}
 
 
 def resolver_for(sts: RecordingSTS, clock: FakeClock, *partners: Partner, **kwargs: Any) -> PartnerResolver:
-    return PartnerResolver(
-        partners, region="us-east-1", clock=clock, sts_client_factory=lambda p: cast(Any, sts), **kwargs
-    )
+    return PartnerResolver(partners, region="us-east-1", clock=clock, **sts_options(sts), **kwargs)
 
 
 def signing_key(client: Any) -> str:
     """The access key id the client's request signer holds right now (without refreshing)."""
     creds = client._request_signer._credentials
+    if type(creds).__name__ == "RefreshingCredentials":
+        return str(creds._current[0].access_key)
     return str(creds._access_key)
 
 
@@ -322,26 +364,27 @@ def test_removed_partner_clients_cannot_refresh(sts: RecordingSTS, clock: FakeCl
 # -- concurrency -----------------------------------------------------------------------------------
 
 
-def test_32_threads_over_4_partners_make_exactly_4_assume_role_calls(aws: None, clock: FakeClock) -> None:
+def test_32_threads_over_4_partners_make_exactly_4_assume_role_calls(aws: None, clock: FakeClock, path: str) -> None:
     sts = RecordingSTS(boto3.client("sts", region_name="us-east-1"), delay=0.05)
     partners = [make_partner(f"p{i}", f"{i + 1:012d}") for i in range(4)]
-    resolver = resolver_for(sts, clock, *partners)
     barrier = threading.Barrier(32)
     results: dict[int, Any] = {}
     errors: list[BaseException] = []
+    with serving(sts, path):
+        resolver = resolver_for(sts, clock, *partners)
 
-    def work(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = resolver.client(f"p{i % 4}")
-        except BaseException as exc:
-            errors.append(exc)
+        def work(i: int) -> None:
+            try:
+                barrier.wait()
+                results[i] = resolver.client(f"p{i % 4}")
+            except BaseException as exc:
+                errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(32)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(32)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
 
     assert errors == []
     assert sorted(sts.roles()) == sorted(p.role_arn for p in partners)
@@ -373,6 +416,7 @@ def test_failed_assume_role_raises_and_is_not_cached(sts: RecordingSTS, clock: F
     assert resolver.client("acme") is client
 
 
+@pytest.mark.parametrize("path", ["botocore"])  # the lean path's network failures: test_runtime_sts_lean.py
 def test_botocore_errors_become_assume_role_errors(sts: RecordingSTS, clock: FakeClock) -> None:
     resolver = resolver_for(sts, clock, make_partner("acme"))
     sts.fail_next = 1
@@ -381,12 +425,15 @@ def test_botocore_errors_become_assume_role_errors(sts: RecordingSTS, clock: Fak
         resolver.client("acme")
 
 
-def test_bad_sts_response_is_an_assume_role_error(clock: FakeClock) -> None:
+@pytest.mark.parametrize("kind", ["botocore", "lean"])
+def test_bad_sts_response_is_an_assume_role_error(clock: FakeClock, kind: Any) -> None:
     class BrokenSTS:
         def assume_role(self, **_: Any) -> dict[str, Any]:
             return {"Credentials": {"AccessKeyId": "ASIAXXXXXXXXXXXXXXXX"}}
 
-    resolver = PartnerResolver([make_partner("acme")], clock=clock, sts_client_factory=lambda p: cast(Any, BrokenSTS()))
+    resolver = PartnerResolver(
+        [make_partner("acme")], clock=clock, sts_client_factory=lambda p: cast(Any, BrokenSTS()), sts_kind=kind
+    )
     with pytest.raises(AssumeRoleError, match="no usable Credentials"):
         resolver.client("acme")
 
@@ -432,15 +479,16 @@ def test_partners_can_be_added_replaced_and_removed_at_run_time(sts: RecordingST
     assert resolver.partner_ids() == []
 
 
-def test_partner_removed_while_assume_role_runs_is_not_cached(aws: None, clock: FakeClock) -> None:
+def test_partner_removed_while_assume_role_runs_is_not_cached(aws: None, clock: FakeClock, path: str) -> None:
     sts = RecordingSTS(boto3.client("sts", region_name="us-east-1"), delay=0.2)
-    resolver = resolver_for(sts, clock, make_partner("acme"))
-    outcome: list[BaseException | Any] = []
-    thread = threading.Thread(target=lambda: outcome.append(_capture(resolver.client, "acme")))
-    thread.start()
-    time.sleep(0.05)
-    resolver.remove_partner("acme")
-    thread.join()
+    with serving(sts, path):
+        resolver = resolver_for(sts, clock, make_partner("acme"))
+        outcome: list[BaseException | Any] = []
+        thread = threading.Thread(target=lambda: outcome.append(_capture(resolver.client, "acme")))
+        thread.start()
+        time.sleep(0.05)
+        resolver.remove_partner("acme")
+        thread.join()
     assert isinstance(outcome[0], UnknownPartnerError)
     assert "acme" not in repr(resolver)
 
@@ -468,9 +516,7 @@ def test_from_env(sts: RecordingSTS, clock: FakeClock) -> None:
         "PARTNERS": '{"acme": {"role_arn": "arn:aws:iam::111122223333:role/r", "external_id": "ext-1", '
         '"region": "us-east-1"}}'
     }
-    resolver = PartnerResolver.from_env(
-        "PARTNERS", environ=env, clock=clock, sts_client_factory=lambda p: cast(Any, sts)
-    )
+    resolver = PartnerResolver.from_env("PARTNERS", environ=env, clock=clock, **sts_options(sts))
     assert resolver.partner_ids() == ["acme"]
     resolver.client("acme")
     assert sts.calls[0]["ExternalId"] == "ext-1"
@@ -554,7 +600,8 @@ def test_log_filter_redacts_botocore_debug_output(
     caplog.set_level(logging.DEBUG)
     exercise(resolver, sts, clock)
     text = caplog.text + "\n".join(r.getMessage() for r in caplog.records)
-    assert "<SecretAccessKey>****</SecretAccessKey>" in text, "botocore logged the STS response body"
+    if sts.endpoint is None:  # botocore's STS client logs the response body at DEBUG; the lean one does not
+        assert "<SecretAccessKey>****</SecretAccessKey>" in text, "botocore logged the STS response body"
     for secret in [*sts.secrets(), acme.external_id, globex.external_id]:
         assert secret not in text
     assert "arn:aws:iam::********6666:role/dynagen/globex-reader" in text
@@ -640,7 +687,7 @@ def test_install_partner_log_filter_is_idempotent() -> None:
 
 def test_module_imports_no_botocore() -> None:
     code = (
-        "import sys, dynagen.runtime._accounts, dynagen.runtime._partners; "
+        "import sys, dynagen.runtime.accounts._resolver, dynagen.runtime.accounts._partners; "
         "heavy = [m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3', 'yaml')]; "
         "assert not heavy, heavy"
     )

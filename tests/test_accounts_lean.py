@@ -3,6 +3,11 @@
 STS is moto's (``mock_aws``), wrapped by ``RecordingSTS`` (every AssumeRole recorded, expirations on
 a fake clock). Data goes either to DynamoDB Local (which accepts any credentials and keeps one
 database per access key) or to a loopback recorder that keeps the headers of every request it gets.
+
+Every test that assumes a role runs on both STS paths (``path``, as in tests/test_accounts.py):
+botocore's STS client and ``RefreshableCredentials``, or the lean STS client (over HTTP to a
+loopback STS that checks signatures and answers with the same ``RecordingSTS``) and dynagen's
+``RefreshingCredentials`` (what a lean transport gets by default).
 """
 
 from __future__ import annotations
@@ -17,24 +22,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, cast
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import pytest
+from _stub_sts import serve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
-from test_accounts import FakeClock, RecordingSTS, make_partner
+from test_accounts import FakeClock, RecordingSTS, make_partner, path, serving, sts_options
 
 from dynagen.errors import AssumeRoleError, DeadlineExceededError, InvalidValueError, UnknownPartnerError
 from dynagen.local import DynamoDBLocal
 from dynagen.runtime import BotocoreTransport, LeanTransport, create_table
-from dynagen.runtime._accounts import PartnerResolver
-from dynagen.runtime._clients import clear as clear_client_cache
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._lambda_env import ClientSettings
-from dynagen.runtime._partners import Partner
+from dynagen.runtime.accounts._partners import Partner
+from dynagen.runtime.accounts._resolver import PartnerResolver
+from dynagen.runtime.aws_lambda._clients import clear as clear_client_cache
+from dynagen.runtime.aws_lambda._environment import ClientSettings
+from dynagen.runtime.transport._bounds import Deadline
 
 _CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/")
 
@@ -93,17 +99,9 @@ def recorder(now: Callable[[], datetime]) -> Iterator[Recorder]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    rec = Recorder(endpoint=f"http://127.0.0.1:{server.server_address[1]}", now=now)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve(Handler) as endpoint:
+        rec = Recorder(endpoint=endpoint, now=now)
         yield rec
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 # -- fixtures ----------------------------------------------------------------------------------------
@@ -120,9 +118,13 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+__all__ = ["path"]  # the fixture, imported from test_accounts
+
+
 @pytest.fixture
-def sts(aws: None, clock: FakeClock) -> RecordingSTS:
-    return RecordingSTS(boto3.client("sts", region_name="us-east-1"), clock=clock)
+def sts(aws: None, clock: FakeClock, path: str) -> Iterator[RecordingSTS]:
+    with serving(RecordingSTS(boto3.client("sts", region_name="us-east-1"), clock=clock), path) as recording:
+        yield recording
 
 
 @pytest.fixture
@@ -132,9 +134,7 @@ def rec(clock: FakeClock) -> Iterator[Recorder]:
 
 
 def resolver_for(sts: RecordingSTS, clock: FakeClock, *partners: Partner, **kwargs: Any) -> PartnerResolver:
-    return PartnerResolver(
-        partners, region="us-east-1", clock=clock, sts_client_factory=lambda p: cast(Any, sts), **kwargs
-    )
+    return PartnerResolver(partners, region="us-east-1", clock=clock, **sts_options(sts), **kwargs)
 
 
 def at(rec: Recorder, pid: str, account: str = "111122223333", **kwargs: Any) -> Partner:
@@ -344,7 +344,7 @@ def test_base_account_lean_transport_uses_the_environment(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "base-secret")
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     resolver = PartnerResolver([at(rec, "acme")], region="eu-west-1", endpoint_url=rec.endpoint, clock=clock,
-                               sts_client_factory=lambda p: cast(Any, sts))  # fmt: skip
+                               **sts_options(sts))  # fmt: skip
     base = resolver.transport("", kind="lean")
     assert base.region == "eu-west-1" and resolver.transport(kind="lean") is base
     get(base)
@@ -359,7 +359,7 @@ def test_lean_transports_take_the_lambda_tuning(
 ) -> None:
     from botocore.config import Config  # type: ignore[import-untyped]
 
-    from dynagen.runtime._lambda_env import client_settings
+    from dynagen.runtime.aws_lambda._environment import client_settings
 
     for name in list(os.environ):
         if name.startswith("DYNAGEN_"):
@@ -374,10 +374,12 @@ def test_lean_transports_take_the_lambda_tuning(
         assert (lean.connect_timeout, lean.read_timeout) == (tuned.connect_timeout, tuned.read_timeout)
         assert lean.retry_policy.max_attempts == tuned.max_attempts
 
-        given_settings = ClientSettings(max_pool_connections=3, connect_timeout=0.7, read_timeout=1.5, max_attempts=5)
+        given_settings = ClientSettings(max_pool_connections=3, connect_timeout=0.7, read_timeout=1.5, max_attempts=5,
+                                        max_response_bytes=4096, call_timeout=7.5)  # fmt: skip
         lean = resolver_for(sts, clock, at(rec, "acme"), settings=given_settings).transport("acme", kind="lean")
         assert (lean._pool.max_size, lean.connect_timeout, lean.read_timeout) == (3, 0.7, 1.5)
         assert lean.retry_policy.max_attempts == 5
+        assert (lean.max_response_bytes, lean.call_timeout) == (4096, 7.5)
 
         config = Config(max_pool_connections=7, connect_timeout=0.9, read_timeout=2.5,
                         retries={"mode": "standard", "total_max_attempts": 4})  # fmt: skip
@@ -425,9 +427,9 @@ def test_lean_transport_repr_shows_no_secrets(sts: RecordingSTS, clock: FakeCloc
 # -- (c) isolation -------------------------------------------------------------------------------------
 
 
-def test_16_threads_over_2_partners_make_exactly_2_assume_role_calls(aws: None, clock: FakeClock) -> None:
+def test_16_threads_over_2_partners_make_exactly_2_assume_role_calls(aws: None, clock: FakeClock, path: str) -> None:
     sts = RecordingSTS(boto3.client("sts", region_name="us-east-1"), delay=0.05, clock=clock)
-    with recorder(clock) as rec:
+    with recorder(clock) as rec, serving(sts, path):
         partners = [at(rec, f"p{i}", f"{i + 1:012d}") for i in range(2)]
         resolver = resolver_for(sts, clock, *partners)
         barrier = threading.Barrier(16)
@@ -474,10 +476,10 @@ _ops = st.lists(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=_ops)
-def test_two_partners_lean_transports_never_share_credentials(aws: None, ops: list[tuple[str, Any]]) -> None:
+def test_two_partners_lean_transports_never_share_credentials(aws: None, path: str, ops: list[tuple[str, Any]]) -> None:
     clock = FakeClock()
     sts = RecordingSTS(boto3.client("sts", region_name="us-east-1"), clock=clock)
-    with recorder(clock) as rec:
+    with recorder(clock) as rec, serving(sts, path):
         accounts = iter(f"{n:012d}" for n in range(10**6, 10**7))
         config = {pid: at(rec, pid, next(accounts)) for pid in ("acme", "globex")}
         resolver = resolver_for(sts, clock, *config.values())

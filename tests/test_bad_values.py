@@ -1,7 +1,7 @@
 """Bad values are refused before any request: ``InvalidValueError`` naming the field, nothing sent.
 
 Every repository write path (create / put, update's values, batch_put, transact_put / create / update)
-runs ``dynagen.runtime._validate.check_item`` over the wire item; the transport used here fails the
+runs ``dynagen.runtime.wire._checks.check_item`` over the wire item; the transport used here fails the
 test if it is ever called. The size and nesting limits are also checked against DynamoDB Local, so
 the estimate is known to be on the safe side.
 """
@@ -21,11 +21,11 @@ from test_repository_support import make_table, transport_fixture, unique
 
 from dynagen.errors import InvalidValueError
 from dynagen.runtime import ModelInfo, Repository, encode_cursor
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._repository import _check_info
-from dynagen.runtime._transport import Transport
-from dynagen.runtime._types import AttributeValue
-from dynagen.runtime._validate import MAX_ITEM_SIZE, check_item, item_size
+from dynagen.runtime.repository._repository import _check_info
+from dynagen.runtime.transport._bounds import Deadline
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.wire._checks import MAX_ITEM_SIZE, check_item, item_size
+from dynagen.runtime.wire._types import AttributeValue
 from generated_example import payments as pay
 from generated_example.payments import (
     Customer,
@@ -90,7 +90,7 @@ def refused(wire: NoRequests, field_name: str, action: Any, *args: Any, **kw: An
         (a_customer(email=5), "email", "expected a str"),
         (a_customer(name=None), "name", "expected a str"),
         (a_customer(marketing_opt_in="yes"), "marketing_opt_in", "expected a bool"),
-        (a_customer(tags={"a", 1}), "tags", "set members must be str"),
+        (a_customer(tags={"a", 1}), "tags", "SS members must be str"),
         (a_customer(attributes={"k": 5}), "attributes", "at attributes.k"),
     ],
     ids=["int-in-string", "none-in-string", "str-in-bool", "int-in-string-set", "int-in-map"],
@@ -393,3 +393,11 @@ def test_size_and_nesting_limits_agree_with_dynamodb_local(ddb_client: Any, tran
     for item in (too_big.to_item(), {"pk": {"S": doc_id}, "deep": nested(32)}):
         with pytest.raises(Exception, match=r"(?i)size|nest"):
             transport.call("PutItem", {"TableName": table, "Item": item})
+
+
+@pytest.mark.parametrize("field_name", ["metadata", "labels", "line_items"])
+def test_none_for_a_non_optional_collection_is_refused(wire: NoRequests, field_name: str) -> None:
+    """Issue 18.8: ``metadata=None`` and ``labels=None`` were written as empty values."""
+    repo = PaymentRepository(wire)
+    error = refused(wire, field_name, repo.create, a_payment(**{field_name: None}))
+    assert "NoneType" in str(error)

@@ -15,7 +15,7 @@ from uuid import UUID
 import pytest
 
 from dynagen.errors import BatchInterruptedError, TransportError, UnprocessedItemsError
-from dynagen.runtime._batch import (
+from dynagen.runtime.ops._batch import (
     DEFAULT_MAX_RETRY_TIME,
     MAX_BATCH_GET,
     MAX_BATCH_WRITE,
@@ -24,7 +24,7 @@ from dynagen.runtime._batch import (
     delete_request,
     put_request,
 )
-from dynagen.runtime._deadline import Deadline
+from dynagen.runtime.transport._bounds import Deadline
 from generated_example import payments as pay
 from generated_example.payments import Payment, PaymentRepository
 
@@ -227,7 +227,7 @@ def test_an_interrupted_batch_put_reports_the_stamped_models_written() -> None:
     models = [_payment(i) for i in range(MAX_BATCH_WRITE + 5)]
     repo = PaymentRepository(Scripted(_fail_second_request(lambda items: {})))
     with pytest.raises(UnprocessedItemsError) as caught:  # what a caller catches for any batch leftover
-        repo.batch_put(models)
+        repo.batch_put(models, overwrite_versions=True)
     err = caught.value
     assert isinstance(err, BatchInterruptedError)
     assert [m.key() for m in err.completed] == [m.key() for m in models[:MAX_BATCH_WRITE]]
@@ -246,7 +246,7 @@ def test_an_interrupted_batch_delete_reports_the_keys_deleted() -> None:
 def test_an_interrupted_get_many_reports_the_models_read() -> None:
     models = [_payment(i) for i in range(MAX_BATCH_GET + 5)]
     writer = Scripted(lambda operation, items: {})
-    PaymentRepository(writer).batch_put(models)  # the stored items, stamped as a put stamps them
+    PaymentRepository(writer).batch_put(models, overwrite_versions=True)  # the stored items, stamped as a put stamps them
     items = [w["PutRequest"]["Item"] for request in writer.sent for writes in request.values() for w in writes]
 
     def found(request: Mapping[str, Any]) -> dict[str, Any]:
@@ -271,6 +271,6 @@ def test_an_unprocessed_batch_put_reports_models_as_before() -> None:
 
     repo = PaymentRepository(Scripted(hold_first))
     with pytest.raises(UnprocessedItemsError) as caught:
-        repo.batch_put(models, max_attempts=1)
+        repo.batch_put(models, overwrite_versions=True, max_attempts=1)
     assert not isinstance(caught.value, BatchInterruptedError)
     assert [m.key() for m in caught.value.completed] == [m.key() for m in models[1:]]

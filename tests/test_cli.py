@@ -174,3 +174,29 @@ def test_create_tables_on_dynamodb_local(project: Path, dynamodb_local: Any, ddb
     ttl = ddb_client.describe_time_to_live(TableName="payments")["TimeToLiveDescription"]
     assert ttl["AttributeName"] == "expiresAt"
     assert main(["create-tables", "--endpoint-url", dynamodb_local.endpoint]) == ExitCode.OK, "idempotent"
+
+
+def test_warnings_are_printed_and_do_not_fail_the_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A query that also reads another model's items compiles, with a warning naming the pattern."""
+    (tmp_path / "s.yaml").write_text(
+        """
+dynagen: 1
+tables:
+  things: {partition_key: PK, sort_key: SK, entity_attribute: entity}
+models:
+  Order:
+    table: things
+    keys: {PK: "C#{customer_id}", SK: "ORDER#{order_id}"}
+    fields: {customer_id: string, order_id: string}
+    access_patterns: {orders: {}}
+  Line:
+    table: things
+    keys: {PK: "C#{customer_id}", SK: "ORDER#{order_id}#LINE#{n:04}"}
+    fields: {customer_id: string, order_id: string, n: int}
+""",
+        encoding="utf-8",
+    )
+    code = main(["validate", str(tmp_path / "s.yaml")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "warning: Order.orders: the query also reads Line items (such as SK 'ORDER#" in err

@@ -18,17 +18,17 @@ import pytest
 from _stub_dynamodb import stub_dynamodb
 
 from dynagen.local import DynamoDBLocal
-from dynagen.runtime._clients import (
+from dynagen.runtime.aws_lambda._clients import (
     clear,
     create_client,
     default_settings,
     get_client,
     get_transport,
-    guard_retry_sleep,
     warm_up,
 )
-from dynagen.runtime._lambda_env import ClientSettings
-from dynagen.runtime._transport import BotocoreTransport
+from dynagen.runtime.aws_lambda._environment import ClientSettings
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._botocore_retry import guard_retry_sleep
 
 
 @pytest.fixture(autouse=True)
@@ -61,8 +61,8 @@ class CountingFactory:
 def test_importing_the_runtime_does_not_import_botocore() -> None:
     code = (
         "import sys\n"
-        "import dynagen.runtime, dynagen.runtime._clients, dynagen.runtime._lambda_env, dynagen.runtime._observe\n"
-        "from dynagen.runtime._clients import get_client, default_settings\n"
+        "import dynagen.runtime, dynagen.runtime.aws_lambda._clients, dynagen.runtime.aws_lambda._environment, dynagen.runtime.aws_lambda._observe\n"
+        "from dynagen.runtime.aws_lambda._clients import get_client, default_settings\n"
         "default_settings()\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3')))\n"
     )
@@ -73,7 +73,7 @@ def test_importing_the_runtime_does_not_import_botocore() -> None:
 def test_botocore_is_imported_with_the_first_client() -> None:
     code = (
         "import sys\n"
-        "from dynagen.runtime._clients import get_client\n"
+        "from dynagen.runtime.aws_lambda._clients import get_client\n"
         "get_client(region='us-east-1', endpoint_url='http://127.0.0.1:9')\n"
         "print('botocore' in sys.modules)\n"
     )
@@ -295,7 +295,7 @@ def test_warm_up_never_raises(caplog: pytest.LogCaptureFixture) -> None:
 
 _FIRST_REQUEST = """
 import json, sys, time
-from dynagen.runtime._clients import get_transport, warm_up
+from dynagen.runtime.aws_lambda._clients import get_transport, warm_up
 endpoint, table, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 key = {"TableName": table, "Key": {"pk": {"S": "missing"}}}
 t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Encoding rules shared with DynamORM services (CONTRACT.md section 5)."""
+"""Encoding rules shared with DynamORM services (docs/encoding.md)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from test_repository_support import NoRequests, import_generated
 from dynagen.compiler import compile_schemas
 from dynagen.errors import InvalidValueError, SchemaError
 from dynagen.runtime import ModelInfo, RecordRef, StringRef
-from dynagen.runtime._typed import RESERVED_NAMES, ref_name
+from dynagen.runtime.wire._typed import RESERVED_NAMES, ref_name
 from generated_example import payments
 
 GOLDENS = Path(__file__).parent / "goldens"

@@ -84,14 +84,14 @@ def test_the_cold_path_loads_only_what_a_get_needs_of_the_runtime(first_get_modu
     ours = {m for m in first_get_modules if m.startswith("dynagen")}
     # Loaded on first use elsewhere: batches, transactions, streams' helpers, the Lambda helpers.
     assert not ours & {
-        "dynagen.runtime._batch",
-        "dynagen.runtime._transact",
-        "dynagen.runtime._transactions",
-        "dynagen.runtime._clients",
-        "dynagen.runtime._accounts",
-        "dynagen.runtime._observe",
-        "dynagen.runtime._interface",
-        "dynagen.runtime._types",
+        "dynagen.runtime.ops._batch",
+        "dynagen.runtime.ops._transact",
+        "dynagen.runtime.repository._transactions",
+        "dynagen.runtime.aws_lambda._clients",
+        "dynagen.runtime.accounts._resolver",
+        "dynagen.runtime.aws_lambda._observe",
+        "dynagen.runtime.transport._interface",
+        "dynagen.runtime.wire._types",
         "dynagen.compiler",
     }, sorted(ours)
 
@@ -101,7 +101,7 @@ def test_type_only_names_still_import_at_run_time() -> None:
     script = (
         "import sys, typing\n"
         "from dynagen.runtime import AttributeValue, Transport\n"
-        "from dynagen.runtime._transport import Transport as Again\n"
+        "from dynagen.runtime.transport._interface import Transport as Again\n"
         "from dynagen.runtime import LeanTransport\n"
         "assert Transport is Again and typing.is_typeddict(AttributeValue)\n"
         "assert isinstance(LeanTransport('us-east-1'), Transport) and not isinstance(object(), Transport)\n"

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dynagen.errors import InvalidValueError
-from dynagen.runtime._cursor import Cursor, decode_cursor, encode_cursor
+from dynagen.runtime.wire._cursor import Cursor, decode_cursor, encode_cursor
 
 VECTOR_JSON = '{"lastKey":{"PK":{"S":"USER#1"},"SK":{"S":"PROFILE"}},"index":"gsi-email","sort":"ASC"}'
 VECTOR = "eyJsYXN0S2V5Ijp7IlBLIjp7IlMiOiJVU0VSIzEifSwiU0siOnsiUyI6IlBST0ZJTEUifX0sImluZGV4IjoiZ3NpLWVtYWlsIiwic29ydCI6IkFTQyJ9"

@@ -12,10 +12,10 @@ from _stub_dynamodb import INTERNAL_ERROR, THROTTLED, stub_dynamodb
 
 from dynagen.errors import DeadlineExceededError, ServiceError
 from dynagen.local import DynamoDBLocal
-from dynagen.runtime._clients import clear, create_client, get_transport
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._lambda_env import ClientSettings
-from dynagen.runtime._transport import BotocoreTransport, current_deadline
+from dynagen.runtime.aws_lambda._clients import clear, create_client, get_transport
+from dynagen.runtime.aws_lambda._environment import ClientSettings
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._bounds import Deadline, current_deadline
 
 GET = {"TableName": "t", "Key": {"pk": {"S": "a"}}}
 MAX_ATTEMPTS = 10

@@ -22,7 +22,7 @@ from test_repository_support import import_generated, make_table, transport_fixt
 
 from dynagen.compiler import compile_schemas, write_output
 from dynagen.errors import ConditionFailedError, VersionConflictError
-from dynagen.runtime._transport import Transport
+from dynagen.runtime.transport._interface import Transport
 
 pytestmark = pytest.mark.ddb
 __all__ = ["transport_fixture"]

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from dynagen.errors import ConditionFailedError
-from dynagen.runtime._transport import BotocoreTransport
+from dynagen.runtime.transport._botocore import BotocoreTransport
 
 
 def test_server_answers_and_transport_maps_condition_failure(ddb_client: Any, table_name: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from dynagen.errors import InvalidValueError
-from dynagen.runtime._expressions import (
+from dynagen.runtime.wire._expressions import (
     Field,
     Placeholders,
     SortCondition,

@@ -37,12 +37,13 @@ from dynagen.errors import (
     VersionConflictError,
 )
 from dynagen.local import DynamoDBLocal
-from dynagen.runtime._clients import clear, create_client
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._lambda_env import ClientSettings
-from dynagen.runtime._lean import LeanTransport, RetryPolicy
-from dynagen.runtime._ops import error_code
-from dynagen.runtime._transport import BotocoreTransport, Transport
+from dynagen.runtime.aws_lambda._clients import clear, create_client
+from dynagen.runtime.aws_lambda._environment import ClientSettings
+from dynagen.runtime.ops._call import error_code
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._bounds import Deadline
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.transport.lean import LeanTransport, RetryPolicy
 from generated_example import payments as pay
 from generated_example.payments import Payment, PaymentRepository, Refund, RefundRepository
 

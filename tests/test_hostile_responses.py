@@ -26,10 +26,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dynagen.errors import DynagenError, ResponseTooLargeError, TransportError
-from dynagen.runtime._clients import create_client
-from dynagen.runtime._lambda_env import ClientSettings
-from dynagen.runtime._lean import LeanTransport
-from dynagen.runtime._transport import BotocoreTransport, Transport
+from dynagen.runtime.aws_lambda._clients import create_client
+from dynagen.runtime.aws_lambda._environment import ClientSettings
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.transport.lean import LeanTransport
 
 GET = {"TableName": "t", "Key": {"pk": {"S": "a"}}}
 MiB = 1 << 20

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from dynagen.errors import InvalidValueError
-from dynagen.runtime._lambda_env import (
+from dynagen.runtime.aws_lambda._environment import (
     ClientSettings,
     LambdaEnvironment,
     TraceHeader,

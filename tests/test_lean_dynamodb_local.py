@@ -10,8 +10,8 @@ import pytest
 
 from dynagen.errors import ConditionFailedError, ServiceError, TransactionCanceledError
 from dynagen.local import DynamoDBLocal
-from dynagen.runtime._lean import LeanTransport
-from dynagen.runtime._transport import BotocoreTransport
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport.lean import LeanTransport
 
 pytestmark = pytest.mark.ddb
 

@@ -25,8 +25,8 @@ from dynagen.errors import (
     TransactionCanceledError,
     TransportError,
 )
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._lean import LeanTransport, RetryPolicy, RetryQuota
+from dynagen.runtime.transport._bounds import Deadline
+from dynagen.runtime.transport.lean import LeanTransport, RetryPolicy, RetryQuota
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.001, throttling_base_delay=0.001)
 OK_ITEM = {"Item": {"PK": {"S": "a"}, "b": {"B": "AAE="}}}

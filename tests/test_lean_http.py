@@ -1,4 +1,4 @@
-"""The lean transport's HTTP/1.1 client (``dynagen.runtime._lean._http``) against raw-socket servers on 127.0.0.1.
+"""The lean transport's HTTP/1.1 client (``dynagen.runtime.transport.lean._http``) against raw-socket servers on 127.0.0.1.
 
 Each server answers every request with scripted bytes, so framings http.server never produces can be
 sent: chunked bodies, obsolete line folding, too many or too large header fields, truncated bodies,
@@ -22,9 +22,9 @@ from collections.abc import Iterator
 import pytest
 
 from dynagen.errors import InvalidValueError, ResponseTooLargeError, ServiceError, TransportError
-from dynagen.runtime._lean import LeanTransport, RetryPolicy
-from dynagen.runtime._lean._endpoints import resolve_endpoint
-from dynagen.runtime._lean._http import (
+from dynagen.runtime.transport.lean import LeanTransport, RetryPolicy
+from dynagen.runtime.transport.lean._endpoints import resolve_endpoint
+from dynagen.runtime.transport.lean._http import (
     MAX_HEADER_BYTES,
     MAX_HEADERS,
     ConnectionPool,
@@ -556,7 +556,7 @@ def test_error_headers_reach_the_transport(make_server: type[RawServer]) -> None
 def test_a_plain_http_request_imports_neither_http_client_nor_email_nor_ssl() -> None:
     code = (
         "import os, sys\n"
-        "import dynagen.runtime._lean as lean\n"
+        "import dynagen.runtime.transport.lean as lean\n"
         "def heavy():\n"
         "    return sorted(m for m in sys.modules if m == 'http.client' or m.split('.')[0] in ('email', 'ssl', '_ssl'))\n"
         "assert not heavy(), ('on import', heavy())\n"

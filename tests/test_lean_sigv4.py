@@ -10,8 +10,8 @@ from unittest import mock
 
 import pytest
 
-from dynagen.runtime._lean._endpoints import resolve_endpoint
-from dynagen.runtime._lean._sigv4 import Signer, canonical_query_string, signing_key
+from dynagen.runtime.transport.lean._endpoints import resolve_endpoint
+from dynagen.runtime.transport.lean._sigv4 import Signer, canonical_query_string, signing_key
 
 # From AWS's SigV4 test suite ("aws-sig-v4-test-suite", docs.aws.amazon.com/general/latest/gr/signature-v4-test-suite.html).
 AKID = "AKIDEXAMPLE"

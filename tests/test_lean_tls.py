@@ -30,7 +30,7 @@ import pytest
 
 from dynagen.errors import DeadlineExceededError, InvalidValueError, TransportError
 from dynagen.runtime import Deadline
-from dynagen.runtime._lean import LeanTransport
+from dynagen.runtime.transport.lean import LeanTransport
 
 LIST_TABLES = {"TableNames": ["payments"]}
 CREDS = ("AKIDTLS", "tls-secret")
@@ -358,7 +358,7 @@ def test_a_hashed_ca_directory_as_verify(server: TLSServer, cert: tuple[Path, Pa
 
 
 def test_hashed_store_only_when_it_is_the_default_store(tmp_path: Path) -> None:
-    from dynagen.runtime._lean._http import hashed_ca_directory
+    from dynagen.runtime.transport.lean._http import hashed_ca_directory
 
     store = tmp_path / "certs"
     store.mkdir()
@@ -382,7 +382,7 @@ def test_hashed_store_only_when_it_is_the_default_store(tmp_path: Path) -> None:
 
 
 def test_hashed_store_next_to_the_bundle_as_update_ca_trust_extracts_them(tmp_path: Path) -> None:
-    from dynagen.runtime._lean._http import hashed_ca_directory
+    from dynagen.runtime.transport.lean._http import hashed_ca_directory
 
     # Fedora / RHEL / Amazon Linux 2023: OpenSSL's default capath (/etc/pki/tls/certs) is not hashed;
     # its cert.pem links to extracted/pem/tls-ca-bundle.pem, extracted with a directory-hash beside it.
@@ -632,8 +632,8 @@ def test_bytes_after_a_response_in_the_same_tls_record_are_never_read_as_the_nex
 ) -> None:
     """OpenSSL decrypts a record whole: a stray response sent with the first one waits inside the SSL
     object, invisible to a poll of the raw socket. The connection must not go back to the pool."""
-    from dynagen.runtime._lean._endpoints import resolve_endpoint
-    from dynagen.runtime._lean._http import ConnectionPool
+    from dynagen.runtime.transport.lean._endpoints import resolve_endpoint
+    from dynagen.runtime.transport.lean._http import ConnectionPool
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(cert[0]), str(cert[1]))

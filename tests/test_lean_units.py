@@ -16,21 +16,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dynagen.errors import ConditionFailedError, ServiceError, ThrottlingError, TransactionCanceledError
-from dynagen.runtime._lean import Credentials, LeanTransport, RetryPolicy, map_dynamodb_error, safe_to_resend
-from dynagen.runtime._lean._client import trace_header_value
-from dynagen.runtime._lean._credentials import credentials_provider
-from dynagen.runtime._lean._endpoints import resolve_endpoint
-from dynagen.runtime._lean._errors import error_code_and_message, service_error
-from dynagen.runtime._lean._http import _bypassed
-from dynagen.runtime._lean._retry import is_throttling, is_transient
-from dynagen.runtime._lean._wire import decode_response, encode_request
-from dynagen.runtime._urls import split_url
+from dynagen.runtime.transport._urls import split_url
+from dynagen.runtime.transport.lean import Credentials, LeanTransport, RetryPolicy, map_dynamodb_error, safe_to_resend
+from dynagen.runtime.transport.lean._client import trace_header_value
+from dynagen.runtime.transport.lean._credentials import credentials_provider
+from dynagen.runtime.transport.lean._endpoints import resolve_endpoint
+from dynagen.runtime.transport.lean._errors import error_code_and_message, service_error
+from dynagen.runtime.transport.lean._http import _bypassed
+from dynagen.runtime.transport.lean._retry import is_throttling, is_transient
+from dynagen.runtime.transport.lean._wire import decode_response, encode_request
 
 
 def test_importing_and_using_the_lean_transport_does_not_import_botocore() -> None:
     code = (
         "import sys\n"
-        "from dynagen.runtime._lean import LeanTransport\n"
+        "from dynagen.runtime.transport.lean import LeanTransport\n"
         "t = LeanTransport('eu-west-1', credentials=None)\n"
         "t._headers('DynamoDB_20120810.GetItem', b'{}')\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('botocore', 'boto3', 'urllib3', 'requests'))\n"
@@ -190,7 +190,7 @@ def test_provider_chain_is_used_lazily_when_env_is_empty(tmp_path: Any) -> None:
     config.write_text("[default]\naws_access_key_id = FROMFILE\naws_secret_access_key = secret\n")
     code = (
         "import sys\n"
-        "from dynagen.runtime._lean import LeanTransport\n"
+        "from dynagen.runtime.transport.lean import LeanTransport\n"
         "t = LeanTransport('us-east-1', endpoint_url='http://127.0.0.1:1')\n"
         "assert 'botocore' not in sys.modules\n"
         "h = t._headers('DynamoDB_20120810.GetItem', b'{}')\n"

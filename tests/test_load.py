@@ -29,8 +29,9 @@ from test_repository_support import make_table, unique
 from dynagen.errors import DynagenError
 from dynagen.local import DynamoDBLocal
 from dynagen.runtime import Field
-from dynagen.runtime._lean import LeanTransport
-from dynagen.runtime._transport import BotocoreTransport, Transport
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.transport.lean import LeanTransport
 from generated_example import payments as pay
 from generated_example.payments import Payment, PaymentRepository, PaymentStatus
 

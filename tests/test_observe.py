@@ -14,10 +14,9 @@ import pytest
 from _stub_dynamodb import THROTTLED, stub_dynamodb
 
 from dynagen.errors import ConditionFailedError, DeadlineExceededError, ThrottlingError
-from dynagen.runtime._clients import clear, create_client, get_transport
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._lambda_env import ClientSettings
-from dynagen.runtime._observe import (
+from dynagen.runtime.aws_lambda._clients import clear, create_client, get_transport
+from dynagen.runtime.aws_lambda._environment import ClientSettings
+from dynagen.runtime.aws_lambda._observe import (
     EmfEmitter,
     LogContextFilter,
     ObservedTransport,
@@ -28,7 +27,9 @@ from dynagen.runtime._observe import (
     metrics_enabled,
     record_attempt,
 )
-from dynagen.runtime._transport import BotocoreTransport, Transport
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._bounds import Deadline
+from dynagen.runtime.transport._interface import Transport
 
 SECRET_VALUE = "4111-1111-1111-1111"  # an item value that must never reach a log or metric line
 REQUEST = {"TableName": "orders", "Key": {"pk": {"S": SECRET_VALUE}}}

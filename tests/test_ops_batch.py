@@ -16,9 +16,10 @@ from ops_support import (
 )
 
 from dynagen.errors import DeadlineExceededError, InvalidValueError, UnprocessedItemsError
-from dynagen.runtime._batch import batch_get, batch_write, delete_request, put_request
-from dynagen.runtime._ops import create_table, scan
-from dynagen.runtime._transport import Transport
+from dynagen.runtime.ops._batch import batch_get, batch_write, delete_request, put_request
+from dynagen.runtime.ops._reads import scan
+from dynagen.runtime.ops._tables import create_table
+from dynagen.runtime.transport._interface import Transport
 
 pytestmark = pytest.mark.ddb
 

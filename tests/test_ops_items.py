@@ -14,18 +14,11 @@ from ops_support import (
 )
 
 from dynagen.errors import ConditionFailedError, DeadlineExceededError, InvalidValueError
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._expressions import Field, Update
-from dynagen.runtime._ops import (
-    create_table,
-    delete_item,
-    delete_table,
-    ensure_table,
-    get_item,
-    put_item,
-    update_item,
-)
-from dynagen.runtime._transport import Transport
+from dynagen.runtime.ops._items import delete_item, get_item, put_item, update_item
+from dynagen.runtime.ops._tables import create_table, delete_table, ensure_table
+from dynagen.runtime.transport._bounds import Deadline
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.wire._expressions import Field, Update
 
 pytestmark = pytest.mark.ddb
 

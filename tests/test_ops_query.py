@@ -17,20 +17,12 @@ from ops_support import (
 )
 
 from dynagen.errors import DeadlineExceededError, InvalidValueError
-from dynagen.runtime._cursor import decode_cursor, encode_cursor
-from dynagen.runtime._expressions import Field, SortCondition
-from dynagen.runtime._ops import (
-    create_table,
-    parallel_scan,
-    put_item,
-    query,
-    query_count,
-    query_pages,
-    scan,
-    scan_count,
-    scan_pages,
-)
-from dynagen.runtime._transport import Transport
+from dynagen.runtime.ops._items import put_item
+from dynagen.runtime.ops._reads import parallel_scan, query, query_count, query_pages, scan, scan_count, scan_pages
+from dynagen.runtime.ops._tables import create_table
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.wire._cursor import decode_cursor, encode_cursor
+from dynagen.runtime.wire._expressions import Field, SortCondition
 
 pytestmark = pytest.mark.ddb
 

@@ -12,9 +12,9 @@ from ops_support import (
 )
 
 from dynagen.errors import DeadlineExceededError, InvalidValueError, TransactionCanceledError
-from dynagen.runtime._expressions import Field, Update
-from dynagen.runtime._ops import create_table, get_item, put_item
-from dynagen.runtime._transact import (
+from dynagen.runtime.ops._items import get_item, put_item
+from dynagen.runtime.ops._tables import create_table
+from dynagen.runtime.ops._transact import (
     TransactConditionCheck,
     TransactDelete,
     TransactGet,
@@ -23,7 +23,8 @@ from dynagen.runtime._transact import (
     transact_get,
     transact_write,
 )
-from dynagen.runtime._transport import Transport
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.wire._expressions import Field, Update
 
 pytestmark = pytest.mark.ddb
 

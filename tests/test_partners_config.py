@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dynagen.errors import InvalidValueError
-from dynagen.runtime._partners import (
+from dynagen.runtime.accounts._partners import (
     Partner,
     load_partners,
     mask_account_ids,
@@ -98,6 +98,40 @@ def test_invalid_fields(key: str, value: Any) -> None:
     with pytest.raises(InvalidValueError) as info:
         partner(**{key: value})
     assert info.value.field == f"partners[acme].{key}"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://admin:hunter2@localhost:8000",
+        "https://admin:hunter2@dynamodb.eu-west-1.amazonaws.com/",
+        "http://hunter2@localhost:8000",
+        "http://admin:p@ss:hunter2@localhost:8000",  # "@" inside the password: all of it is masked
+        "http://admin:hunter2@local host:8000",  # not even a valid URL: still masked in the message
+    ],
+)
+def test_userinfo_in_an_endpoint_url_is_refused_and_never_shown(url: str) -> None:
+    """Issue 18, item 2: a password in a partner's endpoint URL was accepted and shown by its repr."""
+    with pytest.raises(InvalidValueError) as info:
+        partner(endpoint_url=url)
+    assert info.value.field == "partners[acme].endpoint_url"
+    assert "hunter2" not in str(info.value) and "p@ss" not in str(info.value)
+    assert "****@" in str(info.value)
+    document = json.dumps({"acme": {**GOOD, "endpoint_url": url}})
+    with pytest.raises(InvalidValueError) as from_env:
+        partners_from_env("P", {"P": document})
+    assert "hunter2" not in str(from_env.value)
+
+
+def test_the_resolvers_endpoint_urls_refuse_userinfo_too() -> None:
+    from dynagen.runtime.accounts._resolver import PartnerResolver
+
+    for option in ("endpoint_url", "sts_endpoint_url"):
+        with pytest.raises(InvalidValueError, match=f"^{option}: must not carry a user name or password") as info:
+            PartnerResolver(**{option: "https://user:hunter2@sts.eu-west-1.amazonaws.com"})
+        assert "hunter2" not in str(info.value)
+        with pytest.raises(InvalidValueError, match=f"^{option}: must be an http"):
+            PartnerResolver(**{option: "ftp://sts.example.com"})
 
 
 @pytest.mark.parametrize("pid", ["", "has space", "tab\t", "x" * 129, "new\nline"])

@@ -16,8 +16,8 @@ import pytest
 from dynagen.local import DynamoDBLocal
 from dynagen.pytest_plugin import CREDENTIALS, REGION, LocalTables
 from dynagen.runtime import BotocoreTransport
-from dynagen.runtime._interface import Transport
-from dynagen.runtime._lean import LeanTransport
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.transport.lean import LeanTransport
 from generated_example import payments
 
 pytestmark = pytest.mark.ddb
@@ -135,7 +135,7 @@ def test_a_missing_dynamodb_local_can_skip_instead(tmp_path: Path) -> None:
 
 
 SHARED_TEST = """
-from dynagen.runtime._lean import LeanTransport
+from dynagen.runtime.transport.lean import LeanTransport
 from generated_example import payments
 
 def test_any_credentials_see_the_tables(dynamodb_local, dynamodb_local_tables):

@@ -19,15 +19,15 @@ from dynagen.errors import (
     UnprocessedItemsError,
 )
 from dynagen.runtime import Field
-from dynagen.runtime._streams import (
+from dynagen.runtime.ops._transact import TransactGet
+from dynagen.runtime.repository._transactions import transact_get, transact_write
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.wire._streams import (
     decode_stream_image,
     decode_stream_record,
     decode_stream_records,
     stream_image_to_item,
 )
-from dynagen.runtime._transact import TransactGet
-from dynagen.runtime._transactions import transact_get, transact_write
-from dynagen.runtime._transport import Transport
 from generated_example import payments as pay
 from generated_example.payments import (
     Partner,

@@ -1,4 +1,4 @@
-"""DynamORM contract semantics (CONTRACT.md section 5) on the compiled DMS models, on DynamoDB Local.
+"""DynamORM contract semantics (docs/encoding.md) on the compiled DMS models, on DynamoDB Local.
 
 The two DMS schemas in tests/dms/ (copies of DynamORM's contract models) are compiled into a temporary package and the
 raw items are checked with the boto3 client: what a DynamORM (Go) service sharing the table reads.
@@ -21,7 +21,7 @@ from test_repository_support import FIXED_NOW, FIXED_NOW_TEXT, import_generated,
 from dynagen.compiler import compile_schemas, write_output
 from dynagen.errors import ConditionFailedError, InvalidValueError, TransactionCanceledError, VersionConflictError
 from dynagen.runtime import Field, decode_cursor, encode_cursor, transact_write
-from dynagen.runtime._transport import Transport
+from dynagen.runtime.transport._interface import Transport
 
 pytestmark = pytest.mark.ddb
 __all__ = ["transport_fixture"]

@@ -23,7 +23,8 @@ from dynagen.errors import (
     VersionConflictError,
 )
 from dynagen.runtime import Field, decode_cursor
-from dynagen.runtime._transport import BotocoreTransport, Transport
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._interface import Transport
 from generated_example import payments as pay
 from generated_example.payments import (
     Customer,
@@ -540,7 +541,7 @@ def test_scan_parallel_scan_and_count(repos: Repos) -> None:
 
 def test_both_transports_give_identical_results(ddb_client: Any, dynamodb_local: Any, pay_table: str) -> None:
     """One scenario on each transport: same models, same cursors, same error types."""
-    from dynagen.runtime._lean import LeanTransport
+    from dynagen.runtime.transport.lean import LeanTransport
 
     def scenario(transport: Transport, partner: str) -> list[Any]:
         r = Repos(

@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from dynagen.local import DynamoDBLocal
-from dynagen.runtime import _ops
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._transport import BotocoreTransport, Transport
+from dynagen.runtime import ops
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._bounds import Deadline
+from dynagen.runtime.transport._interface import Transport
 
 FIXED_NOW = datetime(2024, 5, 6, 7, 8, 9, 120000, tzinfo=UTC)
 FIXED_NOW_TEXT = "2024-05-06T07:08:09.12Z"
@@ -34,7 +35,7 @@ def transport_fixture(
     if request.param == "botocore":
         yield BotocoreTransport(ddb_client)
         return
-    from dynagen.runtime._lean import LeanTransport
+    from dynagen.runtime.transport.lean import LeanTransport
 
     with LeanTransport(
         region="us-east-1", endpoint_url=dynamodb_local.endpoint, credentials=("testing", "testing")
@@ -78,7 +79,7 @@ def make_table(ddb_client: Any, definition: Mapping[str, Any], prefix: str) -> s
     copied["TableName"] = name
     # DynamoDB Local keeps no stream records for Lambda; streams are tested from written items.
     copied.pop("StreamSpecification", None)
-    _ops.ensure_table(BotocoreTransport(ddb_client), copied)
+    ops.ensure_table(BotocoreTransport(ddb_client), copied)
     return name
 
 

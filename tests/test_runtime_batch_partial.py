@@ -13,12 +13,13 @@ import pytest
 from _stub_dynamodb import EMPTY_OK, INTERNAL_ERROR, Reply, stub_dynamodb
 
 from dynagen.errors import BatchInterruptedError, DeadlineExceededError, UnprocessedItemsError
-from dynagen.runtime._batch import MAX_BATCH_GET, MAX_BATCH_WRITE, batch_get, batch_write, put_request
-from dynagen.runtime._clients import clear, create_client
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._lambda_env import ClientSettings
-from dynagen.runtime._lean import LeanTransport, RetryPolicy
-from dynagen.runtime._transport import BotocoreTransport, Transport
+from dynagen.runtime.aws_lambda._clients import clear, create_client
+from dynagen.runtime.aws_lambda._environment import ClientSettings
+from dynagen.runtime.ops._batch import MAX_BATCH_GET, MAX_BATCH_WRITE, batch_get, batch_write, put_request
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._bounds import Deadline
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.transport.lean import LeanTransport, RetryPolicy
 
 TABLE = "t"
 ITEMS = [{"pk": {"S": f"k{i:03d}"}, "n": {"N": str(i)}} for i in range(60)]  # chunks of 25, 25, 10

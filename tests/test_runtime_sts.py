@@ -7,24 +7,22 @@ is the runtime's tuned one, and a generated repository works on a partner's tran
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from _stub_sts import HANG, StsRequest, StubSTS, sts_server
 
 from dynagen.errors import AssumeRoleError, DeadlineExceededError
-from dynagen.runtime._accounts import PartnerResolver
-from dynagen.runtime._clients import clear, default_settings
-from dynagen.runtime._deadline import Deadline
-from dynagen.runtime._partners import Partner
+from dynagen.runtime.accounts._partners import Partner
+from dynagen.runtime.accounts._resolver import PartnerResolver
+from dynagen.runtime.aws_lambda._clients import clear, default_settings
+from dynagen.runtime.transport._bounds import Deadline
 
 ACCOUNT = "111122223333"
 CALLER_ACCOUNT = "999988887777"
@@ -82,62 +80,18 @@ ACCESS_DENIED = error_xml(
 THROTTLED = error_xml("Throttling", "Rate exceeded", 400)
 
 
-@dataclass
-class StubSTS:
-    endpoint: str
-    requests: list[float] = field(default_factory=list)  # time.monotonic() of each request's arrival
-    bodies: list[str] = field(default_factory=list)
-
-
-HANG = None  # respond(n) -> HANG: read the request, never answer (until the stub stops)
-
-
 @contextmanager
 def sts_stub(respond: Callable[[int], StsReply | None], *, delay: float = 0.0) -> Iterator[StubSTS]:
-    """An STS-shaped HTTP server on a free 127.0.0.1 port, for the duration of the block."""
-    lock = threading.Lock()
-    stop = threading.Event()
-    stub: StubSTS
+    """A loopback STS (tests/_stub_sts.py: signatures checked) answering the n-th request with ``respond(n)``."""
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        wbufsize = -1
+    def answer(request: StsRequest, n: int) -> StsReply | None:
+        reply = respond(n)
+        if reply is not HANG and delay:
+            time.sleep(delay)
+        return reply
 
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-            with lock:
-                stub.requests.append(time.monotonic())
-                stub.bodies.append(body)
-                number = len(stub.requests)
-            reply = respond(number)
-            if reply is HANG:
-                stop.wait(60)  # unresponsive: hold the connection, answer nothing
-                return
-            if stop.wait(delay):
-                return
-            status, text = reply
-            payload = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/xml")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    stub = StubSTS(endpoint=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with sts_server(answer) as stub:
         yield stub
-    finally:
-        stop.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ from dynagen.errors import (
     ItemDecodeError,
     VersionConflictError,
 )
-from dynagen.runtime._transport import Transport
+from dynagen.runtime.transport._interface import Transport
 
 pytestmark = pytest.mark.ddb
 __all__ = ["transport_fixture"]

@@ -25,8 +25,8 @@ from typed_models import (
 
 from dynagen.errors import InvalidValueError
 from dynagen.runtime import Condition, Field, Update, UpdateAction
-from dynagen.runtime._expressions import Placeholders
-from dynagen.runtime._typed import (
+from dynagen.runtime.wire._expressions import Placeholders
+from dynagen.runtime.wire._typed import (
     RESERVED_NAMES,
     AnyRef,
     DatetimeRef,

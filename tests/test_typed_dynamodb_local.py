@@ -29,10 +29,13 @@ from typed_models import (
 )
 
 from dynagen.errors import ConditionFailedError, InvalidValueError
-from dynagen.runtime._expressions import Condition, Field, Update
-from dynagen.runtime._ops import create_table, delete_item, delete_table, get_item, put_item, query, scan, update_item
-from dynagen.runtime._transport import BotocoreTransport, Transport
-from dynagen.runtime._typed import StringRef
+from dynagen.runtime.ops._items import delete_item, get_item, put_item, update_item
+from dynagen.runtime.ops._reads import query, scan
+from dynagen.runtime.ops._tables import create_table, delete_table
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._interface import Transport
+from dynagen.runtime.wire._expressions import Condition, Field, Update
+from dynagen.runtime.wire._typed import StringRef
 
 pytestmark = pytest.mark.ddb
 

@@ -21,8 +21,9 @@ from test_repository_support import import_generated, make_table, transport_fixt
 
 from dynagen.errors import ConditionFailedError, TransactionCanceledError, VersionConflictError
 from dynagen.runtime import Condition, Field
-from dynagen.runtime._ops import delete_table, put_item
-from dynagen.runtime._transport import BotocoreTransport, Transport
+from dynagen.runtime.ops import delete_table, put_item
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._interface import Transport
 
 pytestmark = pytest.mark.ddb
 

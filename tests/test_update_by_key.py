@@ -31,8 +31,9 @@ from dynagen.errors import (
     VersionConflictError,
 )
 from dynagen.runtime import Update, UpdateAction
-from dynagen.runtime._ops import delete_table, get_item
-from dynagen.runtime._transport import BotocoreTransport, Transport
+from dynagen.runtime.ops import delete_table, get_item
+from dynagen.runtime.transport._botocore import BotocoreTransport
+from dynagen.runtime.transport._interface import Transport
 from generated_example.payments import CustomerFields, CustomerRepository, PaymentFields
 
 GOLDEN = Path(__file__).parent / "goldens" / "typed_updates" / "expected" / "tasks.py"
@@ -310,7 +311,7 @@ def test_a_projected_value_that_cannot_be_read_names_the_field(repo: Any) -> Non
     repo.create(a_task())
     item = _stored(repo)
     item["priority"] = {"S": "urgent"}  # written by another tool
-    from dynagen.runtime._ops import put_item
+    from dynagen.runtime.ops import put_item
 
     put_item(repo.transport, repo.table_name, item)
     got = repo.get_fields(F.priority, F.owner, project="p", task_id="t1")

@@ -12,7 +12,7 @@ from dynagen.compiler._ir import AccessPattern, EnumDef, Field, FieldType, KeyAt
 from dynagen.compiler._names import snake_case
 from dynagen.compiler._table_rules import key_rules
 from dynagen.runtime._api import GENERATED_API
-from dynagen.runtime._typed import ref_name
+from dynagen.runtime.wire._typed import ref_name
 
 __all__ = ["ModelView", "ModuleView", "build_view", "lit"]
 
@@ -645,16 +645,14 @@ def _field_view(f: Field, model: Model, key_fields: set[str], ctx: _Ctx) -> Fiel
         guard = f"not {_record(v, t.ref or '', f.name, imp)}.is_empty()"
     elif nullable:
         guard = f"{v} is not None"
-    # Empty: what an omitted record reads back as (``_empty_literal``). A field that may be None is written
-    # whenever it is not None (even "" or an empty record), so only None is empty for it.
+    # A field is empty (for its record's is_empty) when it holds what it reads back as when left out:
+    # None for a nullable field, else its kind's empty value. So an omitted record reads back equal.
     if nullable:
         empty_check = f"{v} is None"
     elif t.kind == "model":
         empty_check = f"{v}.is_empty()"
     elif t.kind == "json":
         empty_check = f"{v} is None"
-    elif t.kind == "datetime" and t.epoch:
-        empty_check = f'({v} is None or {imp.rt("format_epoch")}({v}, {n}) == "0")'
     elif t.kind in _EMPTY_VALUES:
         empty_check = f"not {v}"
     else:

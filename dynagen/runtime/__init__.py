@@ -8,44 +8,16 @@ resolver, client cache, observability, lean transport) load on first use.
 
 from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.runtime._api import GENERATED_API, require_api
-from dynagen.runtime._codec import (
-    as_list,
-    as_map,
-    as_record,
-    decode_error,
-    dump_json,
-    enc_bs,
-    enc_date,
-    enc_decimal,
-    enc_float,
-    enc_int,
-    enc_ns,
-    enc_ss,
-    enc_uuid,
-    enum_error,
-    enum_value,
-    expect,
-    format_datetime,
-    format_epoch,
-    from_wire,
-    key_datetime,
-    key_decimal,
-    key_error,
-    key_int,
-    key_part,
-    load_json,
-    parse_datetime,
-    parse_epoch,
-    split_key,
-    to_wire,
-)
-from dynagen.runtime._cursor import Cursor, decode_cursor, encode_cursor
-from dynagen.runtime._deadline import DEFAULT_MARGIN, Deadline
-from dynagen.runtime._expressions import Condition, Field, SortCondition, Update, UpdateAction
-from dynagen.runtime._ops import Page, create_table, delete_table, ensure_table
-from dynagen.runtime._repository import ModelInfo, Repository, key_range, utc_now
-from dynagen.runtime._transport import BotocoreTransport, as_transport
-from dynagen.runtime._typed import (
+from dynagen.runtime.ops._reads import Page
+from dynagen.runtime.ops._tables import create_table, delete_table, ensure_table
+from dynagen.runtime.repository._repository import ModelInfo, Repository, key_range, utc_now
+from dynagen.runtime.transport._botocore import BotocoreTransport, as_transport
+from dynagen.runtime.transport._bounds import DEFAULT_MARGIN, Deadline
+from dynagen.runtime.wire._cursor import Cursor, decode_cursor, encode_cursor
+from dynagen.runtime.wire._expressions import Condition, Field, SortCondition, Update, UpdateAction
+from dynagen.runtime.wire._json import dump_json, from_wire, load_json, to_wire
+from dynagen.runtime.wire._keys import key_datetime, key_decimal, key_error, key_int, key_part, split_key
+from dynagen.runtime.wire._typed import (
     AnyRef,
     BytesRef,
     DatetimeRef,
@@ -61,78 +33,109 @@ from dynagen.runtime._typed import (
     StringRef,
     TextRef,
 )
+from dynagen.runtime.wire._values import (
+    as_list,
+    as_map,
+    as_record,
+    decode_error,
+    enc_bs,
+    enc_date,
+    enc_decimal,
+    enc_float,
+    enc_int,
+    enc_ns,
+    enc_ss,
+    enc_uuid,
+    enum_error,
+    enum_value,
+    expect,
+    format_datetime,
+    format_epoch,
+    parse_datetime,
+    parse_epoch,
+)
 
 # Loaded on first attribute access (PEP 562): what a generated module does not need at import
 # (batches, transactions, the Lambda helpers) stays out of cold imports.
 _LAZY: dict[str, str] = {
     # Type-only names (generated modules import them for annotations only): they need ``typing``.
-    "AttributeValue": "dynagen.runtime._types",
-    "Transport": "dynagen.runtime._interface",
-    "BatchGetResult": "dynagen.runtime._batch",
-    "BatchWriteResult": "dynagen.runtime._batch",
-    "TransactAction": "dynagen.runtime._transact",
-    "TransactConditionCheck": "dynagen.runtime._transact",
-    "TransactDelete": "dynagen.runtime._transact",
-    "TransactGet": "dynagen.runtime._transact",
-    "TransactPut": "dynagen.runtime._transact",
-    "TransactUpdate": "dynagen.runtime._transact",
-    "ModelGet": "dynagen.runtime._transactions",
-    "transact_get": "dynagen.runtime._transactions",
-    "transact_write": "dynagen.runtime._transactions",
-    "DEFAULT_REFRESH_BEFORE": "dynagen.runtime._accounts",
-    "PartnerLogFilter": "dynagen.runtime._accounts",
-    "PartnerResolver": "dynagen.runtime._accounts",
-    "install_partner_log_filter": "dynagen.runtime._accounts",
-    "redact_secrets": "dynagen.runtime._accounts",
-    "use_partner": "dynagen.runtime._accounts",
-    "DEFAULT_PARTNERS_ENV": "dynagen.runtime._partners",
-    "Partner": "dynagen.runtime._partners",
-    "load_partners": "dynagen.runtime._partners",
-    "mask_account_ids": "dynagen.runtime._partners",
-    "parse_partners": "dynagen.runtime._partners",
-    "partners_from_env": "dynagen.runtime._partners",
-    "partners_from_json": "dynagen.runtime._partners",
-    "partners_from_yaml": "dynagen.runtime._partners",
-    "current_partner": "dynagen.runtime._context",
-    "ClientFactory": "dynagen.runtime._clients",
-    "create_client": "dynagen.runtime._clients",
-    "get_client": "dynagen.runtime._clients",
-    "get_transport": "dynagen.runtime._clients",
-    "guard_retry_sleep": "dynagen.runtime._clients",
-    "warm_up": "dynagen.runtime._clients",
-    "ClientSettings": "dynagen.runtime._lambda_env",
-    "LambdaEnvironment": "dynagen.runtime._lambda_env",
-    "TraceHeader": "dynagen.runtime._lambda_env",
-    "client_settings": "dynagen.runtime._lambda_env",
-    "current_trace_header": "dynagen.runtime._lambda_env",
-    "current_trace_id": "dynagen.runtime._lambda_env",
-    "detect_lambda": "dynagen.runtime._lambda_env",
-    "to_botocore_config": "dynagen.runtime._lambda_env",
-    "EmfEmitter": "dynagen.runtime._observe",
-    "LogContextFilter": "dynagen.runtime._observe",
-    "ObservedTransport": "dynagen.runtime._observe",
-    "bind_log_context": "dynagen.runtime._observe",
-    "install_log_context": "dynagen.runtime._observe",
-    "invocation": "dynagen.runtime._observe",
-    "log_context": "dynagen.runtime._observe",
-    "metrics_enabled": "dynagen.runtime._observe",
-    "record_attempt": "dynagen.runtime._observe",
-    "Credentials": "dynagen.runtime._lean",
-    "LeanTransport": "dynagen.runtime._lean",
-    "RetryPolicy": "dynagen.runtime._lean",
-    "clear_clients": "dynagen.runtime._clients",
-    "get_default_transport": "dynagen.runtime._clients",
-    "get_lean_transport": "dynagen.runtime._clients",
-    "transport_kind": "dynagen.runtime._clients",
-    "StreamChange": "dynagen.runtime._streams",
-    "decode_stream_image": "dynagen.runtime._streams",
-    "decode_stream_record": "dynagen.runtime._streams",
-    "decode_stream_records": "dynagen.runtime._streams",
-    "stream_image_to_item": "dynagen.runtime._streams",
+    "AttributeValue": "dynagen.runtime.wire._types",
+    "Transport": "dynagen.runtime.transport._interface",
+    "BatchGetResult": "dynagen.runtime.ops._batch",
+    "BatchWriteResult": "dynagen.runtime.ops._batch",
+    "TransactAction": "dynagen.runtime.ops._transact",
+    "TransactConditionCheck": "dynagen.runtime.ops._transact",
+    "TransactDelete": "dynagen.runtime.ops._transact",
+    "TransactGet": "dynagen.runtime.ops._transact",
+    "TransactPut": "dynagen.runtime.ops._transact",
+    "TransactUpdate": "dynagen.runtime.ops._transact",
+    "ModelGet": "dynagen.runtime.repository._transactions",
+    "transact_get": "dynagen.runtime.repository._transactions",
+    "transact_write": "dynagen.runtime.repository._transactions",
+    "DEFAULT_REFRESH_BEFORE": "dynagen.runtime.accounts._resolver",
+    "PartnerLogFilter": "dynagen.runtime.accounts._resolver",
+    "PartnerResolver": "dynagen.runtime.accounts._resolver",
+    "install_partner_log_filter": "dynagen.runtime.accounts._resolver",
+    "redact_secrets": "dynagen.runtime.accounts._resolver",
+    "use_partner": "dynagen.runtime.accounts._resolver",
+    "DEFAULT_PARTNERS_ENV": "dynagen.runtime.accounts._partners",
+    "Partner": "dynagen.runtime.accounts._partners",
+    "load_partners": "dynagen.runtime.accounts._partners",
+    "mask_account_ids": "dynagen.runtime.accounts._partners",
+    "parse_partners": "dynagen.runtime.accounts._partners",
+    "partners_from_env": "dynagen.runtime.accounts._partners",
+    "partners_from_json": "dynagen.runtime.accounts._partners",
+    "partners_from_yaml": "dynagen.runtime.accounts._partners",
+    "current_partner": "dynagen.runtime.aws_lambda._context",
+    "ClientFactory": "dynagen.runtime.aws_lambda._clients",
+    "create_client": "dynagen.runtime.aws_lambda._clients",
+    "get_client": "dynagen.runtime.aws_lambda._clients",
+    "get_transport": "dynagen.runtime.aws_lambda._clients",
+    "guard_retry_sleep": "dynagen.runtime.transport._botocore_retry",
+    "warm_up": "dynagen.runtime.aws_lambda._clients",
+    "ClientSettings": "dynagen.runtime.aws_lambda._environment",
+    "LambdaEnvironment": "dynagen.runtime.aws_lambda._environment",
+    "TraceHeader": "dynagen.runtime.aws_lambda._environment",
+    "client_settings": "dynagen.runtime.aws_lambda._environment",
+    "current_trace_header": "dynagen.runtime.aws_lambda._environment",
+    "current_trace_id": "dynagen.runtime.aws_lambda._environment",
+    "detect_lambda": "dynagen.runtime.aws_lambda._environment",
+    "to_botocore_config": "dynagen.runtime.aws_lambda._environment",
+    "EmfEmitter": "dynagen.runtime.aws_lambda._observe",
+    "LogContextFilter": "dynagen.runtime.aws_lambda._observe",
+    "ObservedTransport": "dynagen.runtime.aws_lambda._observe",
+    "bind_log_context": "dynagen.runtime.aws_lambda._observe",
+    "install_log_context": "dynagen.runtime.aws_lambda._observe",
+    "invocation": "dynagen.runtime.aws_lambda._observe",
+    "log_context": "dynagen.runtime.aws_lambda._observe",
+    "metrics_enabled": "dynagen.runtime.aws_lambda._observe",
+    "record_attempt": "dynagen.runtime.aws_lambda._observe",
+    "Credentials": "dynagen.runtime.transport.lean",
+    "LeanTransport": "dynagen.runtime.transport.lean",
+    "RetryPolicy": "dynagen.runtime.transport.lean",
+    "clear_clients": "dynagen.runtime.aws_lambda._clients",
+    "get_default_transport": "dynagen.runtime.aws_lambda._clients",
+    "get_lean_transport": "dynagen.runtime.aws_lambda._clients",
+    "transport_kind": "dynagen.runtime.aws_lambda._clients",
+    "StreamChange": "dynagen.runtime.wire._streams",
+    "decode_stream_image": "dynagen.runtime.wire._streams",
+    "decode_stream_record": "dynagen.runtime.wire._streams",
+    "decode_stream_records": "dynagen.runtime.wire._streams",
+    "stream_image_to_item": "dynagen.runtime.wire._streams",
 }
 
 if TYPE_CHECKING:
-    from dynagen.runtime._accounts import (
+    from dynagen.runtime.accounts._partners import (
+        DEFAULT_PARTNERS_ENV,
+        Partner,
+        load_partners,
+        mask_account_ids,
+        parse_partners,
+        partners_from_env,
+        partners_from_json,
+        partners_from_yaml,
+    )
+    from dynagen.runtime.accounts._resolver import (
         DEFAULT_REFRESH_BEFORE,
         PartnerLogFilter,
         PartnerResolver,
@@ -140,22 +143,19 @@ if TYPE_CHECKING:
         redact_secrets,
         use_partner,
     )
-    from dynagen.runtime._batch import BatchGetResult, BatchWriteResult
-    from dynagen.runtime._clients import (
+    from dynagen.runtime.aws_lambda._clients import (
         ClientFactory,
         create_client,
         get_client,
         get_default_transport,
         get_lean_transport,
         get_transport,
-        guard_retry_sleep,
         transport_kind,
         warm_up,
     )
-    from dynagen.runtime._clients import clear as clear_clients
-    from dynagen.runtime._context import current_partner
-    from dynagen.runtime._interface import Transport
-    from dynagen.runtime._lambda_env import (
+    from dynagen.runtime.aws_lambda._clients import clear as clear_clients
+    from dynagen.runtime.aws_lambda._context import current_partner
+    from dynagen.runtime.aws_lambda._environment import (
         ClientSettings,
         LambdaEnvironment,
         TraceHeader,
@@ -165,8 +165,7 @@ if TYPE_CHECKING:
         detect_lambda,
         to_botocore_config,
     )
-    from dynagen.runtime._lean import Credentials, LeanTransport, RetryPolicy
-    from dynagen.runtime._observe import (
+    from dynagen.runtime.aws_lambda._observe import (
         EmfEmitter,
         LogContextFilter,
         ObservedTransport,
@@ -177,24 +176,8 @@ if TYPE_CHECKING:
         metrics_enabled,
         record_attempt,
     )
-    from dynagen.runtime._partners import (
-        DEFAULT_PARTNERS_ENV,
-        Partner,
-        load_partners,
-        mask_account_ids,
-        parse_partners,
-        partners_from_env,
-        partners_from_json,
-        partners_from_yaml,
-    )
-    from dynagen.runtime._streams import (
-        StreamChange,
-        decode_stream_image,
-        decode_stream_record,
-        decode_stream_records,
-        stream_image_to_item,
-    )
-    from dynagen.runtime._transact import (
+    from dynagen.runtime.ops._batch import BatchGetResult, BatchWriteResult
+    from dynagen.runtime.ops._transact import (
         TransactAction,
         TransactConditionCheck,
         TransactDelete,
@@ -202,8 +185,18 @@ if TYPE_CHECKING:
         TransactPut,
         TransactUpdate,
     )
-    from dynagen.runtime._transactions import ModelGet, transact_get, transact_write
-    from dynagen.runtime._types import AttributeValue
+    from dynagen.runtime.repository._transactions import ModelGet, transact_get, transact_write
+    from dynagen.runtime.transport._botocore_retry import guard_retry_sleep
+    from dynagen.runtime.transport._interface import Transport
+    from dynagen.runtime.transport.lean import Credentials, LeanTransport, RetryPolicy
+    from dynagen.runtime.wire._streams import (
+        StreamChange,
+        decode_stream_image,
+        decode_stream_record,
+        decode_stream_records,
+        stream_image_to_item,
+    )
+    from dynagen.runtime.wire._types import AttributeValue
 
 
 def __getattr__(name: str) -> Any:

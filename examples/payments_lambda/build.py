@@ -6,8 +6,8 @@ Writes into ``examples/payments_lambda/build/``:
   handler.py``, ``stream.py``), the generated ``generated_example/`` and the ``dynagen`` package
   without its compiler (no ``dynagen/compiler``, ``cli.py``, ``__main__.py``, ``_config.py``,
   ``local.py``; the Jinja templates live outside the package anyway). No third-party package at all:
-  the lean transport needs only the standard library, and Lambda's Python runtime already ships
-  boto3/botocore for the botocore transport and the multi-account resolver. Bytecode (``.pyc``,
+  the lean transport (and the multi-account resolver's lean STS client) needs only the standard
+  library, and Lambda's Python runtime already ships boto3/botocore for the botocore transport. Bytecode (``.pyc``,
   unchecked-hash) is included by default: Lambda's code folder is read-only, so without it every cold
   start compiles every module again. Entries are sorted with fixed timestamps: same sources, same zip.
 - ``template.json``: the SAM template (``template.py``) with ``CodeUri: payments-lambda.zip``.

@@ -110,7 +110,7 @@ from generated_example.payments import (
 
 if TYPE_CHECKING:
     from dynagen.runtime import PartnerResolver, Ref
-    from dynagen.runtime._clients import TransportKind
+    from dynagen.runtime.aws_lambda._clients import TransportKind
 
 __all__ = ["STATE", "Repos", "State", "handler", "init", "to_json"]
 
@@ -299,14 +299,20 @@ def init() -> State:
     if os.environ.get("DYNAGEN_PARTNERS", "").strip():
         # Partners in their own accounts: one transport per partner (of the same kind as the base
         # account's would be: lean or botocore) signing with credentials from STS AssumeRole,
-        # created (and cached, and refreshed) by the resolver on a partner's first request.
-        from dynagen.runtime import PartnerResolver, to_botocore_config
+        # created (and cached, and refreshed) by the resolver on a partner's first request. On the
+        # lean kind, STS is called over the lean HTTP client too: botocore is never imported.
+        from dynagen.runtime import PartnerResolver
 
+        config = None
+        if kind == "botocore":
+            from dynagen.runtime import to_botocore_config
+
+            config = to_botocore_config(settings)
         resolver = PartnerResolver.from_env(
             region=settings.region,
             endpoint_url=settings.endpoint_url,
-            config=to_botocore_config(settings),
-            settings=settings,  # the lean transports' pool size, timeouts and attempts
+            config=config,
+            settings=settings,  # the lean transports' (and lean STS client's) pool size, timeouts and attempts
         )
     state = State(settings, kind, table_name, margin, None, resolver)
     if resolver is None:

@@ -414,8 +414,8 @@ def _percentiles(samples: Sequence[float]) -> str:
 
 def ensure_tables(endpoint: str, region: str = "us-east-1") -> None:
     """Create the schema's tables on ``endpoint`` (existing ones are left alone)."""
-    from dynagen.runtime._lean import LeanTransport
-    from dynagen.runtime._ops import ensure_table
+    from dynagen.runtime.ops._tables import ensure_table
+    from dynagen.runtime.transport.lean import LeanTransport
     from generated_example.payments import TABLES
 
     with LeanTransport(region, endpoint_url=endpoint, credentials=("local", "local")) as transport:
