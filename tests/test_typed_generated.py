@@ -242,7 +242,11 @@ def test_every_write_takes_a_typed_condition(transport: Transport, table: str) -
     repo = _repo(transport, table)
     one, two = _things()[1], _things()[2]
     red, green = T.color.eq(Color.RED), T.color.eq(Color.GREEN)
-    created = repo.create(one)
+    with pytest.raises(ConditionFailedError):
+        repo.create(one, condition=T.s.exists())  # no item yet: nothing exists
+    created = repo.create(one, condition=T.s.not_exists())
+    assert [t.revision for t in repo.parallel_scan(2, filter=red)] == [1]
+    assert [t.revision for t in repo.iter_revisions(thing_id=TID, filter=red & T.b.eq(True))] == [1]
     with pytest.raises(ConditionFailedError):
         repo.put(created, condition=green)
     created = repo.put(created, condition=red & T.inner.label.eq("top"))
@@ -301,5 +305,51 @@ def test_a_typed_condition_sees_what_to_item_stored_for_a_key_datetime(transport
         assert repo.count(filter=F.due_at.lt(due)) == 0
         with pytest.raises(VersionConflictError):
             repo.update_by_key(F.size_.set(3), project="p", task_id="t1", expected_version=5)
+    finally:
+        delete_table(BotocoreTransport(ddb_client), name)
+
+
+# -- a DMS module: untyped maps and lists, number and binary sets, json, NULL ---------------------------
+
+DMS = import_generated(Path(__file__).parent / "goldens" / "dms_minimal" / "expected" / "schema.py", "typed_generated_dms")
+E = DMS.EventFields
+
+
+def test_dms_references_on_untyped_values_sets_and_json(transport: Transport, ddb_client: Any) -> None:
+    name = make_table(ddb_client, DMS.TABLES["events"], "typed-dms")
+    try:
+        repo = DMS.EventRepository(transport, table_name=name)
+        repo.create(DMS.Event(stream_id="s", seq=1, active=True, payload={"b": [1, 2], "a": None},
+                              flags={"env": "prod", "n": 3, "deep": {"x": [True]}}, history=[1, "two", None],
+                              amounts={Decimal("1.50"), Decimal(2)}, digests={b"\x00", b"\xff"}, blob=b"\x01\x02"))  # fmt: skip
+        repo.create(DMS.Event(stream_id="s", seq=2, active=False, flags={"env": "dev"}, history=[]))
+
+        def matching(cond: Condition) -> set[int]:
+            found = {e.seq for e in repo.scan(filter=cond, consistent=True).items}
+            assert {e.seq for e in repo.iter_scan(filter=cond)} == found
+            assert repo.count(filter=cond) == len(found)
+            return found
+
+        assert matching(E.flags["env"].eq("prod")) == {1}
+        assert matching(E.flags["n"] > 2) == {1}
+        assert matching(E.flags["deep"]["x"][0].eq(True)) == {1}
+        assert matching(E.history[1].begins_with("tw")) == {1}
+        assert matching(E.history.contains("two")) == {1}
+        assert matching(E.history.size().eq(0)) == {2}
+        assert matching(E.amounts.contains(Decimal("1.5"))) == {1}
+        assert matching(E.digests.contains(b"\xff")) == {1}
+        assert matching(E.blob.begins_with(b"\x01")) == {1}
+        assert matching(E.payload.eq({"a": None, "b": [1, 2]})) == {1}
+        assert matching(E.payload.eq(None)) == {2}
+        assert matching(E.active.eq(False) & E.tombstone.not_exists()) == {2}
+        updated = repo.update_by_key(
+            E.flags["env"].set("staging"), E.history.append([4]), E.amounts.add({Decimal(3)}), E.tombstone.set(None),
+            stream_id="s", seq=1, condition=E.flags["env"].eq("prod"),
+        )  # fmt: skip
+        assert updated.flags["env"] == "staging" and updated.history == [1, "two", None, 4]
+        assert updated.amounts == {Decimal("1.5"), Decimal(2), Decimal(3)}
+        assert matching(E.tombstone.attribute_type("NULL")) == {1}
+        old = repo.delete(stream_id="s", seq=2, return_old=True, condition=E.flags["env"].eq("dev"))
+        assert old is not None and old.flags == {"env": "dev"}
     finally:
         delete_table(BotocoreTransport(ddb_client), name)
