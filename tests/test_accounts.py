@@ -35,14 +35,9 @@ from moto import mock_aws
 
 from dynagen.errors import AssumeRoleError, DeadlineExceededError, InvalidValueError, UnknownPartnerError
 from dynagen.runtime.accounts._partners import Partner
-from dynagen.runtime.accounts._resolver import (
-    PartnerLogFilter,
-    PartnerResolver,
-    current_partner,
-    install_partner_log_filter,
-    redact_secrets,
-    use_partner,
-)
+from dynagen.runtime.accounts._redaction import PartnerLogFilter, install_partner_log_filter, redact_secrets
+from dynagen.runtime.accounts._resolver import PartnerResolver
+from dynagen.runtime.aws_lambda._context import current_partner, use_partner
 from dynagen.runtime.transport._bounds import Deadline
 
 SESSION_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{2,64}")

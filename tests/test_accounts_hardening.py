@@ -20,7 +20,8 @@ from moto import mock_aws
 
 from dynagen.errors import AssumeRoleError
 from dynagen.runtime.accounts._partners import Partner
-from dynagen.runtime.accounts._resolver import PartnerLogFilter, PartnerResolver, redact_secrets
+from dynagen.runtime.accounts._redaction import PartnerLogFilter, redact_secrets
+from dynagen.runtime.accounts._resolver import PartnerResolver
 from dynagen.runtime.aws_lambda._environment import ClientSettings
 
 EXTERNAL_ID = "initech-ext-0042"

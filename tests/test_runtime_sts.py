@@ -189,7 +189,7 @@ def test_default_config_is_the_lambda_tuned_one(monkeypatch: pytest.MonkeyPatch)
         resolver = PartnerResolver([acme()], sts_endpoint_url=stub.endpoint)
         partner_client = resolver.client("acme")
     base_client = resolver.client("")
-    sts_client = resolver._sts_clients["us-east-1"]
+    sts_client = resolver._clients._sts_clients["us-east-1"]
     for client in (partner_client, base_client, sts_client):
         config = client.meta.config
         assert (config.connect_timeout, config.read_timeout) == (tuned.connect_timeout, tuned.read_timeout)

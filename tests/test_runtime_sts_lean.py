@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 
 from dynagen.errors import AssumeRoleError, DeadlineExceededError, ServiceError, ThrottlingError, TransportError
 from dynagen.runtime.accounts._partners import Partner
-from dynagen.runtime.accounts._resolver import PartnerLogFilter, PartnerResolver
+from dynagen.runtime.accounts._redaction import PartnerLogFilter
+from dynagen.runtime.accounts._resolver import PartnerResolver
 from dynagen.runtime.aws_lambda._environment import ClientSettings
 from dynagen.runtime.transport._bounds import Deadline
 from dynagen.runtime.transport.lean._credentials import RefreshingCredentials
@@ -413,7 +414,7 @@ def test_no_secret_reaches_logs_reprs_or_errors(monkeypatch: pytest.MonkeyPatch,
         logging.getLogger("payments").error("failed", exc_info=denied.value)
         shown = " ".join(
             repr(x)
-            for x in (resolver, transport, credentials, resolver._entries["acme"], resolver._lean_sts("us-east-1"),
+            for x in (resolver, transport, credentials, resolver._entries["acme"], resolver._clients.lean_sts("us-east-1"),
                       transport._credentials(), acme())
         )  # fmt: skip
     text = "\n".join([caplog.text, *(r.getMessage() for r in caplog.records), shown, *(chain(e) for e in errors)])

@@ -72,12 +72,12 @@ _LAZY: dict[str, str] = {
     "ModelGet": "dynagen.runtime.repository._transactions",
     "transact_get": "dynagen.runtime.repository._transactions",
     "transact_write": "dynagen.runtime.repository._transactions",
-    "DEFAULT_REFRESH_BEFORE": "dynagen.runtime.accounts._resolver",
-    "PartnerLogFilter": "dynagen.runtime.accounts._resolver",
+    "DEFAULT_REFRESH_BEFORE": "dynagen.runtime.accounts._sts",
+    "PartnerLogFilter": "dynagen.runtime.accounts._redaction",
     "PartnerResolver": "dynagen.runtime.accounts._resolver",
-    "install_partner_log_filter": "dynagen.runtime.accounts._resolver",
-    "redact_secrets": "dynagen.runtime.accounts._resolver",
-    "use_partner": "dynagen.runtime.accounts._resolver",
+    "install_partner_log_filter": "dynagen.runtime.accounts._redaction",
+    "redact_secrets": "dynagen.runtime.accounts._redaction",
+    "use_partner": "dynagen.runtime.aws_lambda._context",
     "DEFAULT_PARTNERS_ENV": "dynagen.runtime.accounts._partners",
     "Partner": "dynagen.runtime.accounts._partners",
     "load_partners": "dynagen.runtime.accounts._partners",
@@ -135,14 +135,9 @@ if TYPE_CHECKING:
         partners_from_json,
         partners_from_yaml,
     )
-    from dynagen.runtime.accounts._resolver import (
-        DEFAULT_REFRESH_BEFORE,
-        PartnerLogFilter,
-        PartnerResolver,
-        install_partner_log_filter,
-        redact_secrets,
-        use_partner,
-    )
+    from dynagen.runtime.accounts._redaction import PartnerLogFilter, install_partner_log_filter, redact_secrets
+    from dynagen.runtime.accounts._resolver import PartnerResolver
+    from dynagen.runtime.accounts._sts import DEFAULT_REFRESH_BEFORE
     from dynagen.runtime.aws_lambda._clients import (
         ClientFactory,
         create_client,
@@ -154,7 +149,7 @@ if TYPE_CHECKING:
         warm_up,
     )
     from dynagen.runtime.aws_lambda._clients import clear as clear_clients
-    from dynagen.runtime.aws_lambda._context import current_partner
+    from dynagen.runtime.aws_lambda._context import current_partner, use_partner
     from dynagen.runtime.aws_lambda._environment import (
         ClientSettings,
         LambdaEnvironment,
