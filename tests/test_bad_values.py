@@ -21,7 +21,7 @@ from test_repository_support import make_table, transport_fixture, unique
 
 from dynagen.errors import InvalidValueError
 from dynagen.runtime import ModelInfo, Repository, encode_cursor
-from dynagen.runtime.repository._repository import _check_info
+from dynagen.runtime.repository._checks import check_info as _check_info
 from dynagen.runtime.transport._bounds import Deadline
 from dynagen.runtime.transport._interface import Transport
 from dynagen.runtime.wire._checks import MAX_ITEM_SIZE, check_item, item_size

@@ -376,7 +376,7 @@ def test_bad_enum_values_are_invalid_values_naming_the_field(transport: Transpor
 def test_key_range_bounds() -> None:
     """The bounds behind the DynamoDB Local tests above, including the edges of the code-point space."""
     from dynagen.runtime import SortCondition, key_range
-    from dynagen.runtime.repository._repository import _following, _preceding
+    from dynagen.runtime.repository._key_range import _following, _preceding
 
     top = "\U0010ffff"
     assert _following("a#") == "a$" and _following("a\ud7ff") == "a\ue000" and _following("a" + top) == "b"
