@@ -1,10 +1,9 @@
-"""Wire-level DynamoDB operations: single items, queries and scans, tables.
+"""Sending one request within a deadline, and what every wire-level operation shares.
 
-Every function is stateless, takes a ``Transport`` first and works on wire-format items
-(``{"S": ...}`` shapes). With ``deadline=``, no request starts once the deadline's usable time is
-gone; a multi-request call stopped that way raises ``DeadlineExceededError`` whose ``completed``
-and ``remaining`` say what was done and where to resume (see each function). Batches and
-transactions live in ``_batch`` and ``_transact``.
+Every operation of this folder is stateless, takes a ``Transport`` first and works on wire-format
+items (``{"S": ...}`` shapes). With ``deadline=``, no request starts once the deadline's usable time
+is gone; a multi-request call stopped that way raises ``DeadlineExceededError`` whose ``completed``
+and ``remaining`` say what was done and where to resume (see each function).
 """
 
 from __future__ import annotations

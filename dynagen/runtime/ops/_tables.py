@@ -1,10 +1,5 @@
-"""Wire-level DynamoDB operations: single items, queries and scans, tables.
-
-Every function is stateless, takes a ``Transport`` first and works on wire-format items
-(``{"S": ...}`` shapes). With ``deadline=``, no request starts once the deadline's usable time is
-gone; a multi-request call stopped that way raises ``DeadlineExceededError`` whose ``completed``
-and ``remaining`` say what was done and where to resume (see each function). Batches and
-transactions live in ``_batch`` and ``_transact``.
+"""Tables: creating one from a CreateTable request (TTL applied once it is active), ensuring it exists,
+deleting it, and waiting for each.
 """
 
 from __future__ import annotations

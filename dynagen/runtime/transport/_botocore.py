@@ -1,8 +1,9 @@
-"""The one narrow interface repositories use to reach DynamoDB, and the botocore-backed transport.
+"""``BotocoreTransport``: a botocore/boto3 DynamoDB client behind the ``Transport`` interface.
 
-A transport takes an operation name (``"GetItem"``) and a wire-format request (the low-level
-client's ``{"S": ...}`` shapes, as keyword arguments of that call) and returns the wire-format
-response. Errors are mapped to ``dynagen.errors`` in exactly one place per transport.
+It takes an operation name (``"GetItem"``) and a wire-format request (the low-level client's
+``{"S": ...}`` shapes, as keyword arguments of that call) and returns the wire-format response.
+Service answers and network failures become the dynagen errors the lean transport raises for the
+same event; the deadline bounds every attempt, SDK retries included (``_botocore_retry``).
 """
 
 from __future__ import annotations

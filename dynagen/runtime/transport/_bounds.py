@@ -1,4 +1,6 @@
-"""The deadline guard: stop starting requests once too little of the Lambda's time is left."""
+"""What bounds one request: the deadline (stop starting requests once too little of the Lambda's time
+is left) and the largest response either transport accepts.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""Which AWS error answers are throttling or transient: botocore's standard retry mode's rules.
-
-Shared by the lean transport's retry policy and the botocore transport's error mapping, so both
-call the same answers ``ThrottlingError`` and retryable. Data only: cheap to import.
+"""Which AWS error answers are throttling or transient (botocore's standard retry mode's rules), and
+DynamoDB's error answers as dynagen errors: one mapping for both transports.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""Value encoders and decoders that generated ``to_item`` / ``from_item`` call.
-
-Each is a few lines of straight code; errors are ``InvalidValueError`` naming the field, raised
-before any request is sent. The rules are in docs/encoding.md (shared with DynamORM services).
+"""JSON attributes in canonical form (exact Decimals), and the generic conversion of untyped maps and lists.
 """
 
 from __future__ import annotations

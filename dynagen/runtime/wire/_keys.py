@@ -1,7 +1,8 @@
-"""Value encoders and decoders that generated ``to_item`` / ``from_item`` call.
+"""Key parts, written so that key text order is value order (fixed widths for numbers, nine fraction
+digits for datetimes, no separators inside text), and split back out of stored keys.
 
-Each is a few lines of straight code; errors are ``InvalidValueError`` naming the field, raised
-before any request is sent. The rules are in docs/encoding.md (shared with DynamORM services).
+Generated ``make_key`` / ``to_item`` and access patterns call these; errors are ``InvalidValueError``
+naming the field, before any request. docs/schema.md ("Key templates") says why each form sorts.
 """
 
 from __future__ import annotations

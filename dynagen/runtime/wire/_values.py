@@ -1,4 +1,4 @@
-"""Value encoders and decoders that generated ``to_item`` / ``from_item`` call.
+"""One encoder and decoder per value type, as generated ``to_item`` / ``from_item`` call them.
 
 Each is a few lines of straight code; errors are ``InvalidValueError`` naming the field, raised
 before any request is sent. The rules are in docs/encoding.md (shared with DynamORM services).
