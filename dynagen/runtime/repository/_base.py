@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from dynagen.runtime.wire._types import AttributeValue
 
 
-__all__ = ["RepositoryBase", "decode_all"]
+__all__ = ["RepositoryBase", "decode_all", "stored_nulls"]
 
 U = TypeVar("U")
 
@@ -61,6 +61,13 @@ def decode_all(page: Page[Item], decode: Callable[[Mapping[str, Any]], U]) -> Pa
     if failures:
         raise ItemDecodeError(result, failures)
     return result
+
+
+def stored_nulls(stored: Mapping[str, Any] | None, attributes: Iterable[str | None]) -> frozenset[str]:
+    """Which of ``attributes`` the ``stored`` item holds as NULL (a set stored empty, which ADD/DELETE refuse)."""
+    if stored is None:
+        return frozenset()
+    return frozenset(a for a in attributes if a is not None and stored.get(a) == {"NULL": True})
 
 
 class RepositoryBase(Generic[M]):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.errors import (
@@ -11,6 +11,7 @@ from dynagen.errors import (
     InvalidValueError,
 )
 from dynagen.runtime import ops
+from dynagen.runtime.repository._base import stored_nulls
 from dynagen.runtime.repository._checks import fields_of, unknown_attribute
 from dynagen.runtime.repository._model import M
 from dynagen.runtime.repository._writes import Writes
@@ -58,7 +59,7 @@ class KeyUpdates(Writes[M]):
         try:
             item = ops.update_item(self.transport, self.table_name, key, update, condition=cond, deadline=self.deadline)
         except ConditionFailedError as exc:
-            nulls = self._null_set_attributes(exc.item, [a for a in actions if a.clause in ("ADD", "DELETE")])
+            nulls = stored_nulls(exc.item, (str(a.segments[0]) for a in actions if a.clause in ("ADD", "DELETE") and len(a.segments) == 1))
             if not nulls:
                 raise self._explained(key, expected_version, exc) from exc
             # A set it adds to or deletes from is stored empty (NULL): once more, in the form for that.
@@ -85,15 +86,6 @@ class KeyUpdates(Writes[M]):
         update, cond = self._key_update(key_values, actions, expected_version, condition)
         from dynagen.runtime.ops._transact import TransactUpdate
         return TransactUpdate(self.table_name, dict(key), update, cond)
-
-    @staticmethod
-    def _null_set_attributes(stored: Mapping[str, Any] | None, actions: Iterable[UpdateAction]) -> frozenset[str]:
-        """The top-level set attributes ``actions`` add to or delete from that ``stored`` holds as NULL."""
-        if stored is None:
-            return frozenset()
-        return frozenset(
-            name for a in actions if len(a.segments) == 1 and stored.get(name := str(a.segments[0])) == {"NULL": True}
-        )
 
     def _key_update(
         self,

@@ -14,7 +14,7 @@ from dynagen.errors import (
     VersionConflictError,
 )
 from dynagen.runtime import ops
-from dynagen.runtime.repository._base import RepositoryBase
+from dynagen.runtime.repository._base import RepositoryBase, stored_nulls
 from dynagen.runtime.repository._model import M
 from dynagen.runtime.wire._expressions import (
     Condition,
@@ -113,7 +113,7 @@ class Writes(RepositoryBase[M]):
                 self.transport, self.table_name, m.key(), update, condition=cond, deadline=self.deadline
             )
         except ConditionFailedError as exc:
-            nulls = self._null_sets(exc.item, add, delete)
+            nulls = stored_nulls(exc.item, (self.model.attributes.get(n) for n in [*(add or {}), *(delete or {})]))
             if not nulls:
                 raise self._explain_failure(m, exc) from exc
             # A set it adds to or deletes from is stored empty (NULL): once more, in the form for that.
@@ -127,16 +127,6 @@ class Writes(RepositoryBase[M]):
             except ConditionFailedError as again:
                 raise self._explain_failure(m, again) from again
         return self._decode(item)
-
-    def _null_sets(
-        self, stored: Mapping[str, Any] | None, add: Mapping[str, Any] | None, delete: Mapping[str, Any] | None
-    ) -> frozenset[str]:
-        """The set attributes an update adds to or deletes from that the stored item holds as NULL."""
-        if stored is None:
-            return frozenset()
-        names = [*(add or {}), *(delete or {})]
-        attributes = (self.model.attributes.get(name) for name in names)
-        return frozenset(a for a in attributes if a is not None and stored.get(a) == {"NULL": True})
 
     def _update_request(
         self,
