@@ -306,7 +306,8 @@ def test_no_response_body_escapes_untyped(server: RawServer, kind: str) -> None:
     operations = ["GetItem", "TransactWriteItems", "DescribeTable"]
     seen: dict[str, int] = {}
 
-    @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+    # The same draws every run (a clean clone's CI must not fail on a new one); derandomize=False explores.
+    @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None, derandomize=True)
     @given(answer=_answers(), operation=st.sampled_from(operations))
     def check(answer: list[bytes], operation: str) -> None:
         server.answer = lambda: answer
