@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from _stub_dynamodb import INTERNAL_ERROR, THROTTLED, stub_dynamodb
+from test_repository_support import freeze
 
 from dynagen.errors import DeadlineExceededError, ServiceError
 from dynagen.local import DynamoDBLocal
@@ -198,8 +199,8 @@ def test_sdk_retry_refused_near_the_deadline_on_a_frozen_dynamodb_local() -> Non
         assert "Item" not in transport.call("GetItem", get)  # a warm keep-alive connection to the server
         sent.clear()
 
-        server.process.send_signal(signal.SIGSTOP)
         frozen = True
+        freeze(server.process)
         deadline = Deadline.from_seconds(1.7, margin=0.5)  # 1.2 s usable: about three 0.4 s attempts
         started = time.monotonic()
         with pytest.raises(DeadlineExceededError) as caught:

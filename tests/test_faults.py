@@ -26,7 +26,7 @@ from uuid import uuid4
 
 import pytest
 from _stub_dynamodb import THROTTLED, Reply, stub_dynamodb
-from test_repository_support import make_table, transport_fixture, unique
+from test_repository_support import freeze, make_table, transport_fixture, unique
 
 from dynagen.errors import (
     ConditionFailedError,
@@ -150,7 +150,7 @@ def test_a_dead_or_frozen_dynamodb_local_is_a_clear_error_in_bounded_time(fault:
             server.process.kill()
             server.process.wait(timeout=30)
         else:
-            server.process.send_signal(signal.SIGSTOP)
+            freeze(server.process)
         for name, repo in repos.items():
             for what, call in calls_to_try(repo, stored[name]).items():
                 started = time.monotonic()

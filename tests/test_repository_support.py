@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import signal
+import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -85,6 +88,34 @@ def make_table(ddb_client: Any, definition: Mapping[str, Any], prefix: str) -> s
 
 def unique(prefix: str = "") -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def freeze(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGSTOP ``process`` and return only once every one of its threads is stopped.
+
+    The kernel stops a many-threaded JVM in two steps (one thread takes the signal, then stops the
+    others); on a loaded machine a request sent in between can still be answered. A test that wants
+    "accepts connections, never answers" waits for the stop first.
+    """
+    process.send_signal(signal.SIGSTOP)
+    tasks = Path(f"/proc/{process.pid}/task")
+    if not tasks.is_dir():  # no procfs: the best we can do is to give the stop time to land
+        time.sleep(0.5)
+        return
+    until = time.monotonic() + timeout
+    while True:
+        states = []
+        for task in tasks.iterdir():
+            try:
+                stat = (task / "stat").read_text()
+            except FileNotFoundError:  # a thread that has exited meanwhile
+                continue
+            states.append(stat.rsplit(")", 1)[1].split()[0])  # the state follows "(comm)"
+        if states and all(state in "tT" for state in states):
+            return
+        if time.monotonic() > until:
+            raise TimeoutError(f"process {process.pid} not stopped after {timeout}s: thread states {sorted(set(states))}")
+        time.sleep(0.01)
 
 
 class Faulty:
