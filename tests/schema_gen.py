@@ -40,6 +40,14 @@ EXTRA_TYPES = [
     "set<decimal>", "set<bytes>",
 ]  # fmt: skip
 COLORS = ["red", "green", "blue-ish", "zz top"]
+# Field names that shadow what generated code reads (builtins, imported types, runtime helpers, the
+# locals and parameters of generated methods): a generated module must work with any of them.
+RISKY_NAMES = [
+    "date", "datetime", "set", "list", "dict", "type", "id", "value", "int", "str", "float", "bytes", "bool",
+    "uuid", "decimal", "av", "exc", "e0", "k0", "v", "limit", "cursor", "filter", "consistent", "page_size",
+    "deadline", "condition", "changes", "index", "items", "count", "len", "min", "max", "format", "hash", "object",
+    "key_part", "enc_date", "expect", "split_key", "key_error", "decode_error", "parse_datetime", "as_record",
+]  # fmt: skip
 # Key-part text: letters and digits sort above every separator used here ('#', '|'), so text order is
 # value order for them; '#', ' ' and '!' appear too, to hit the separator rule and the text-range rule.
 KEY_ALPHABET = "abcxyzAB019_-"
@@ -79,6 +87,16 @@ def _extra_field(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
+def _field_name(draw: st.DrawFn, plain: str, taken: dict[str, Any]) -> str:
+    """``plain`` (``s0``, ``x1``) most of the time, else a name from ``RISKY_NAMES`` not yet in the model."""
+    if draw(st.integers(0, 3)) == 0:
+        name = draw(st.sampled_from(RISKY_NAMES))
+        if name not in taken:
+            return name
+    return plain
+
+
+@st.composite
 def schemas(draw: st.DrawFn) -> str:
     """A native schema document (YAML text) of one table and one to three models."""
     separator = draw(st.sampled_from(["#", "#", "#", "|"]))
@@ -94,12 +112,15 @@ def schemas(draw: st.DrawFn) -> str:
     for i in range(draw(st.integers(1, 3))):
         fields: dict[str, Any] = {"pid": "string"}
         placeholders = []
+        sort_names = []
         for j in range(draw(st.integers(1, 3))):
-            spec, placeholder = draw(_sort_part(f"s{j}"))
-            fields[f"s{j}"] = spec
+            name = draw(_field_name(f"s{j}", fields))
+            spec, placeholder = draw(_sort_part(name))
+            fields[name] = spec
             placeholders.append(placeholder)
+            sort_names.append(name)
         for j in range(draw(st.integers(0, 5))):
-            fields[f"x{j}"] = draw(_extra_field())
+            fields[draw(_field_name(f"x{j}", fields))] = draw(_extra_field())
         prefix = draw(st.sampled_from(["A" + separator, "A" + separator, "B" + separator, "A", ""]))
         gsi_part = placeholders[-1]
         models[f"M{i}"] = {
@@ -113,8 +134,8 @@ def schemas(draw: st.DrawFn) -> str:
             },
             "fields": fields,
             "access_patterns": {
-                "by_sort": {"range": "s0"},
-                "by_last": {"range": f"s{len(placeholders) - 1}"},
+                "by_sort": {"range": sort_names[0]},
+                "by_last": {"range": sort_names[-1]},
                 "by_index": {"index": "GSI1", "range": gsi_part.strip("{}").split(":")[0]},
             },
         }

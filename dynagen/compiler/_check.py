@@ -22,7 +22,7 @@ from dynagen.compiler._ir import (
     Module,
     Placeholder,
 )
-from dynagen.compiler._names import RESERVED_FIELDS, did_you_mean, is_identifier
+from dynagen.compiler._names import GENERATED_GLOBALS, RESERVED_FIELDS, did_you_mean, is_identifier
 from dynagen.compiler._table_rules import check_table
 
 __all__ = ["REPOSITORY_METHODS", "finalize"]
@@ -122,6 +122,9 @@ def _fields(model: Model, ctx: _Ctx, models: dict[str, Model], module: Module) -
     for f in model.fields:
         if not is_identifier(f.name) or f.name in RESERVED_FIELDS:
             ctx.error(f.loc, f"field name {f.name!r} of {model.name} is not usable as a Python field name")
+        elif f.name in GENERATED_GLOBALS:
+            ctx.error(f.loc, f"field name {f.name!r} of {model.name} is a name generated code calls; rename the "
+                             "field (its stored attribute can stay, with 'attribute:')")  # fmt: skip
         if f.name in seen_names:
             ctx.error(f.loc, f"{model.name}: field {f.attribute!r} and field {seen_names[f.name].attribute!r} "
                              f"both become the Python name {f.name!r}")  # fmt: skip
@@ -320,6 +323,11 @@ def _keys(model: Model, ctx: _Ctx) -> Model:
     return dataclasses.replace(model, keys=tuple(resolved))
 
 
+# The options of a pattern's methods (``iter_<name>`` adds page_size, and holds ``page`` and ``cursor``
+# as locals while it calls ``<name>`` with the key arguments).
+_QUERY_OPTIONS = frozenset({"limit", "cursor", "filter", "projection", "descending", "consistent", "page_size", "page"})
+
+
 def _patterns(model: Model, ctx: _Ctx) -> None:
     assert model.table is not None
     table = model.table
@@ -345,9 +353,23 @@ def _patterns(model: Model, ctx: _Ctx) -> None:
             ctx.error(p.loc, f"{model.name}.{p.name}: the model writes no {pk!r}, so it is not in "
                              f"{'index ' + p.index if p.index else 'the table'}")  # fmt: skip
             continue
-        clash = set(pk_attr.fields) & {"limit", "cursor", "filter", "projection", "descending", "consistent"}
+        # The method's key arguments: the partition key's fields, then the sort key's up to the range field.
+        arguments = list(pk_attr.fields)
+        sk_attr = model.key(sk) if sk else None
+        if sk_attr is not None and p.range_field is not None and p.range_field in sk_attr.fields:
+            for part in sk_attr.template:
+                if isinstance(part, Placeholder):
+                    if part.field == p.range_field:
+                        break
+                    arguments.append(part.field)
+        clash = set(arguments) & _QUERY_OPTIONS
         if clash:
             ctx.error(p.loc, f"{model.name}.{p.name}: key field {sorted(clash)[0]!r} clashes with a query option")
+        if p.range_field is not None:
+            bounds = {f"{p.range_field}_{suffix}" for suffix in ("eq", "from", "to", "after", "before", "prefix")}
+            for name in sorted(bounds & set(arguments)):
+                ctx.error(p.loc, f"{model.name}.{p.name}: key field {name!r} clashes with a bound of range "
+                                 f"field {p.range_field!r}")  # fmt: skip
         if p.range_field is not None:
             sk_attr = model.key(sk)
             if sk_attr is None or p.range_field not in sk_attr.fields:

@@ -6,10 +6,12 @@ was validated as an identifier by the front ends, so schema text can never becom
 
 from __future__ import annotations
 
+import ast
+import builtins
 from dataclasses import dataclass, field
 
 from dynagen.compiler._ir import AccessPattern, EnumDef, Field, FieldType, KeyAttr, Model, Module, Placeholder, Table
-from dynagen.compiler._names import snake_case
+from dynagen.compiler._names import GENERATED_GLOBALS, snake_case
 from dynagen.compiler._table_rules import key_rules
 from dynagen.runtime._api import GENERATED_API
 from dynagen.runtime.wire._typed import ref_name
@@ -92,7 +94,8 @@ class Imports:
         return [f"from {m} import {', '.join(sorted(names))}" for m, names in sorted(self.stdlib.items())]
 
     def runtime_names(self) -> list[str]:
-        return sorted(self.runtime)
+        # isort's order (as ruff applies it): CONSTANTS, then Classes, then functions.
+        return sorted(self.runtime, key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2, n))
 
     def type_checking_lines(self) -> list[str]:
         """The body of the ``if TYPE_CHECKING:`` block (blank lines between import sections)."""
@@ -121,6 +124,8 @@ class FieldView:
     empty_check: str  # expression that is true when the value is empty (embedded models' is_empty)
     value_type: str  # the type of one value
     ref: RefView | None = None  # the field's typed reference in ``<Model>Fields``
+    factory: str | None = None  # expression of a default built per instance (``default_factory``)
+    local: str = ""  # its name as a local variable of from_item and the key parsers (see _locals)
 
 
 @dataclass
@@ -232,6 +237,48 @@ class ModelView:
     # Templated index key attributes: (attribute, the fields it is built from, expression over them)
     index_keys: list[tuple[str, list[str], str]] = field(default_factory=list)
     key_dict: str = ""  # '{"partner_id": partner_id, ...}': the key fields by name
+    # __init__ / __repr__ / __eq__ written out here instead of compiled by @dataclass at import; False
+    # where the dataclass must make them: a field named like a global the __init__ body reads
+    # (``set``, ``FACTORY``, a record class) would shadow it; a recursive record keeps repr's cycle guard.
+    own_init: bool = True
+    own_repr: bool = True
+
+    @property
+    def dataclass_args(self) -> str:
+        """The ``@dataclass`` arguments: the methods this module writes out are not compiled again."""
+        own = [x for x, mine in (("init", self.own_init), ("repr", self.own_repr), ("eq", True)) if mine]
+        return ", ".join(["slots=True", "kw_only=True", *(f"{x}=False" for x in own)])
+
+    @property
+    def repr_lines(self) -> list[str]:
+        """The f-strings of ``__repr__``, as @dataclass formats it, a few fields per line."""
+        parts = [f"{f.name}={{self.{f.name}!r}}" for f in self.fields]
+        return _wrap("{self.__class__.__qualname__}(", parts, ")", quote=True)
+
+    @property
+    def eq_lines(self) -> tuple[list[str], list[str]]:
+        """Both sides of ``__eq__``'s tuple comparison (as @dataclass compares: field by field, in order)."""
+        tail = "," if len(self.fields) == 1 else ""
+        return (
+            _wrap("", [f"self.{f.name}" for f in self.fields], tail),
+            _wrap("", [f"other.{f.name}" for f in self.fields], tail),
+        )
+
+
+def _wrap(head: str, parts: list[str], tail: str, *, quote: bool = False, width: int = 96) -> list[str]:
+    """``head + ", ".join(parts) + tail`` cut into lines of about ``width`` characters (f-strings if ``quote``)."""
+    lines: list[str] = []
+    line = head
+    for i, part in enumerate(parts):
+        text = part + (", " if i < len(parts) - 1 else "")
+        if len(line) + len(text) > width and line.strip() not in ("", head.strip()):
+            lines.append(line)
+            line = ""
+        line += text
+    lines.append(line + tail)
+    if quote:
+        return [f'f"{x}"' for x in lines]
+    return [x.rstrip() for x in lines]
 
 
 @dataclass
@@ -589,6 +636,7 @@ def _field_view(f: Field, model: Model, key_fields: set[str], ctx: _Ctx) -> Fiel
     nullable = f.optional or f.role in ("created_at", "updated_at", "ttl")
     annotation = f"{ann} | None" if nullable and t.kind != "null" else ann
     default: str | None = None
+    factory: str | None = None
     read_missing: str | None = None
     empty_value = _EMPTY_VALUES.get(t.kind)
     if f.role == "version":
@@ -597,21 +645,22 @@ def _field_view(f: Field, model: Model, key_fields: set[str], ctx: _Ctx) -> Fiel
         enum_values = ctx.enums[f.type.ref].values if f.type.kind == "enum" and f.type.ref in ctx.enums else ()
         default = read_missing = _literal(f, imp, enum_values)
         if default in _FACTORY_LITERALS:
-            read_missing = _FACTORY_LITERALS[default]
-            default = f"{imp.std('dataclasses', 'field')}(default_factory={default})"
+            read_missing = factory = _FACTORY_LITERALS[default]
+            default = f"{imp.std('dataclasses', 'field')}(default_factory={_builtin_factory(default, model)})"
     elif nullable or t.kind == "json":  # a json value may be None (stored NULL, or left out by omit_empty)
         default, read_missing = "None", "None"
     elif t.kind == "set" or (f.omit_empty and empty_value is not None):
         assert empty_value is not None
         default = read_missing = empty_value
         if empty_value in _FACTORY_LITERALS:
-            read_missing = _FACTORY_LITERALS[empty_value]
-            default = f"{imp.std('dataclasses', 'field')}(default_factory={empty_value})"
+            read_missing = factory = _FACTORY_LITERALS[empty_value]
+            default = f"{imp.std('dataclasses', 'field')}(default_factory={_builtin_factory(empty_value, model)})"
         elif "Decimal" in empty_value:
             imp.std("decimal", "Decimal")
     elif f.omit_empty and t.kind == "model":
         read_missing = _empty_literal(t.ref or "", ctx)  # an all-empty record was left out: read it back
         if read_missing is not None:  # and, as for other omit_empty fields, the empty value is the default
+            factory = read_missing
             default = f"{imp.std('dataclasses', 'field')}(default_factory=lambda: {read_missing})"
     read_null = "set()" if t.kind == "set" else read_missing
     # A string key field's own attribute shares its key text (one check of emptiness and separators);
@@ -674,8 +723,14 @@ def _field_view(f: Field, model: Model, key_fields: set[str], ctx: _Ctx) -> Fiel
         name=f.name, attribute=f.attribute, annotation=annotation, default=default, doc=f.doc, encode=encode,
         guard=guard, otherwise=otherwise, decode=decode,
         decode_required=_decode(t, f"item[{lit(f.attribute)}]", imp), read_missing=read_missing, read_null=read_null,
-        empty_check=empty_check, value_type=ann, ref=ref,
+        empty_check=empty_check, value_type=ann, ref=ref, factory=factory,
     )  # fmt: skip
+
+
+def _builtin_factory(name: str, model: Model) -> str:
+    """``set``, ``list`` or ``dict`` as a ``default_factory``; in a class body where a field of that name
+    may already hide the builtin, a lambda (whose body reads the module's globals, not the class's)."""
+    return f"lambda: {_FACTORY_LITERALS[name]}" if model.field(name) is not None else name
 
 
 def _types(t: FieldType, imp: Imports) -> str:
@@ -838,6 +893,10 @@ def _model_view(model: Model, ctx: _Ctx, module: Module) -> ModelView:
             view.always.append((f.attribute, fv.encode))
         else:
             view.conditional.append((fv.guard, f.attribute, fv.encode, fv.otherwise))
+    names = _locals(model)
+    for fv in view.fields:
+        fv.local = names[fv.name]
+    _own_methods(view, model, ctx)
     if model.table is None:
         return view
     table = model.table
@@ -877,7 +936,7 @@ def _model_view(model: Model, ctx: _Ctx, module: Module) -> ModelView:
     view.key_args = ", ".join(f"{n}=self.{n}" for n in params)
     view.key_call = ", ".join(f"{n}={n}" for n in params)
     view.key_dict = "{" + ", ".join(f"{lit(n)}: {n}" for n in params) + "}"
-    view.parsers = [_parser_view(k, model, imp) for k in templated if k.fields]
+    view.parsers = [_parser_view(k, model, imp, names) for k in templated if k.fields]
     if any(p.returns == "keys" for p in model.access_patterns):
         view.key_class = f"{model.name}Key"
         view.key_class_fields = _key_class_fields(model, primary_keys, params, imp)
@@ -918,6 +977,67 @@ def _model_view(model: Model, ctx: _Ctx, module: Module) -> ModelView:
     return view
 
 
+# Names that from_item and the key parsers read as globals (builtins, the types and runtime helpers
+# generated code imports) or hold as locals of their own.
+_TAKEN = frozenset(dir(builtins)) | GENERATED_GLOBALS | {"date", "datetime", "av", "item", "cls", "exc", "value"}
+
+
+def _locals(model: Model) -> dict[str, str]:
+    """Each field's local variable in from_item and the key parsers: its name, unless that would hide a
+    name the method reads (a field ``date`` in front of ``date.fromisoformat``), then ``date_`` (or
+    ``date__`` when ``date_`` is a field too)."""
+    fields = {f.name for f in model.fields}
+    out: dict[str, str] = {}
+    for f in model.fields:
+        local = f.name
+        while local in _TAKEN or (local != f.name and local in fields) or local in out.values():
+            local += "_"
+        out[f.name] = local
+    return out
+
+
+def _own_methods(view: ModelView, model: Model, ctx: _Ctx) -> None:
+    """Decide which of ``__init__``, ``__repr__`` and ``__eq__`` the module writes out for ``model``.
+
+    ``@dataclass`` compiles them with ``exec`` when the module is imported, ~0.25 ms per model of every
+    cold start; written out they are ordinary code from the ``.pyc``, and the class is still a
+    dataclass (``fields``, ``replace``, ``asdict``). The one exception is a clash: the ``__init__``
+    signature's defaults are read in the class body and its factories in the method, where a field
+    of the same name (``set``, ``FACTORY``, ``Decimal``, a record class) would hide the global; such
+    a model leaves ``__init__`` to the dataclass. A record that can contain itself keeps the
+    dataclass ``__repr__``, which guards against cycles.
+    """
+    used: set[str] = set()
+    for fv in view.fields:
+        expressions = [fv.default] if fv.default is not None and fv.factory is None else []
+        if fv.factory is not None:
+            used.add("FACTORY")
+            expressions.append(fv.factory)
+        for text in expressions:
+            used.update(n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name))
+    if used & {fv.name for fv in view.fields}:
+        view.own_init = False
+    elif any(fv.factory is not None for fv in view.fields):
+        ctx.imp.rt("FACTORY")
+    view.own_repr = model.name not in _reachable_records(model, ctx)
+
+
+def _reachable_records(model: Model, ctx: _Ctx) -> set[str]:
+    """The records a value of ``model`` can hold, at any depth."""
+    seen: set[str] = set()
+    todo = [model]
+    while todo:
+        for f in todo.pop().fields:
+            t: FieldType | None = f.type
+            while t is not None:
+                if t.kind == "model" and t.ref and t.ref not in seen:
+                    seen.add(t.ref)
+                    if t.ref in ctx.records:
+                        todo.append(ctx.records[t.ref])
+                t = t.item
+    return seen
+
+
 def _key_class_fields(model: Model, primary_keys: list[KeyAttr], params: list[str], imp: Imports) -> list[tuple[str, str, str]]:
     """The primary key fields of ``model`` and, for each, how it is read from a stored item's key attributes."""
     out: list[tuple[str, str, str]] = []
@@ -952,19 +1072,19 @@ def _key_part_decode(f: Field, text: str, imp: Imports) -> str:
     return text
 
 
-def _parser_view(key: KeyAttr, model: Model, imp: Imports) -> ParserView:
-    """``parse_<attr>(value)``: the fields a stored key value was built from."""
+def _parser_view(key: KeyAttr, model: Model, imp: Imports, locals_: dict[str, str]) -> ParserView:
+    """``parse_<attr>(value)``: the fields a stored key value was built from (into ``locals_`` names)."""
     literals: list[str] = [""]
     names: list[str] = []
     for part in key.template:
         if isinstance(part, Placeholder):
-            names.append(part.field)
+            names.append(locals_[part.field])
             literals.append("")
         else:
             literals[-1] += part
-    fields = [model.field(n) for n in names]
+    fields = [model.field(p.field) for p in key.template if isinstance(p, Placeholder)]
     annotations = [_annotation(f.type, imp) for f in fields if f is not None]
-    converted = [_key_part_decode(f, f.name, imp) for f in fields if f is not None]
+    converted = [_key_part_decode(f, locals_[f.name], imp) for f in fields if f is not None]
     imp.rt("split_key")
     if converted != names:
         imp.rt("key_error")

@@ -6,7 +6,7 @@ import difflib
 import keyword
 import re
 
-__all__ = ["did_you_mean", "is_class_name", "is_identifier", "snake_case"]
+__all__ = ["GENERATED_GLOBALS", "RESERVED_FIELDS", "did_you_mean", "is_class_name", "is_identifier", "snake_case"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CLASS = re.compile(r"^[A-Z][A-Za-z0-9]*$")
@@ -17,6 +17,20 @@ _BOUNDARY_2 = re.compile(r"([a-z])([A-Z])")  # not after a digit: GSI1PK -> gsi1
 RESERVED_FIELDS = frozenset(
     {"to_item", "from_item", "key", "make_key", "fields", "is_empty", "self", "cls", "item", "model", "dataclass"}
 )
+
+
+# Module globals that generated code reads inside methods whose parameters are field names (make_key,
+# the repository's key arguments): a field of one of these names would hide it there. The runtime
+# helpers a generated module may import, and the ``dataclasses`` names its class bodies use.
+GENERATED_GLOBALS = frozenset(
+    {
+        "as_list", "as_map", "as_record", "decode_error", "decode_stream_record", "dump_json", "enc_bs",
+        "enc_date", "enc_decimal", "enc_float", "enc_int", "enc_ns", "enc_ss", "enc_uuid", "enum_value", "expect",
+        "format_datetime", "format_epoch", "from_wire", "key_datetime", "key_decimal", "key_error", "key_int",
+        "key_part", "key_range", "load_json", "parse_datetime", "parse_epoch", "require_api", "split_key", "to_wire",
+        "dataclass", "field",
+    }
+)  # fmt: skip
 
 
 def snake_case(name: str) -> str:

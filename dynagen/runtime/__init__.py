@@ -10,6 +10,7 @@ from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.runtime._api import GENERATED_API, require_api
 from dynagen.runtime.ops._reads import Page
 from dynagen.runtime.ops._tables import create_table, delete_table, ensure_table
+from dynagen.runtime.repository._model import FACTORY
 from dynagen.runtime.repository._repository import ModelInfo, Repository, key_range, utc_now
 from dynagen.runtime.transport._botocore import BotocoreTransport, as_transport
 from dynagen.runtime.transport._bounds import DEFAULT_MARGIN, Deadline
@@ -207,6 +208,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DEFAULT_MARGIN",
+    "FACTORY",
     "DEFAULT_PARTNERS_ENV",
     "DEFAULT_REFRESH_BEFORE",
     "GENERATED_API",

@@ -25,9 +25,25 @@ if TYPE_CHECKING:
 
         def key(self) -> dict[str, AttributeValue]: ...
 
-__all__ = ["M", "ModelInfo", "utc_now"]
+__all__ = ["FACTORY", "M", "ModelInfo", "utc_now"]
 
 M = TypeVar("M", bound="_Model")
+
+
+class _Factory:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<factory>"  # as dataclasses shows such a default in a signature
+
+    def __reduce__(self) -> str:
+        return "FACTORY"  # one instance, also after pickling
+
+
+# The __init__ default of a generated model's field whose default is built per instance (a set, a
+# list, an empty record): ``tags: set[str] = FACTORY``, then ``set() if tags is FACTORY else tags``.
+# Typed Any so that it stands for a default of any field type.
+FACTORY: Any = _Factory()
 
 
 T = TypeVar("T")

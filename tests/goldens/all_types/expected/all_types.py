@@ -11,6 +11,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from dynagen.runtime import (
+    FACTORY,
     BytesRef,
     DatetimeRef,
     JsonRef,
@@ -94,12 +95,30 @@ class Color(StrEnum):
     BLUE = "blue"
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Inner:
     """A Inner record, stored as a map."""
 
     label: str
     weight: Decimal | None = None
+
+    # __init__, __repr__, __eq__ as @dataclass would make them, written here so that
+    # importing this module does not compile them (exec) again: about a quarter of a millisecond per model.
+    def __init__(self, *, label: str, weight: Decimal | None = None) -> None:
+        self.label = label
+        self.weight = weight
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(label={self.label!r}, weight={self.weight!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__ or not isinstance(other, Inner):  # isinstance: for mypy
+            return NotImplemented
+        return (
+            self.label, self.weight
+        ) == (
+            other.label, other.weight
+        )
 
     def is_empty(self) -> bool:
         """True when every field is empty (such a record is omitted where omit_empty applies)."""
@@ -128,7 +147,7 @@ class Inner:
             raise decode_error("Inner", item, exc) from exc
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Thing:
     """One Thing item of table things."""
 
@@ -162,6 +181,97 @@ class Thing:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0
+
+    # __init__, __repr__, __eq__ as @dataclass would make them, written here so that
+    # importing this module does not compile them (exec) again: about a quarter of a millisecond per model.
+    def __init__(
+        self,
+        *,
+        thing_id: str,
+        revision: int,
+        s: str,
+        i: int,
+        d: Decimal,
+        f: float,
+        b: bool,
+        raw: bytes,
+        when: datetime,
+        day: date,
+        uid: UUID,
+        color: Color,
+        doc: Any = None,
+        tags: list[str],
+        scores: dict[str, int],
+        inner: Inner,
+        inners: list[Inner],
+        nested: dict[str, list[Decimal]],
+        ss: set[str] = FACTORY,
+        ns: set[int] = FACTORY,
+        ds: set[Decimal] = FACTORY,
+        bs: set[bytes] = FACTORY,
+        maybe: str | None = None,
+        empty_ok: str = "",
+        note: str | None = None,
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+        version: int = 0,
+    ) -> None:
+        self.thing_id = thing_id
+        self.revision = revision
+        self.s = s
+        self.i = i
+        self.d = d
+        self.f = f
+        self.b = b
+        self.raw = raw
+        self.when = when
+        self.day = day
+        self.uid = uid
+        self.color = color
+        self.doc = doc
+        self.tags = tags
+        self.scores = scores
+        self.inner = inner
+        self.inners = inners
+        self.nested = nested
+        self.ss = set() if ss is FACTORY else ss
+        self.ns = set() if ns is FACTORY else ns
+        self.ds = set() if ds is FACTORY else ds
+        self.bs = set() if bs is FACTORY else bs
+        self.maybe = maybe
+        self.empty_ok = empty_ok
+        self.note = note
+        self.expires = expires
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.version = version
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__qualname__}(thing_id={self.thing_id!r}, revision={self.revision!r}, "
+            f"s={self.s!r}, i={self.i!r}, d={self.d!r}, f={self.f!r}, b={self.b!r}, raw={self.raw!r}, "
+            f"when={self.when!r}, day={self.day!r}, uid={self.uid!r}, color={self.color!r}, doc={self.doc!r}, "
+            f"tags={self.tags!r}, scores={self.scores!r}, inner={self.inner!r}, inners={self.inners!r}, "
+            f"nested={self.nested!r}, ss={self.ss!r}, ns={self.ns!r}, ds={self.ds!r}, bs={self.bs!r}, "
+            f"maybe={self.maybe!r}, empty_ok={self.empty_ok!r}, note={self.note!r}, expires={self.expires!r}, "
+            f"created_at={self.created_at!r}, updated_at={self.updated_at!r}, version={self.version!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__ or not isinstance(other, Thing):  # isinstance: for mypy
+            return NotImplemented
+        return (
+            self.thing_id, self.revision, self.s, self.i, self.d, self.f, self.b, self.raw, self.when,
+            self.day, self.uid, self.color, self.doc, self.tags, self.scores, self.inner, self.inners,
+            self.nested, self.ss, self.ns, self.ds, self.bs, self.maybe, self.empty_ok, self.note,
+            self.expires, self.created_at, self.updated_at, self.version
+        ) == (
+            other.thing_id, other.revision, other.s, other.i, other.d, other.f, other.b, other.raw,
+            other.when, other.day, other.uid, other.color, other.doc, other.tags, other.scores,
+            other.inner, other.inners, other.nested, other.ss, other.ns, other.ds, other.bs, other.maybe,
+            other.empty_ok, other.note, other.expires, other.created_at, other.updated_at, other.version
+        )
 
     @staticmethod
     def make_key(*, thing_id: str, revision: int) -> dict[str, AttributeValue]:

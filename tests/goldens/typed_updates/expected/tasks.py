@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from dynagen.runtime import (
+    FACTORY,
     DatetimeRef,
     JsonRef,
     ListRef,
@@ -86,13 +87,29 @@ class Priority(StrEnum):
     HIGH = "high"
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, init=False, eq=False)
 class Comment:
     """A comment, with replies of its own."""
 
     text: str
     replies: list[Comment] | None = None
     thread: Thread | None = None
+
+    # __init__, __eq__ as @dataclass would make them, written here so that
+    # importing this module does not compile them (exec) again: about a quarter of a millisecond per model.
+    def __init__(self, *, text: str, replies: list[Comment] | None = None, thread: Thread | None = None) -> None:
+        self.text = text
+        self.replies = replies
+        self.thread = thread
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__ or not isinstance(other, Comment):  # isinstance: for mypy
+            return NotImplemented
+        return (
+            self.text, self.replies, self.thread
+        ) == (
+            other.text, other.replies, other.thread
+        )
 
     def is_empty(self) -> bool:
         """True when every field is empty (such a record is omitted where omit_empty applies)."""
@@ -126,12 +143,27 @@ class Comment:
             raise decode_error("Comment", item, exc) from exc
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, init=False, eq=False)
 class Thread:
     """A Thread record, stored as a map."""
 
     title: str
     comments: list[Comment]
+
+    # __init__, __eq__ as @dataclass would make them, written here so that
+    # importing this module does not compile them (exec) again: about a quarter of a millisecond per model.
+    def __init__(self, *, title: str, comments: list[Comment]) -> None:
+        self.title = title
+        self.comments = comments
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__ or not isinstance(other, Thread):  # isinstance: for mypy
+            return NotImplemented
+        return (
+            self.title, self.comments
+        ) == (
+            other.title, other.comments
+        )
 
     def is_empty(self) -> bool:
         """True when every field is empty (such a record is omitted where omit_empty applies)."""
@@ -157,7 +189,7 @@ class Thread:
             raise decode_error("Thread", item, exc) from exc
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True, init=False, repr=False, eq=False)
 class Task:
     """One Task item of table tasks."""
 
@@ -180,6 +212,75 @@ class Task:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     version: int = 0
+
+    # __init__, __repr__, __eq__ as @dataclass would make them, written here so that
+    # importing this module does not compile them (exec) again: about a quarter of a millisecond per model.
+    def __init__(
+        self,
+        *,
+        project: str,
+        task_id: str,
+        owner: str,
+        team: str,
+        priority: Priority = Priority.NORMAL,
+        due_on: date,
+        due_at: datetime,
+        assignee: str | None = None,
+        estimate: Decimal | None = None,
+        tags: set[str] = FACTORY,
+        points: set[int] = FACTORY,
+        checklist: list[str],
+        notes: dict[str, str] = FACTORY,
+        thread: Thread | None = None,
+        meta: Any | None = None,
+        size: int = 0,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+        version: int = 0,
+    ) -> None:
+        self.project = project
+        self.task_id = task_id
+        self.owner = owner
+        self.team = team
+        self.priority = priority
+        self.due_on = due_on
+        self.due_at = due_at
+        self.assignee = assignee
+        self.estimate = estimate
+        self.tags = set() if tags is FACTORY else tags
+        self.points = set() if points is FACTORY else points
+        self.checklist = checklist
+        self.notes = {} if notes is FACTORY else notes
+        self.thread = thread
+        self.meta = meta
+        self.size = size
+        self.created_at = created_at
+        self.updated_at = updated_at
+        self.version = version
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__qualname__}(project={self.project!r}, task_id={self.task_id!r}, "
+            f"owner={self.owner!r}, team={self.team!r}, priority={self.priority!r}, due_on={self.due_on!r}, "
+            f"due_at={self.due_at!r}, assignee={self.assignee!r}, estimate={self.estimate!r}, "
+            f"tags={self.tags!r}, points={self.points!r}, checklist={self.checklist!r}, notes={self.notes!r}, "
+            f"thread={self.thread!r}, meta={self.meta!r}, size={self.size!r}, created_at={self.created_at!r}, "
+            f"updated_at={self.updated_at!r}, version={self.version!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__ or not isinstance(other, Task):  # isinstance: for mypy
+            return NotImplemented
+        return (
+            self.project, self.task_id, self.owner, self.team, self.priority, self.due_on, self.due_at,
+            self.assignee, self.estimate, self.tags, self.points, self.checklist, self.notes, self.thread,
+            self.meta, self.size, self.created_at, self.updated_at, self.version
+        ) == (
+            other.project, other.task_id, other.owner, other.team, other.priority, other.due_on,
+            other.due_at, other.assignee, other.estimate, other.tags, other.points, other.checklist,
+            other.notes, other.thread, other.meta, other.size, other.created_at, other.updated_at,
+            other.version
+        )
 
     @staticmethod
     def make_key(*, project: str, task_id: str) -> dict[str, AttributeValue]:
