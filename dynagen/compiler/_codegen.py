@@ -809,8 +809,7 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
     if any(e.decoder for e in entities):
         imp.std("collections.abc", "Mapping")
         imp.typing("Any")
-        imp.rt_type("StreamChange")
-        imp.rt("decode_stream_record")
+        imp.rt_type("StreamChange")  # decode_stream_record is imported by the decoder itself, on first use
     imp.rt("require_api")
     return ModuleView(
         header=header, doc=f"Typed DynamoDB access generated from {module.source}.", enums=list(module.enums),

@@ -9,12 +9,9 @@ resolver, client cache, observability, lean transport) load on first use.
 from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.runtime._api import GENERATED_API, require_api
 from dynagen.runtime.ops._reads import Page
-from dynagen.runtime.ops._tables import create_table, delete_table, ensure_table
 from dynagen.runtime.repository._model import FACTORY
 from dynagen.runtime.repository._repository import ModelInfo, Repository, key_range, utc_now
-from dynagen.runtime.transport._botocore import BotocoreTransport, as_transport
 from dynagen.runtime.transport._bounds import DEFAULT_MARGIN, Deadline
-from dynagen.runtime.wire._cursor import Cursor, decode_cursor, encode_cursor
 from dynagen.runtime.wire._expressions import Condition, Field, SortCondition, Update, UpdateAction
 from dynagen.runtime.wire._json import dump_json, from_wire, load_json, to_wire
 from dynagen.runtime.wire._keys import key_datetime, key_decimal, key_error, key_int, key_part, split_key
@@ -59,6 +56,15 @@ from dynagen.runtime.wire._values import (
 # Loaded on first attribute access (PEP 562): what a generated module does not need at import
 # (batches, transactions, the Lambda helpers) stays out of cold imports.
 _LAZY: dict[str, str] = {
+    # Not on a handler's way to its first GetItem: tables, cursors, and the botocore transport module.
+    "create_table": "dynagen.runtime.ops._tables",
+    "delete_table": "dynagen.runtime.ops._tables",
+    "ensure_table": "dynagen.runtime.ops._tables",
+    "Cursor": "dynagen.runtime.wire._cursor",
+    "decode_cursor": "dynagen.runtime.wire._cursor",
+    "encode_cursor": "dynagen.runtime.wire._cursor",
+    "BotocoreTransport": "dynagen.runtime.transport._botocore",
+    "as_transport": "dynagen.runtime.transport._botocore",
     # Type-only names (generated modules import them for annotations only): they need ``typing``.
     "AttributeValue": "dynagen.runtime.wire._types",
     "Transport": "dynagen.runtime.transport._interface",
@@ -173,6 +179,7 @@ if TYPE_CHECKING:
         record_attempt,
     )
     from dynagen.runtime.ops._batch import BatchGetResult, BatchWriteResult
+    from dynagen.runtime.ops._tables import create_table, delete_table, ensure_table
     from dynagen.runtime.ops._transact import (
         TransactAction,
         TransactConditionCheck,
@@ -182,9 +189,11 @@ if TYPE_CHECKING:
         TransactUpdate,
     )
     from dynagen.runtime.repository._transactions import ModelGet, transact_get, transact_write
+    from dynagen.runtime.transport._botocore import BotocoreTransport, as_transport
     from dynagen.runtime.transport._botocore_retry import guard_retry_sleep
     from dynagen.runtime.transport._interface import Transport
     from dynagen.runtime.transport.lean import Credentials, LeanTransport, RetryPolicy
+    from dynagen.runtime.wire._cursor import Cursor, decode_cursor, encode_cursor
     from dynagen.runtime.wire._streams import (
         StreamChange,
         decode_stream_image,

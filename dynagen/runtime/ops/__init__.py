@@ -7,9 +7,11 @@
 - ``_batch``: BatchGetItem / BatchWriteItem with chunking, bounded retries and nothing lost;
 - ``_transact``: TransactWriteItems / TransactGetItems from small action objects.
 
-The common ones are importable from here (``ops.get_item``); batches and transactions load on use.
+The common ones are importable from here (``ops.get_item``); tables load on first use from here
+(``ops.ensure_table``: a handler's first request never needs them), batches and transactions on use.
 """
 
+from dynagen._typing import TYPE_CHECKING, Any
 from dynagen.runtime.ops._call import call, error_code
 from dynagen.runtime.ops._items import delete_item, get_item, put_item, update_item
 from dynagen.runtime.ops._reads import (
@@ -22,7 +24,21 @@ from dynagen.runtime.ops._reads import (
     scan_count,
     scan_pages,
 )
-from dynagen.runtime.ops._tables import create_table, delete_table, ensure_table
+
+if TYPE_CHECKING:
+    from dynagen.runtime.ops._tables import create_table, delete_table, ensure_table
+
+_TABLES = frozenset({"create_table", "delete_table", "ensure_table"})
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _TABLES:
+        raise AttributeError(f"module 'dynagen.runtime.ops' has no attribute {name!r}")
+    from dynagen.runtime.ops import _tables
+
+    value = getattr(_tables, name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "Page",

@@ -10,7 +10,6 @@ from dynagen._typing import TYPE_CHECKING, Any, Generic, TypeVar
 from dynagen.errors import DeadlineExceededError, InvalidValueError
 from dynagen.runtime.ops._call import call, finish
 from dynagen.runtime.transport._bounds import Deadline
-from dynagen.runtime.wire._cursor import decode_cursor, encode_cursor
 from dynagen.runtime.wire._expressions import (
     AttributePath,
     AttributeValue,
@@ -153,6 +152,9 @@ def _prepare_read(
 
 
 def _read_page(transport: Transport, read: _Read, cursor: str | None, deadline: Deadline | None) -> Page[Item]:
+    # Here, not at import: a function whose first request is a GetItem never loads the cursor module.
+    from dynagen.runtime.wire._cursor import decode_cursor, encode_cursor
+
     start_key: Item | None = None
     if cursor is not None:
         decoded = decode_cursor(cursor)

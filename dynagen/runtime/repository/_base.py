@@ -18,10 +18,8 @@ from dynagen.runtime.ops._reads import Page
 from dynagen.runtime.repository._checks import check_info, known_attributes, unknown_attribute
 from dynagen.runtime.repository._key_range import Keep
 from dynagen.runtime.repository._model import M, ModelInfo, utc_now
-from dynagen.runtime.transport._botocore import as_transport
 from dynagen.runtime.transport._bounds import Deadline
 from dynagen.runtime.wire._checks import check_item
-from dynagen.runtime.wire._cursor import wire_to_json
 from dynagen.runtime.wire._expressions import (
     Condition,
     Field,
@@ -63,6 +61,12 @@ def decode_all(page: Page[Item], decode: Callable[[Mapping[str, Any]], U]) -> Pa
     return result
 
 
+def _as_transport(client: Any) -> Transport:
+    from dynagen.runtime.transport._botocore import as_transport
+
+    return as_transport(client)
+
+
 def stored_nulls(stored: Mapping[str, Any] | None, attributes: Iterable[str | None]) -> frozenset[str]:
     """Which of ``attributes`` the ``stored`` item holds as NULL (a set stored empty, which ADD/DELETE refuse)."""
     if stored is None:
@@ -81,7 +85,9 @@ class RepositoryBase(Generic[M]):
     def __init__(
         self, client: DynamoDBClient | Transport, *, table_name: str | None = None, deadline: Deadline | None = None
     ) -> None:
-        self.transport: Transport = as_transport(client)
+        # A transport as it is (the common case, checked inline); a botocore client through as_transport,
+        # whose module (the botocore transport) a lean function then never loads.
+        self.transport: Transport = client if callable(getattr(type(client), "call", None)) else _as_transport(client)
         name = table_name if table_name is not None else self.model.table
         if not isinstance(name, str) or not 3 <= len(name) <= 255:
             raise InvalidValueError("table_name", f"table names are 3 to 255 characters, got {name!r}")
@@ -232,6 +238,8 @@ class RepositoryBase(Generic[M]):
             raise InvalidValueError(where, "a key is a non-empty mapping of wire-format values (use Model.make_key)")
         self._check_key_values(key, where)
         try:
+            from dynagen.runtime.wire._cursor import wire_to_json  # here: batches and duplicates only
+
             return json.dumps(wire_to_json(key), separators=(",", ":"))
         except InvalidValueError as exc:
             raise InvalidValueError(where, exc.reason) from None

@@ -17,7 +17,6 @@ from dynagen.runtime import (
     SetRef,
     StringRef,
     decode_error,
-    decode_stream_record,
     enc_int,
     enc_ss,
     format_datetime,
@@ -527,4 +526,6 @@ def decode_users_contract_record(record: Mapping[str, Any], *, strict: bool = Fa
 
     The table has no entity attribute: every image is read as User.
     """
+    from dynagen.runtime import decode_stream_record  # here: a function that reads no stream never loads it
+
     return decode_stream_record(record, ENTITIES["users_contract"], entity_attribute=None, strict=strict)

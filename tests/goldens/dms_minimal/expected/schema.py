@@ -23,7 +23,6 @@ from dynagen.runtime import (
     SetRef,
     StringRef,
     decode_error,
-    decode_stream_record,
     dump_json,
     enc_bs,
     enc_decimal,
@@ -606,4 +605,6 @@ def decode_events_record(record: Mapping[str, Any], *, strict: bool = False) -> 
 
     The table has no entity attribute: every image is read as Event.
     """
+    from dynagen.runtime import decode_stream_record  # here: a function that reads no stream never loads it
+
     return decode_stream_record(record, ENTITIES["events"], entity_attribute=None, strict=strict)

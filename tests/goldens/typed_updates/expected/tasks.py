@@ -27,7 +27,6 @@ from dynagen.runtime import (
     as_map,
     as_record,
     decode_error,
-    decode_stream_record,
     dump_json,
     enc_date,
     enc_decimal,
@@ -1123,4 +1122,6 @@ def decode_tasks_record(record: Mapping[str, Any], *, strict: bool = False) -> S
     The item's "entity" attribute picks the model; other entities decode to None
     (``InvalidValueError`` with ``strict=True``).
     """
+    from dynagen.runtime import decode_stream_record  # here: a function that reads no stream never loads it
+
     return decode_stream_record(record, ENTITIES["tasks"], entity_attribute="entity", strict=strict)
