@@ -176,3 +176,33 @@ models:
     with pytest.raises(SchemaError) as caught:
         compile_schemas([tmp_path / "refused.yaml"], root=tmp_path)
     assert f"Thing.by_time: key field {name!r} clashes with a query option" in str(caught.value)
+
+
+DMS = """\
+dms_version: "0.1"
+models:
+  - name: "Entry"
+    table: { name: "entries_dms" }
+    naming: { convention: "camelCase" }
+    keys:
+      partition: { attribute: "PK", type: "S" }
+    attributes:
+      - { attribute: "PK", type: "S", required: true, roles: ["pk"] }
+      - { attribute: "item", type: "S", required: true }
+      - { attribute: "keyPart", type: "N", format: "int", optional: true }
+      - { attribute: "date", type: "S", optional: true }
+"""
+
+
+def test_dms_attribute_names_that_generated_code_uses_get_an_underscore(tmp_path: Path) -> None:
+    """A DMS file cannot rename fields: ``item`` (a from_item local) and ``keyPart`` (a runtime helper)."""
+    (tmp_path / "entries.yml").write_text(DMS, encoding="utf-8")
+    write_output(compile_schemas([tmp_path / "entries.yml"], root=tmp_path), tmp_path / "out")
+    module = import_generated(tmp_path / "out" / "entries.py", "entries_dms_names")
+    try:
+        entry = module.Entry(pk="E#1", item_="thing", key_part_=3, date="2024-05-06")
+        item = entry.to_item()
+        assert item == {"PK": {"S": "E#1"}, "item": {"S": "thing"}, "keyPart": {"N": "3"}, "date": {"S": "2024-05-06"}}
+        assert module.Entry.from_item(item) == entry
+    finally:
+        sys.modules.pop("entries_dms_names", None)

@@ -6,7 +6,14 @@ import re
 from typing import Literal, cast
 
 from dynagen.compiler._ir import AccessPattern, Field, FieldType, Index, KeyType, Model, Module, Table
-from dynagen.compiler._names import did_you_mean, is_class_name, is_identifier, snake_case
+from dynagen.compiler._names import (
+    GENERATED_GLOBALS,
+    RESERVED_FIELDS,
+    did_you_mean,
+    is_class_name,
+    is_identifier,
+    snake_case,
+)
 from dynagen.compiler._reader import Reader
 from dynagen.compiler._yaml import Node
 
@@ -233,6 +240,10 @@ def _attribute(node: Node, r: Reader, model: str, convention: str | None) -> Fie
     if "tags" in spec:
         r.mapping(spec["tags"], "tags")
     name = snake_case(attribute)
+    # A DMS file cannot choose Python names: one that generated code already uses (``item``, ``key``,
+    # ``key_part``) gets a ``_``, as typed references do for operator names. Stored names are unchanged.
+    while name in RESERVED_FIELDS or name in GENERATED_GLOBALS:
+        name += "_"
     if not is_identifier(name):
         r.error(spec["attribute"], f"{where}: attribute name gives no usable Python name ({name!r})")
         return None
