@@ -101,6 +101,13 @@ def test_the_cold_path_loads_only_what_a_get_needs_of_the_runtime(first_get_modu
     }, sorted(ours)
 
 
+def test_the_runtime_alone_does_not_import_dataclasses() -> None:
+    """Generated models are dataclasses, so a handler imports it anyway; ops-level code need not (~10 ms:
+    dataclasses imports inspect, ast, dis and tokenize)."""
+    loaded = _loaded("import json, sys\nimport dynagen.runtime\nprint(json.dumps(sorted(sys.modules)))")
+    assert not {"dataclasses", "inspect", "typing"} & set(loaded), sorted({"dataclasses", "inspect", "typing"} & set(loaded))
+
+
 def test_type_only_names_still_import_at_run_time() -> None:
     # Generated code imports these under TYPE_CHECKING; user code may import them for real.
     script = (

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import replace
 from datetime import datetime
 
 from dynagen._typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
@@ -209,7 +208,13 @@ class RepositoryBase(Generic[M]):
             changes[info.updated_at] = now
         if info.version and version is not None:
             changes[info.version] = version
-        return replace(m, **changes) if changes else m  # type: ignore[type-var]
+        if not changes:
+            return m
+        # dataclasses here, not at import: it is loaded by now (models are dataclasses), and a runtime
+        # used without generated modules never pays for it (it imports inspect, ast and dis: ~10 ms).
+        from dataclasses import replace
+
+        return replace(m, **changes)  # type: ignore[type-var]
 
     def _not_exists(self) -> Condition:
         return Field(self.model.partition_key).not_exists()

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from datetime import datetime
 
 from dynagen._typing import TYPE_CHECKING, Any, overload
@@ -147,7 +146,11 @@ class Writes(RepositoryBase[M]):
         if isinstance(fields, str):
             raise InvalidValueError("fields", "give a list of field names, not one string")
         now = type(self).clock()
-        stamped = replace(m, **{info.updated_at: now}) if info.updated_at else m  # type: ignore[type-var]
+        stamped = m
+        if info.updated_at:
+            from dataclasses import replace  # loaded by now: see RepositoryBase._stamp_new
+
+            stamped = replace(m, **{info.updated_at: now})  # type: ignore[type-var]
         item = stamped.to_item()
         update = Update()
         touched: list[str] = []
