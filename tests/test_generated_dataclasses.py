@@ -172,3 +172,26 @@ def test_a_record_that_can_hold_itself_keeps_the_dataclass_repr_with_its_cycle_g
     assert node.next is not None
     node.next.next = node
     assert repr(node) == "Node(label='a', next=Node(label='b', next=...))"
+
+
+def test_pydantic_validates_and_dumps_generated_models() -> None:
+    """Users hand models to pydantic and FastAPI: it builds them from their dataclass fields and types."""
+    from pydantic import TypeAdapter
+
+    adapter = TypeAdapter(pay.Payment)
+    p = adapter.validate_python(
+        {
+            "partner_id": "p-1",
+            "payment_id": "pay-1",
+            "customer_id": str(pay.UUID(int=7)),
+            "amount": "10.50",
+            "currency": "EUR",
+            "created_on": "2024-05-01",
+            "line_items": [{"sku": "s", "description": "d", "quantity": 2, "unit_price": "1.25"}],
+            "metadata": {"k": "v"},
+        }
+    )
+    assert p == a_payment()
+    assert p.labels == set() and p.status is pay.PaymentStatus.PENDING  # defaults, the factory's included
+    assert adapter.validate_json(adapter.dump_json(p)) == p
+    assert pay.Payment.from_item(p.to_item()) == p
