@@ -256,6 +256,15 @@ class ModelView:
         return _wrap("{self.__class__.__qualname__}(", parts, ")", quote=True)
 
     @property
+    def eq_line(self) -> str | None:
+        """``__eq__``'s comparison on one line, when it fits."""
+        tail = "," if len(self.fields) == 1 else ""
+        mine = ", ".join(f"self.{f.name}" for f in self.fields) + tail
+        theirs = ", ".join(f"other.{f.name}" for f in self.fields) + tail
+        line = f"({mine}) == ({theirs})"
+        return line if len(line) <= 100 else None
+
+    @property
     def eq_lines(self) -> tuple[list[str], list[str]]:
         """Both sides of ``__eq__``'s tuple comparison (as @dataclass compares: field by field, in order)."""
         tail = "," if len(self.fields) == 1 else ""

@@ -113,11 +113,7 @@ class Inner:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__ or not isinstance(other, Inner):  # isinstance: for mypy
             return NotImplemented
-        return (
-            self.label, self.weight
-        ) == (
-            other.label, other.weight
-        )
+        return (self.label, self.weight) == (other.label, other.weight)
 
     def is_empty(self) -> bool:
         """True when every field is empty (such a record is omitted where omit_empty applies)."""

@@ -104,11 +104,7 @@ class Comment:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__ or not isinstance(other, Comment):  # isinstance: for mypy
             return NotImplemented
-        return (
-            self.text, self.replies, self.thread
-        ) == (
-            other.text, other.replies, other.thread
-        )
+        return (self.text, self.replies, self.thread) == (other.text, other.replies, other.thread)
 
     def is_empty(self) -> bool:
         """True when every field is empty (such a record is omitted where omit_empty applies)."""
@@ -158,11 +154,7 @@ class Thread:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__ or not isinstance(other, Thread):  # isinstance: for mypy
             return NotImplemented
-        return (
-            self.title, self.comments
-        ) == (
-            other.title, other.comments
-        )
+        return (self.title, self.comments) == (other.title, other.comments)
 
     def is_empty(self) -> bool:
         """True when every field is empty (such a record is omitted where omit_empty applies)."""
