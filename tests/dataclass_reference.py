@@ -4,7 +4,7 @@ Generated modules write ``__init__``, ``__repr__`` and ``__eq__`` out instead of
 ``@dataclass`` compile them at import. ``assert_like_dataclass(instance)`` checks one instance
 against a reference class that ``dataclasses.make_dataclass`` builds from the model's own
 ``dataclasses.fields`` (so defaults and factories are the model's): the same signature, repr and
-equality, fresh factory defaults, and the helpers users hand models to. No tests here.
+equality, fresh factory defaults, and the helpers users hand models to (pydantic included). No tests here.
 """
 
 from __future__ import annotations
@@ -68,6 +68,15 @@ def assert_like_dataclass(instance: Any) -> None:
     assert dataclasses.replace(instance) == instance
     assert copy.copy(instance) == instance and copy.deepcopy(instance) == instance
     assert pickle.loads(pickle.dumps(instance)) == instance
+    _pydantic_reads(model)
+
+
+@cache
+def _pydantic_reads(model: type) -> None:
+    """pydantic resolves every annotation of the model (a field named like a type once broke that)."""
+    from pydantic import TypeAdapter
+
+    TypeAdapter(model)
 
 
 def _required(f: dataclasses.Field[Any]) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from mypy import api as mypy_api
 from test_repository_support import import_generated, make_table, transport_fixture, unique
 
 from dynagen.compiler import compile_schemas, write_output
@@ -67,18 +68,43 @@ models:
     access_patterns:
       on_date: {range: date}
       at_time: {range: datetime}
+      list: {}
 """
 
 
 @pytest.fixture(scope="module")
-def names(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+def names_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("names")
     (folder / "names.yaml").write_text(SCHEMA, encoding="utf-8")
     write_output(compile_schemas([folder / "names.yaml"], root=folder), folder / "out")
+    return folder / "out" / "names.py"
+
+
+@pytest.fixture(scope="module")
+def names(names_file: Path) -> Iterator[ModuleType]:
     try:
-        yield import_generated(folder / "out" / "names.py", "names_generated")
+        yield import_generated(names_file, "names_generated")
     finally:
         sys.modules.pop("names_generated", None)
+
+
+def test_the_module_type_checks_although_its_fields_are_named_like_types(names_file: Path) -> None:
+    """Inside ``class Day`` the name ``date`` is the field: mypy (and pydantic) would read
+    ``when: date`` as that field. Annotations there use ``T_date`` and the like instead."""
+    out, err, status = mypy_api.run(["--strict", "--no-incremental", "--cache-dir=/dev/null", str(names_file)])
+    assert status == 0, out + err
+    source = names_file.read_text()
+    assert "T_date = date\n" in source and "    datetime: T_datetime\n" in source
+    assert "def __repr__(self) -> T_str:" in source  # str is a field too
+    assert "def list(" in source and "class DayRepository" in source  # a pattern named list
+
+
+def test_pydantic_reads_the_annotations_of_fields_named_like_types(names: ModuleType) -> None:
+    from pydantic import TypeAdapter
+
+    day = a_day(names, "c-1", date(2024, 5, 6))
+    adapter = TypeAdapter(names.Day)
+    assert adapter.validate_json(adapter.dump_json(day)) == day
 
 
 def a_day(names: ModuleType, calendar: str, day: date, **kw: Any) -> Any:
@@ -122,6 +148,7 @@ def test_fields_named_like_builtins_and_imports_on_dynamodb_local(
     found = repo.on_date(id=calendar, date_from=date(2024, 5, 2)).items
     assert [d.date for d in found] == [date(2024, 5, 2), date(2024, 5, 3)]
     assert list(repo.iter_on_date(id=calendar, page_size=1)) == sorted(days, key=lambda d: d.date)
+    assert len(repo.list(id=calendar).items) == 3
 
 
 @pytest.mark.parametrize(

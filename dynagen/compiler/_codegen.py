@@ -303,6 +303,9 @@ class ModuleView:
     all_names: list[str]
     type_checking: list[str]
     api: int  # the runtime API the module is written against (dynagen.runtime._api)
+    # Type names a class of this module binds as a field, reference or method name (a field ``date``,
+    # a pattern ``list``): inside that class the name is the field, so annotations use ``T_<name>``.
+    hidden_types: list[str] = field(default_factory=list)
     fields_classes: list[FieldsView] = field(default_factory=list)  # in an order where each uses only earlier ones
     deferred_refs: list[tuple[str, RefView]] = field(default_factory=list)  # (class, reference) assigned after them
 
@@ -820,12 +823,18 @@ def build_view(module: Module, header: str, tables: dict[str, dict[str, object]]
         imp.typing("Any")
         imp.rt_type("StreamChange")  # decode_stream_record is imported by the decoder itself, on first use
     imp.rt("require_api")
+    in_classes: set[str] = set()  # the names the module's classes bind
+    for model in module.models:
+        in_classes.update(f.name for f in model.fields)
+        in_classes.update(ref_name(f.name) for f in model.fields)
+        in_classes.update(p.name for p in model.access_patterns)
     return ModuleView(
         header=header, doc=f"Typed DynamoDB access generated from {module.source}.", enums=list(module.enums),
         models=models, tables=[(k, _pretty(v)) for k, v in sorted(tables.items())], entities=entities,
         imports=imp.lines(), runtime_imports=imp.runtime_names(), all_names=sorted(names),
         type_checking=imp.type_checking_lines(), api=GENERATED_API, fields_classes=fields_classes,
         deferred_refs=[(c.name, r) for c in fields_classes for r in c.refs if r.deferred],
+        hidden_types=sorted(in_classes & TYPE_NAMES & (_BUILTIN_TYPES | imp.stdlib.get("datetime", set()))),
     )  # fmt: skip
 
 
@@ -983,6 +992,55 @@ def _model_view(model: Model, ctx: _Ctx, module: Module) -> ModelView:
         "strict_version": lit(module.dialect == "dms"),
     }
     return view
+
+
+# The lowercase names generated annotations use: a class that binds one of them (a field ``date``)
+# hides it from the annotations in its body, for mypy and for pydantic alike.
+_BUILTIN_TYPES = frozenset({"str", "int", "float", "bool", "bytes", "set", "list", "dict", "tuple", "object"})
+TYPE_NAMES = _BUILTIN_TYPES | {"date", "datetime"}
+
+
+def unhide_types(text: str, hidden: list[str]) -> str:
+    """``text`` with every ``hidden`` name in an annotation inside a class replaced by ``T_<name>``.
+
+    The module defines ``T_date = date`` and so on (``T_`` names are neither field names, which are
+    lowercase, nor class names, which have no ``_``), so the annotations mean the types again.
+    """
+    if not hidden:
+        return text
+    spots: list[tuple[int, int, int]] = []  # (line, start byte, end byte) of each name to replace
+    for cls in (n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.ClassDef)):
+        names = _bound_in(cls) & set(hidden)
+        for node in ast.walk(cls) if names else ():
+            annotations: list[ast.expr | None] = []
+            if isinstance(node, ast.AnnAssign):
+                annotations.append(node.annotation)
+            elif isinstance(node, ast.FunctionDef):
+                a = node.args
+                annotations += [x.annotation for x in (*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg) if x]
+                annotations.append(node.returns)
+            for annotation in annotations:
+                for name in ast.walk(annotation) if annotation is not None else ():
+                    if isinstance(name, ast.Name) and name.id in names:
+                        spots.append((name.lineno, name.col_offset, name.end_col_offset or name.col_offset))
+    lines = text.split("\n")
+    for line, start, end in sorted(set(spots), reverse=True):  # right to left: offsets stay valid
+        raw = lines[line - 1].encode()
+        lines[line - 1] = (raw[:start] + b"T_" + raw[start:end] + raw[end:]).decode()
+    return "\n".join(lines)
+
+
+def _bound_in(cls: ast.ClassDef) -> set[str]:
+    """The names a class body binds: its fields, class attributes and methods."""
+    out: set[str] = set()
+    for node in cls.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            out.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            out.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.FunctionDef):
+            out.add(node.name)
+    return out
 
 
 # Names that from_item and the key parsers read as globals (builtins, the types and runtime helpers

@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 
 from dynagen._version import __version__
-from dynagen.compiler._codegen import build_view, lit
+from dynagen.compiler._codegen import build_view, lit, unhide_types
 from dynagen.compiler._ir import Module
 from dynagen.compiler._tables import create_table_request
 
@@ -56,7 +56,7 @@ def render_module(module: Module) -> str:
     tables = {t.id: create_table_request(t) for t in module.tables}
     view = build_view(module, header(module.source), tables)
     text = _environment().get_template("module.py.j2").render(view=view)
-    return _validated(text, module.source)
+    return _validated(unhide_types(_validated(text, module.source), view.hidden_types), module.source)
 
 
 def render_init(modules: list[Module]) -> str:
