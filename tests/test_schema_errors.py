@@ -368,3 +368,22 @@ def test_dms_camel_case_convention_reports_each_violation(tmp_path: Path) -> Non
         f"s.yaml:{10 + i}:21: A.{name}: attribute name does not follow the camelCase naming convention"
         for i, name in enumerate(bad)
     ]
+
+
+def test_a_range_field_outside_the_sort_key_suggests_a_field_of_that_key_never_itself(tmp_path: Path) -> None:
+    """It said "range field 'date' is not part of the sort key 'SK' (did you mean 'date'?)"."""
+    text = """\
+dynagen: 1
+tables:
+  posts: {partition_key: PK, sort_key: SK}
+models:
+  Post:
+    table: posts
+    keys: {PK: "POST#{id}", SK: "AT#{dates}"}
+    fields: {id: string, date: date, dates: string}
+    access_patterns:
+      by_date: {range: date}
+"""
+    assert _errors(tmp_path, text) == [
+        "s.yaml:10:16: Post.by_date: range field 'date' is not part of the sort key 'SK' (did you mean 'dates'?)"
+    ]

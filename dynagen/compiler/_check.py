@@ -76,9 +76,11 @@ def finalize(module: Module, diags: Diagnostics) -> Module:
         if len(per_table[model.table.id]) > 1 and not model.table.entity_attribute:
             ctx.error(model.loc, f"table {model.table.id!r} holds models {', '.join(per_table[model.table.id])}: "
                                  "set its entity_attribute so items of one model are never read as another")  # fmt: skip
+        declared = {k.attribute for k in model.keys}
         model = _keys(model, ctx)
         _key_arguments(model, ctx)
-        _patterns(model, ctx)
+        # A template already refused is not reported again as a missing key by each pattern that uses it.
+        _patterns(model, ctx, failed=declared - {k.attribute for k in model.keys})
         out.append(model)
     if len(diags) == before:  # the rules across a table's models need every model's keys resolved
         enums = {e.name: e for e in module.enums}
@@ -290,6 +292,12 @@ def _keys(model: Model, ctx: _Ctx) -> Model:
             elif f.role == "version":
                 ctx.error(at, f"{model.name}: the version field cannot be part of a key")
                 ok = False
+            elif key.attribute in primary and f.role in ("updated_at", "ttl"):
+                # created_at may be (it never changes once set: put keeps it); these change or may be None.
+                why = "changes on every write" if f.role == "updated_at" else "may be None"
+                ctx.error(at, f"{model.name}: {name} ({f.role}) {why}, so it cannot be part of the primary key "
+                          f"{key.attribute} (an index key is fine)")  # fmt: skip
+                ok = False
         if key_type != "S":
             direct = model.field(key.direct_field or "")
             fits = direct is not None and (
@@ -311,8 +319,9 @@ def _keys(model: Model, ctx: _Ctx) -> Model:
             ctx.error(f.loc, f"{model.name}.{f.name}: key attribute {attribute} has type {key_type}, but the field "
                              f"is {f.type.kind}")  # fmt: skip
             continue
-        if attribute in primary and f.optional:
-            ctx.error(f.loc, f"{model.name}.{f.name}: a primary key attribute cannot be optional")
+        if attribute in primary and (f.optional or f.role in ("updated_at", "ttl")):
+            ctx.error(f.loc, f"{model.name}.{f.name}: a primary key attribute cannot be optional "
+                             "(nor an updated_at or ttl field)")  # fmt: skip
             continue
         resolved.append(KeyAttr(attribute, key_type, (Placeholder(f.name),)))
     got = {k.attribute for k in resolved}
@@ -328,11 +337,10 @@ def _keys(model: Model, ctx: _Ctx) -> Model:
 _QUERY_OPTIONS = frozenset({"limit", "cursor", "filter", "projection", "descending", "consistent", "page_size", "page"})
 
 
-def _patterns(model: Model, ctx: _Ctx) -> None:
+def _patterns(model: Model, ctx: _Ctx, failed: set[str]) -> None:
     assert model.table is not None
     table = model.table
     seen: set[str] = set()
-    field_names = {f.name for f in model.fields}
     for p in model.access_patterns:
         if p.name in REPOSITORY_METHODS or p.name.startswith("_"):
             ctx.error(p.loc, f"{model.name}: access pattern {p.name!r} clashes with a repository method")
@@ -349,6 +357,8 @@ def _patterns(model: Model, ctx: _Ctx) -> None:
                 continue
             pk, sk = index.partition_key, index.sort_key
         pk_attr = model.key(pk)
+        if pk_attr is None and pk in failed:
+            continue
         if pk_attr is None:
             ctx.error(p.loc, f"{model.name}.{p.name}: the model writes no {pk!r}, so it is not in "
                              f"{'index ' + p.index if p.index else 'the table'}")  # fmt: skip
@@ -370,11 +380,13 @@ def _patterns(model: Model, ctx: _Ctx) -> None:
             for name in sorted(bounds & set(arguments)):
                 ctx.error(p.loc, f"{model.name}.{p.name}: key field {name!r} clashes with a bound of range "
                                  f"field {p.range_field!r}")  # fmt: skip
-        if p.range_field is not None:
+        if p.range_field is not None and sk not in failed:
             sk_attr = model.key(sk)
             if sk_attr is None or p.range_field not in sk_attr.fields:
                 where = f"the sort key {sk!r}" if sk else "a sort key (there is none)"
-                hint = did_you_mean(p.range_field, tuple(field_names))
+                # Suggest a field of that sort key, never the name itself (it is a field, just not in there).
+                parts = tuple(n for n in (sk_attr.fields if sk_attr else ()) if n != p.range_field)
+                hint = did_you_mean(p.range_field, parts)
                 ctx.error(p.loc, f"{model.name}.{p.name}: range field {p.range_field!r} is not part of {where}{hint}")
 
 

@@ -223,6 +223,7 @@ class ModelView:
     key_params: list[tuple[str, str]] = field(default_factory=list)
     key_values: list[tuple[str, str]] = field(default_factory=list)  # over parameter names
     key_args: str = ""  # "partner_id=self.partner_id, ..."
+    unset_key_fields: list[str] = field(default_factory=list)  # key fields that may be None (a created_at)
     key_call: str = ""  # "partner_id=partner_id, ..."
     info: dict[str, str] = field(default_factory=dict)
     patterns: list[PatternView] = field(default_factory=list)
@@ -951,6 +952,9 @@ def _model_view(model: Model, ctx: _Ctx, module: Module) -> ModelView:
     view.key_params = [(n, _annotation(fields[n].type, imp)) for n in params]
     view.key_values = [(k.attribute, _key_value(k, model, "", ctx)) for k in sorted(primary_keys, key=lambda k: k.attribute != table.partition_key)]
     view.key_args = ", ".join(f"{n}=self.{n}" for n in params)
+    view.unset_key_fields = [n for n in params if fields[n].role == "created_at"]
+    if view.unset_key_fields:
+        imp.rt("key_unset")
     view.key_call = ", ".join(f"{n}={n}" for n in params)
     view.key_dict = "{" + ", ".join(f"{lit(n)}: {n}" for n in params) + "}"
     view.parsers = [_parser_view(k, model, imp, names) for k in templated if k.fields]

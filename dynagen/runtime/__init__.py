@@ -14,7 +14,7 @@ from dynagen.runtime.repository._repository import ModelInfo, Repository, key_ra
 from dynagen.runtime.transport._bounds import DEFAULT_MARGIN, Deadline
 from dynagen.runtime.wire._expressions import Condition, Field, SortCondition, Update, UpdateAction
 from dynagen.runtime.wire._json import dump_json, from_wire, load_json, to_wire
-from dynagen.runtime.wire._keys import key_datetime, key_decimal, key_error, key_int, key_part, split_key
+from dynagen.runtime.wire._keys import key_datetime, key_decimal, key_error, key_int, key_part, key_unset, split_key
 from dynagen.runtime.wire._typed import (
     AnyRef,
     BytesRef,
@@ -320,6 +320,7 @@ __all__ = [
     "key_error",
     "key_int",
     "key_part",
+    "key_unset",
     "key_range",
     "load_json",
     "load_partners",

@@ -198,11 +198,15 @@ class RepositoryBase(Generic[M]):
         check_item(key, names=names, keys=keys, where=what)
 
     def _stamp_new(self, m: M, version: int | None = None) -> M:
-        """``m`` with created_at/updated_at set to now and, for a versioned model, ``version``."""
+        """``m`` with created_at/updated_at set to now and, for a versioned model, ``version``.
+
+        created_at is kept when it is part of the primary key and already set (see below)."""
         info = self.model
         now = type(self).clock()
         changes: dict[str, Any] = {}
-        if info.created_at:
+        if info.created_at and not (info.created_at in info.key_fields and getattr(m, info.created_at) is not None):
+            # A created_at in the primary key is the item's identity: a model that has one keeps it (put
+            # replaces that item instead of writing a second one under a new key).
             changes[info.created_at] = now
         if info.updated_at:
             changes[info.updated_at] = now

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     pass
 
-__all__ = ["key_datetime", "key_decimal", "key_int", "key_error", "key_part", "split_key"]
+__all__ = ["key_datetime", "key_decimal", "key_error", "key_int", "key_part", "key_unset", "split_key"]
 
 T = TypeVar("T")
 
@@ -120,3 +120,8 @@ def split_key(value: object, literals: tuple[str, ...], attribute: str) -> list[
 def key_error(attribute: str, value: str, exc: Exception) -> InvalidValueError:
     """A key part that does not convert back to its field's type."""
     return InvalidValueError(attribute, f"cannot read {value!r}: {exc}")
+
+
+def key_unset(field: str) -> InvalidValueError:
+    """A key field that has no value yet: a created_at in the primary key before the first write."""
+    return InvalidValueError(field, "has no value yet, and the item's key needs it: create() or put() sets it")
