@@ -387,3 +387,26 @@ models:
     assert _errors(tmp_path, text) == [
         "s.yaml:10:16: Post.by_date: range field 'date' is not part of the sort key 'SK' (did you mean 'dates'?)"
     ]
+
+
+def test_a_table_rule_is_reported_in_the_same_run_as_another_tables_errors(tmp_path: Path) -> None:
+    """A sort key part without a width (a rule across the table's models) came only after every other
+    error of the file was fixed: a new user fixed four rounds of errors before seeing it."""
+    text = """\
+dynagen: 1
+tables:
+  blog: {partition_key: PK, sort_key: SK, indexes: {GSI1: {partition_key: GSI1PK, sort_key: GSI1SK}}}
+  other: {partition_key: PK, sort_key: SK}
+models:
+  Post:
+    table: blog
+    keys: {PK: "POST#{id}", SK: "POST", GSI1PK: "ALL", GSI1SK: "{views}#{id}"}
+    fields: {id: string, views: int}
+  Thing:
+    table: other
+    keys: {PK: "T#{idd}", SK: "X"}
+    fields: {id: strng}
+"""
+    errors = _errors(tmp_path, text)
+    assert [e.split(": ", 1)[0] for e in errors] == ["s.yaml:8:64", "s.yaml:12:16", "s.yaml:13:18"], errors
+    assert "give it a fixed width, e.g. {views:06}" in errors[0]

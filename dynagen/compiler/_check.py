@@ -52,7 +52,6 @@ class _Ctx:
 
 def finalize(module: Module, diags: Diagnostics) -> Module:
     ctx = _Ctx(diags)
-    before = len(diags)
     names: dict[str, str] = {}
     models_by_name = {m.name: m for m in module.models}
     for enum in module.enums:
@@ -67,12 +66,15 @@ def finalize(module: Module, diags: Diagnostics) -> Module:
         if model.table is not None:
             per_table.setdefault(model.table.id, []).append(model.name)
     out = []
+    unsound: set[str] = set()  # tables with a model that has errors of its own
     for model in module.models:
         model = _stored_forms(model)
+        errors_before = len(diags)
         _fields(model, ctx, models_by_name, module)
         if model.table is None:
             out.append(model)
             continue
+        table_id = model.table.id
         if len(per_table[model.table.id]) > 1 and not model.table.entity_attribute:
             ctx.error(model.loc, f"table {model.table.id!r} holds models {', '.join(per_table[model.table.id])}: "
                                  "set its entity_attribute so items of one model are never read as another")  # fmt: skip
@@ -81,13 +83,17 @@ def finalize(module: Module, diags: Diagnostics) -> Module:
         _key_arguments(model, ctx)
         # A template already refused is not reported again as a missing key by each pattern that uses it.
         _patterns(model, ctx, failed=declared - {k.attribute for k in model.keys})
+        if len(diags) > errors_before:
+            unsound.add(table_id)
         out.append(model)
-    if len(diags) == before:  # the rules across a table's models need every model's keys resolved
-        enums = {e.name: e for e in module.enums}
-        for table in module.tables:
-            bound = [m for m in out if m.table is not None and m.table.id == table.id]
-            if bound:
-                check_table(table, bound, enums, ctx.error, ctx.warn)
+    # The rules across a table's models (collisions, widths, separators) need each of its models'
+    # keys resolved: they run for every table whose models are sound, so that their errors are
+    # reported in the same run as the others (before, any error anywhere held them all back).
+    enums = {e.name: e for e in module.enums}
+    for table in module.tables:
+        bound = [m for m in out if m.table is not None and m.table.id == table.id]
+        if bound and table.id not in unsound:
+            check_table(table, bound, enums, ctx.error, ctx.warn)
     return dataclasses.replace(module, models=tuple(out))
 
 
