@@ -249,6 +249,11 @@ def test_index_query_and_cursor_from_another_index_rejected(transport: Transport
         )
     with pytest.raises(InvalidValueError):
         query(recording, table, partition=("PK", {"S": "P#1"}), key_attributes=KEYS, cursor="not-a-cursor")
+    # A cursor of another partition: DynamoDB answered a ValidationException ("The provided starting key
+    # does not match the range key predicate"); now refused by name before the request.
+    with pytest.raises(InvalidValueError, match="another partition") as caught:
+        query(recording, table, partition=("GSI1PK", {"S": "G#2"}), key_attributes=GSI_KEYS, index="gsi1", cursor=page.cursor)
+    assert caught.value.field == "cursor"
     assert len(recording.calls) == requests_before  # all refused before any request
     rest = query(
         recording,

@@ -73,7 +73,8 @@ class _Read:
     """Everything a query or scan needs to issue its requests (built once per call, never changed)."""
 
     __slots__ = (
-        "counting", "has_filter", "index", "keep", "key_attributes", "limit", "operation", "request", "sort", "strip",
+        "counting", "has_filter", "index", "keep", "key_attributes", "limit", "operation", "partition", "request",
+        "sort", "strip",
     )  # fmt: skip
 
     def __init__(
@@ -88,8 +89,10 @@ class _Read:
         has_filter: bool,
         counting: bool,
         keep: Callable[[Item], bool] | None = None,  # drops returned items DynamoDB's condition let through
+        partition: tuple[str, AttributeValue] | None = None,  # a query's partition key (a cursor must be of it)
     ) -> None:
         self.keep = keep
+        self.partition = partition
         self.operation = operation
         self.request = request
         self.key_attributes = key_attributes
@@ -115,6 +118,7 @@ def _prepare_read(
     consistent: bool,
     select: str | None,
     keep: Callable[[Item], bool] | None = None,
+    partition: tuple[str, AttributeValue] | None = None,
 ) -> _Read:
     if isinstance(key_attributes, str) or not key_attributes:
         raise InvalidValueError("key_attributes", "name the table's key attributes (plus the index's)")
@@ -147,8 +151,9 @@ def _prepare_read(
         request["Select"] = select
     finish(request, placeholders)
     return _Read(
-        operation, request, tuple(key_attributes), index, sort, strip, limit, filter is not None, counting, keep
-    )
+        operation, request, tuple(key_attributes), index, sort, strip, limit, filter is not None, counting, keep,
+        partition,
+    )  # fmt: skip
 
 
 def _read_page(transport: Transport, read: _Read, cursor: str | None, deadline: Deadline | None) -> Page[Item]:
@@ -160,6 +165,9 @@ def _read_page(transport: Transport, read: _Read, cursor: str | None, deadline: 
         decoded = decode_cursor(cursor)
         decoded.check(index=read.index, sort=read.sort, key_attributes=read.key_attributes)
         start_key = decoded.last_key
+        if read.partition is not None and start_key.get(read.partition[0], read.partition[1]) != read.partition[1]:
+            # DynamoDB would answer a ValidationException; the value itself is not repeated (it may be an id).
+            raise InvalidValueError("cursor", "the cursor was made by a query of another partition")
     items: list[Item] = []
     count = scanned = 0
     next_cursor: str | None = None
@@ -251,6 +259,7 @@ def _query_read(
         consistent=consistent,
         select=select,
         keep=keep,
+        partition=partition,
     )
 
 
@@ -281,7 +290,7 @@ def query(
     Without ``limit`` the page is one DynamoDB response. With ``limit`` the page holds up to ``limit``
     items: requests continue (each deadline-checked) until that many matched or the end; when the page
     ends inside a DynamoDB response, its cursor is the last returned item's key. A ``cursor`` from
-    another index or sort order is an ``InvalidValueError``.
+    another index, sort order or partition is an ``InvalidValueError``.
 
     Stopped by the deadline: ``DeadlineExceededError.completed`` is the list of items read so far and
     ``remaining`` the cursor to resume from (None: start again from the beginning).
