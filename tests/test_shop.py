@@ -184,6 +184,24 @@ def test_keys_only_and_include_indexes_return_keys_or_whole_items(shop: ModuleTy
     assert raw["GSI3SK"] == {"S": f"PRICE#00000005#{category}-c"}
 
 
+def test_a_filter_on_what_an_index_does_not_hold_is_refused_before_the_request(shop: ModuleType, repos: Repos) -> None:
+    """GSI2 holds keys only, GSI3 keys plus entity, name and priceCents: DynamoDB answered a filter on any
+    other attribute with a ValidationException ("does not project one or more filter attributes")."""
+    orders, products = shop.OrderRepository(NoRequests(), table_name="shop"), shop.ProductRepository(NoRequests(), table_name="shop")
+    with pytest.raises(InvalidValueError) as caught:
+        orders.open_orders(open_status=shop.OrderStatus.PAID, filter=shop.OrderFields.total_cents.gt(5))
+    assert caught.value.field == "totalCents" and "index GSI2 does not hold (only its keys)" in str(caught.value)
+    with pytest.raises(InvalidValueError) as caught:
+        products.products_by_price(category="c", filter=shop.ProductFields.description.exists())
+    assert "index GSI3 does not hold (its keys and entity, name, priceCents)" in str(caught.value)
+    # What the index holds filters as before, on DynamoDB Local.
+    category = unique("cat")
+    for sku, name in (("a", "Apple"), ("b", "Banana")):
+        repos.products.create(shop.Product(sku=f"{category}-{sku}", name=name, category=category, price_cents=10))
+    page = repos.products.products_by_price(category=category, filter=shop.ProductFields.name.begins_with("B"))
+    assert [p.name for p in page.items] == ["Banana"]
+
+
 def test_projection_errors_name_the_ways_out(tmp_path: Path) -> None:
     text = SCHEMA.read_text(encoding="utf-8").replace(", returns: keys}", "}")
     (tmp_path / "shop.yaml").write_text(text, encoding="utf-8")

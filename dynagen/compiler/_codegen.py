@@ -995,6 +995,10 @@ def _model_view(model: Model, ctx: _Ctx, module: Module) -> ModelView:
         # DMS models check versions as DynamORM does: an item without a version attribute never matches.
         "strict_version": lit(module.dialect == "dms"),
     }
+    # What the indexes that do not project every attribute hold besides keys (a filter there may name no more).
+    projected = {i.name: tuple(i.include) for i in sorted(table.indexes, key=lambda i: i.name) if i.projection != "ALL"}
+    if projected:
+        view.info["projected"] = _pretty(projected, 2)
     return view
 
 

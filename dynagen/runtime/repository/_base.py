@@ -135,6 +135,19 @@ class RepositoryBase(Generic[M]):
                 )
         return condition
 
+    def _projected_only(self, condition: Condition, index: str) -> None:
+        """Refuse a filter on an attribute ``index`` does not hold (DynamoDB answers a ValidationException)."""
+        info = self.model
+        held = set(info.key_attributes(index)) | set(info.projected[index])
+        for segments in (self._known(condition, "filter") or condition).attribute_paths():
+            if segments[0] not in held:
+                what = "only its keys" if not info.projected[index] else "its keys and " + ", ".join(info.projected[index])
+                raise InvalidValueError(
+                    format_path(segments),
+                    f"filter names {segments[0]!r}, which index {index} does not hold ({what}): filter the results "
+                    "in Python, or project the attribute",
+                )
+
     def _entity_filter(self, condition: Condition | None) -> Condition | None:
         info = self.model
         condition = self._known(condition, "filter")
@@ -159,6 +172,8 @@ class RepositoryBase(Generic[M]):
     ) -> Page[Item]:
         info = self.model
         self._check_key_values({partition[0]: partition[1]}, "partition key")
+        if index is not None and filter is not None and index in info.projected:
+            self._projected_only(filter, index)
         if sort is not None:
             for value in sort[1].values:
                 self._check_key_values({sort[0]: value}, "sort key")

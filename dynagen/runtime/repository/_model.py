@@ -85,6 +85,7 @@ class ModelInfo(Record, Generic[M]):
         "key_parts",
         "name",
         "partition_key",
+        "projected",
         "refs",
         "sort_key",
         "strict_version",
@@ -114,6 +115,9 @@ class ModelInfo(Record, Generic[M]):
     refs: Mapping[str, Ref[Any]]  # Python field -> its reference (empty without ``fields``)
     encoders: Mapping[str, Callable[[Any], AttributeValue]]  # Python field -> its whole-value encoder
     index_keys: Mapping[str, Callable[..., AttributeValue]]  # templated index key attribute -> its builder
+    # Index -> the attributes it holds besides the keys, for indexes that do not project every
+    # attribute (KEYS_ONLY: none; INCLUDE: its list). A filter there may name only these and keys.
+    projected: Mapping[str, tuple[str, ...]]
 
     def __init__(
         self,
@@ -138,6 +142,7 @@ class ModelInfo(Record, Generic[M]):
         fields: type[RecordRef[Any]] | None = None,
         index_keys: Mapping[str, Callable[..., AttributeValue]] | None = None,
         encoders: Mapping[str, Callable[[Any], AttributeValue]] | None = None,
+        projected: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         init(self, "name", name)
         init(self, "table", table)
@@ -167,6 +172,7 @@ class ModelInfo(Record, Generic[M]):
         init(self, "refs", refs)
         init(self, "encoders", encoders if encoders is not None else {f: ref._encode for f, ref in refs.items()})
         init(self, "index_keys", index_keys or {})
+        init(self, "projected", projected or {})
 
     def key_attributes(self, index: str | None = None) -> tuple[str, ...]:
         """The attributes of a LastEvaluatedKey on the table or an index."""

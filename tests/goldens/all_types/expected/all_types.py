@@ -671,6 +671,10 @@ class ThingRepository(Repository[Thing]):
         version="version",
         ttl="expires",
         strict_version=False,
+        projected={
+            "by-color": ("s", "i"),
+            "by-revision": (),
+        },
         from_item=Thing.from_item,
         fields=ThingFields,
         index_keys={

@@ -313,6 +313,9 @@ class EventRepository(Repository[Event]):
         version=None,
         ttl=None,
         strict_version=True,
+        projected={
+            "by-active": ("payload",),
+        },
         from_item=Event.from_item,
         fields=EventFields,
     )
