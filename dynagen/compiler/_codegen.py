@@ -7,7 +7,6 @@ was validated as an identifier by the front ends, so schema text can never becom
 from __future__ import annotations
 
 import ast
-import builtins
 from dataclasses import dataclass, field
 
 from dynagen.compiler._ir import AccessPattern, EnumDef, Field, FieldType, KeyAttr, Model, Module, Placeholder, Table
@@ -239,8 +238,8 @@ class ModelView:
     index_keys: list[tuple[str, list[str], str]] = field(default_factory=list)
     key_dict: str = ""  # '{"partner_id": partner_id, ...}': the key fields by name
     # __init__ / __repr__ / __eq__ written out here instead of compiled by @dataclass at import; False
-    # where the dataclass must make them: a field named like a global the __init__ body reads
-    # (``set``, ``FACTORY``, a record class) would shadow it; a recursive record keeps repr's cycle guard.
+    # where the dataclass must make them: a field named like a global the __init__ body reads (``set``)
+    # would shadow it; a record that can contain itself keeps repr's cycle guard.
     own_init: bool = True
     own_repr: bool = True
 
@@ -1053,7 +1052,10 @@ def _bound_in(cls: ast.ClassDef) -> set[str]:
 
 # Names that from_item and the key parsers read as globals (builtins, the types and runtime helpers
 # generated code imports) or hold as locals of their own.
-_TAKEN = frozenset(dir(builtins)) | GENERATED_GLOBALS | {"date", "datetime", "av", "item", "cls", "exc", "value"}
+# (A fixed list, not dir(builtins): the output must not depend on the compiling Python's version.)
+_TAKEN = _BUILTIN_TYPES | GENERATED_GLOBALS | {"frozenset", "len", "isinstance", "type", "date", "datetime"} | {
+    "av", "item", "cls", "exc", "value",
+}  # fmt: skip
 
 
 def _locals(model: Model) -> dict[str, str]:
@@ -1077,9 +1079,9 @@ def _own_methods(view: ModelView, model: Model, ctx: _Ctx) -> None:
     cold start; written out they are ordinary code from the ``.pyc``, and the class is still a
     dataclass (``fields``, ``replace``, ``asdict``). The one exception is a clash: the ``__init__``
     signature's defaults are read in the class body and its factories in the method, where a field
-    of the same name (``set``, ``FACTORY``, ``Decimal``, a record class) would hide the global; such
-    a model leaves ``__init__`` to the dataclass. A record that can contain itself keeps the
-    dataclass ``__repr__``, which guards against cycles.
+    of the same name (``set`` before ``set()``) would hide the global; such a model leaves
+    ``__init__`` to the dataclass. A record that can contain itself keeps the dataclass
+    ``__repr__``, which guards against cycles.
     """
     used: set[str] = set()
     for fv in view.fields:
