@@ -217,9 +217,9 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DEFAULT_MARGIN",
-    "FACTORY",
     "DEFAULT_PARTNERS_ENV",
     "DEFAULT_REFRESH_BEFORE",
+    "FACTORY",
     "GENERATED_API",
     "AnyRef",
     "AttributeValue",
@@ -320,8 +320,8 @@ __all__ = [
     "key_error",
     "key_int",
     "key_part",
-    "key_unset",
     "key_range",
+    "key_unset",
     "load_json",
     "load_partners",
     "log_context",
