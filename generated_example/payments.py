@@ -936,11 +936,11 @@ class AddressFields(RecordRef[Address]):
     """Typed references to the fields of an Address record, wherever one is stored."""
 
     __slots__ = ()
-    line1: StringRef = StringRef("line1", lambda v: {"S": v})
+    line1: StringRef = StringRef("line1", lambda v: {"S": v}, required=True)
     line2: StringRef = StringRef("line2", lambda v: {"S": v})
-    city: StringRef = StringRef("city", lambda v: {"S": v})
-    postal_code: StringRef = StringRef("postalCode", lambda v: {"S": v})
-    country: StringRef = StringRef("country", lambda v: {"S": v})
+    city: StringRef = StringRef("city", lambda v: {"S": v}, required=True)
+    postal_code: StringRef = StringRef("postalCode", lambda v: {"S": v}, required=True)
+    country: StringRef = StringRef("country", lambda v: {"S": v}, required=True)
 
 
 class PartnerFields(RecordRef[Partner]):
@@ -951,8 +951,14 @@ class PartnerFields(RecordRef[Partner]):
         "partnerId",
         lambda v: {"S": key_part(v, "partner_id", "#")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
-    name: StringRef = StringRef("name", lambda v: {"S": v}, decode=lambda av: None if av is None else av["S"])
+    name: StringRef = StringRef(
+        "name",
+        lambda v: {"S": v},
+        decode=lambda av: None if av is None else av["S"],
+        required=True,
+    )
     status: StringRef = StringRef(
         "status",
         lambda v: {"S": v},
@@ -972,6 +978,7 @@ class PartnerFields(RecordRef[Partner]):
         "feeRate",
         lambda v: {"N": enc_decimal(v, "fee_rate")},
         decode=lambda av: None if av is None else Decimal(av["N"]),
+        required=True,
     )
     webhook_url: StringRef = StringRef(
         "webhookUrl",
@@ -1008,14 +1015,26 @@ class CustomerFields(RecordRef[Customer]):
         "partnerId",
         lambda v: {"S": key_part(v, "partner_id", "#")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
     customer_id: Ref[UUID] = Ref(
         "customerId",
         lambda v: {"S": enc_uuid(v, "customer_id")},
         decode=lambda av: None if av is None else UUID(av["S"]),
+        required=True,
     )
-    email: StringRef = StringRef("email", lambda v: {"S": v}, decode=lambda av: None if av is None else av["S"])
-    name: StringRef = StringRef("name", lambda v: {"S": v}, decode=lambda av: None if av is None else av["S"])
+    email: StringRef = StringRef(
+        "email",
+        lambda v: {"S": v},
+        decode=lambda av: None if av is None else av["S"],
+        required=True,
+    )
+    name: StringRef = StringRef(
+        "name",
+        lambda v: {"S": v},
+        decode=lambda av: None if av is None else av["S"],
+        required=True,
+    )
     address: AddressFields = AddressFields(
         "address",
         lambda v: {"M": (v if v.__class__ is Address else as_record(v, Address, "address")).to_item()},
@@ -1052,10 +1071,14 @@ class LineItemFields(RecordRef[LineItem]):
     """Typed references to the fields of a LineItem record, wherever one is stored."""
 
     __slots__ = ()
-    sku: StringRef = StringRef("sku", lambda v: {"S": v})
+    sku: StringRef = StringRef("sku", lambda v: {"S": v}, required=True)
     description: StringRef = StringRef("description", lambda v: {"S": v})
-    quantity: NumberRef[int] = NumberRef("quantity", lambda v: {"N": enc_int(v, "quantity")})
-    unit_price: NumberRef[Decimal] = NumberRef("unitPrice", lambda v: {"N": enc_decimal(v, "unit_price")})
+    quantity: NumberRef[int] = NumberRef("quantity", lambda v: {"N": enc_int(v, "quantity")}, required=True)
+    unit_price: NumberRef[Decimal] = NumberRef(
+        "unitPrice",
+        lambda v: {"N": enc_decimal(v, "unit_price")},
+        required=True,
+    )
 
 
 class PaymentFields(RecordRef[Payment]):
@@ -1066,26 +1089,31 @@ class PaymentFields(RecordRef[Payment]):
         "partnerId",
         lambda v: {"S": key_part(v, "partner_id", "#")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
     payment_id: StringRef = StringRef(
         "paymentId",
         lambda v: {"S": key_part(v, "payment_id", "#")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
     customer_id: Ref[UUID] = Ref(
         "customerId",
         lambda v: {"S": enc_uuid(v, "customer_id")},
         decode=lambda av: None if av is None else UUID(av["S"]),
+        required=True,
     )
     amount: NumberRef[Decimal] = NumberRef(
         "amount",
         lambda v: {"N": enc_decimal(v, "amount")},
         decode=lambda av: None if av is None else Decimal(av["N"]),
+        required=True,
     )
     currency: Ref[Currency] = Ref(
         "currency",
         lambda v: {"S": v.value if v.__class__ is Currency else enum_value(v, Currency, "currency")},
         decode=lambda av: None if av is None else Currency(av["S"]),
+        required=True,
     )
     status: Ref[PaymentStatus] = Ref(
         "status",
@@ -1096,6 +1124,7 @@ class PaymentFields(RecordRef[Payment]):
         "createdOn",
         lambda v: {"S": enc_date(v, "created_on")},
         decode=lambda av: None if av is None else date.fromisoformat(av["S"]),
+        required=True,
     )
     captured_amount: NumberRef[Decimal] = NumberRef(
         "capturedAmount",
@@ -1167,21 +1196,25 @@ class RefundFields(RecordRef[Refund]):
         "partnerId",
         lambda v: {"S": key_part(v, "partner_id", "#")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
     payment_id: StringRef = StringRef(
         "paymentId",
         lambda v: {"S": key_part(v, "payment_id", "#")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
     refund_id: StringRef = StringRef(
         "refundId",
         lambda v: {"S": key_part(v, "refund_id", "#")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
     amount: NumberRef[Decimal] = NumberRef(
         "amount",
         lambda v: {"N": enc_decimal(v, "amount")},
         decode=lambda av: None if av is None else Decimal(av["N"]),
+        required=True,
     )
     reason: StringRef = StringRef(
         "reason",

@@ -406,8 +406,10 @@ def _encode(t: FieldType, v: str, name: str, imp: Imports, depth: int = 0) -> st
         member = "" if item in ("string", "bytes") else ", " + imp.rt({"int": "enc_int", "decimal": "enc_decimal",
                                                                      "float": "enc_float"}[item])  # fmt: skip
         return f"{fn}({v}, {n}{member})"
-    if k in ("any_map", "any_list"):
-        return f"{imp.rt('to_wire')}({v}, {n})"
+    if k == "any_map":  # a str or a list would otherwise be stored as S or L
+        return f"{imp.rt('to_wire')}({_checked(v, 'dict', 'as_map', name, imp)}, {n})"
+    if k == "any_list":
+        return f"{imp.rt('to_wire')}({_checked(v, 'list', 'as_list', name, imp)}, {n})"
     return '{"NULL": True}'
 
 
@@ -419,7 +421,14 @@ _REF_CLASSES = {
 
 
 def _ref(
-    t: FieldType, attribute: str | None, name: str, imp: Imports, encode: str | None = None, decode: str | None = None
+    t: FieldType,
+    attribute: str | None,
+    name: str,
+    imp: Imports,
+    encode: str | None = None,
+    decode: str | None = None,
+    *,
+    required: bool = False,
 ) -> RefView:
     """The typed reference to a value of type ``t`` stored at ``attribute`` (None: a list element's or map value's).
 
@@ -430,6 +439,8 @@ def _ref(
     """
     args = [lit(attribute) if attribute is not None else "None"]
     tail = [f"decode=lambda av: {decode}"] if decode is not None else []
+    if required:  # from_item needs it: remove() is refused
+        tail.append("required=True")
     k = t.kind
     item = t.item or FieldType("null")
     if k == "set":
@@ -444,8 +455,8 @@ def _ref(
         cls = imp.rt("MapRef" if k == "any_map" else "ListRef")
         value = f"{imp.rt('AnyRef')}(None, lambda v: {imp.rt('to_wire')}(v, {lit(name)}))"
         return RefView("", f"{cls}[{imp.typing('Any')}, AnyRef]", cls, [*args, value, *tail], set())
-    if k == "null":  # DMS NULL: nothing but NULL is stored
-        return RefView("", "AnyRef", imp.rt("AnyRef"), [*args, f"lambda v: {imp.rt('to_wire')}(v, {lit(name)})", *tail], set())
+    if k == "null":  # DMS NULL: nothing but NULL is stored, so nothing but None is written
+        return RefView("", "AnyRef", imp.rt("AnyRef"), [*args, f"lambda v: {imp.rt('enc_null')}(v, {lit(name)})", *tail], set())
     encoder = f"lambda v: {encode or _encode(t, 'v', name, imp)}"
     if k == "model":
         cls = f"{t.ref}Fields"
@@ -729,7 +740,10 @@ def _field_view(f: Field, model: Model, key_fields: set[str], ctx: _Ctx) -> Fiel
             read = f'{read_missing} if av is None or "NULL" in av else {decode}'
         else:
             read = f'{read_missing} if av is None else {read_null} if "NULL" in av else {decode}'
-    ref = _ref(t, f.attribute, f.name, imp, None if t.kind in ("set", "list", "map") else ref_encode, read)
+    ref = _ref(
+        t, f.attribute, f.name, imp, None if t.kind in ("set", "list", "map") else ref_encode, read,
+        required=read_missing is None,
+    )  # fmt: skip
     ref.name = ref_name(f.name)
     return FieldView(
         name=f.name, attribute=f.attribute, annotation=annotation, default=default, doc=f.doc, encode=encode,

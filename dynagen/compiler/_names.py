@@ -25,7 +25,7 @@ RESERVED_FIELDS = frozenset(
 GENERATED_GLOBALS = frozenset(
     {
         "as_list", "as_map", "as_record", "decode_error", "decode_stream_record", "dump_json", "enc_bs",
-        "enc_date", "enc_decimal", "enc_float", "enc_int", "enc_ns", "enc_ss", "enc_uuid", "enum_value", "expect",
+        "enc_date", "enc_decimal", "enc_float", "enc_int", "enc_ns", "enc_null", "enc_ss", "enc_uuid", "enum_value", "expect",
         "format_datetime", "format_epoch", "from_wire", "key_datetime", "key_decimal", "key_error", "key_int",
         "key_part", "key_range", "key_unset", "load_json", "parse_datetime", "parse_epoch", "require_api", "split_key", "to_wire",
         "dataclass", "field",

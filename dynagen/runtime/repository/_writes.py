@@ -181,7 +181,11 @@ class Writes(RepositoryBase[M]):
                 sent[attribute] = value
                 update = update.set_if_not_exists(attribute, value)
         for name in remove:
-            update = update.remove(check(name, "removed"))
+            attribute = check(name, "removed")
+            ref = info.refs.get(name)
+            if ref is not None and ref._required:  # from_item could not read the item back
+                raise InvalidValueError(name, "is required: an item without it could not be read back (set it instead)")
+            update = update.remove(attribute)
         guards: list[Condition] = []
         for clause, values in (("add", add), ("delete", delete), ("append", append)):
             for name, value in (values or {}).items():

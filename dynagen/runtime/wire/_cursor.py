@@ -71,7 +71,7 @@ class Cursor(Record):
         if (self.index or None) != (index or None):
             raise InvalidValueError("cursor", f"cursor belongs to index {self.index!r} but is used on index {index!r}")
         if self.sort is not None and sort is not None and self.sort != sort:
-            raise InvalidValueError("cursor", f"cursor belongs to a {self.sort} query but is used on a {sort} query")
+            raise InvalidValueError("cursor", f"cursor belongs to a query in {self.sort} order but is used on one in {sort} order")
         if key_attributes is not None:
             foreign = sorted(set(self.last_key) - set(key_attributes))
             if foreign:

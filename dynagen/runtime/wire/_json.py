@@ -124,7 +124,10 @@ def to_wire(value: Any, field: str = "") -> AttributeValue:
     if isinstance(value, bytes | bytearray):
         return {"B": bytes(value)}
     if isinstance(value, Mapping):
-        return {"M": {str(k): to_wire(v, f"{field}.{k}") for k, v in value.items()}}
+        for key in value:
+            if not isinstance(key, str):  # str(key) would store 1, None and (1, 2) as text, silently
+                raise InvalidValueError(field, f"map keys must be strings, got {type(key).__name__} {key!r}")
+        return {"M": {k: to_wire(v, f"{field}.{k}") for k, v in value.items()}}
     if isinstance(value, list | tuple):
         return {"L": [to_wire(v, f"{field}[{i}]") for i, v in enumerate(value)]}
     if isinstance(value, set | frozenset):

@@ -155,7 +155,7 @@ class Ref(Equality[T]):
     supports: equality, IN, existence, type and size tests, and the SET / REMOVE update actions.
     """
 
-    __slots__ = ("_decode", "_encode", "_inner", "_operand", "_segments")
+    __slots__ = ("_decode", "_encode", "_inner", "_operand", "_required", "_segments")
     # Whether None is a value of this type (json and untyped values store it as NULL).
     _none_ok: ClassVar[bool] = False
 
@@ -164,6 +164,8 @@ class Ref(Equality[T]):
         attribute: str | None,
         encode: Callable[[T], AttributeValue],
         decode: Callable[[AttributeValue | None], T | None] | None = None,
+        *,
+        required: bool = False,
     ) -> None:
         if attribute is None:
             self._segments: Segments = ()
@@ -177,6 +179,8 @@ class Ref(Equality[T]):
         self._decode: Callable[[AttributeValue | None], Any] | None = decode
         self._inner: Any = None
         self._operand: _Operand | None = None
+        # from_item needs the attribute (no default, not optional): REMOVE would leave an unreadable item.
+        self._required = required
 
     def _at(self, segments: Segments) -> Self:
         """A copy of this reference at ``segments``."""
@@ -186,6 +190,7 @@ class Ref(Equality[T]):
         ref._decode = self._decode
         ref._inner = self._inner
         ref._operand = None
+        ref._required = self._required
         return ref
 
     def __get__(self, instance: Ref[Any] | None, owner: type | None = None) -> Self:
@@ -286,7 +291,9 @@ class Ref(Equality[T]):
         return UpdateAction("SET", "set_if_not_exists", self._where(), self._wire(value), value)
 
     def remove(self) -> UpdateAction:
-        """``REMOVE path`` (a list element: the elements after it move up)."""
+        """``REMOVE path`` (a list element: the elements after it move up). A required field cannot be removed."""
+        if self._required:
+            raise InvalidValueError(self.path, "is required: an item without it could not be read back (set it instead)")
         return UpdateAction("REMOVE", "remove", self._where(), None)
 
 
@@ -472,8 +479,10 @@ class SetRef(Ref[AbstractSet[E]]):
         attribute: str | None,
         member: Callable[[E], AttributeValue],
         decode: Callable[[AttributeValue | None], AbstractSet[E] | None] | None = None,
+        *,
+        required: bool = False,
     ) -> None:
-        super().__init__(attribute, _set_encoder(member), decode)
+        super().__init__(attribute, _set_encoder(member), decode, required=required)
         self._inner = member
 
     def _member(self, value: Any) -> AttributeValue:
@@ -522,9 +531,14 @@ class ListRef(Ref[list[E]], Generic[E, R]):
     __slots__ = ()
 
     def __init__(
-        self, attribute: str | None, element: R, decode: Callable[[AttributeValue | None], list[E] | None] | None = None
+        self,
+        attribute: str | None,
+        element: R,
+        decode: Callable[[AttributeValue | None], list[E] | None] | None = None,
+        *,
+        required: bool = False,
     ) -> None:
-        super().__init__(attribute, _list_encoder(element), decode)
+        super().__init__(attribute, _list_encoder(element), decode, required=required)
         self._inner = element
 
     def __getitem__(self, index: int) -> R:
@@ -576,8 +590,10 @@ class MapRef(Ref[Mapping[str, E]], Generic[E, R]):
         attribute: str | None,
         value: R,
         decode: Callable[[AttributeValue | None], Mapping[str, E] | None] | None = None,
+        *,
+        required: bool = False,
     ) -> None:
-        super().__init__(attribute, _map_encoder(value), decode)
+        super().__init__(attribute, _map_encoder(value), decode, required=required)
         self._inner = value
 
     def __getitem__(self, key: str) -> R:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from dynagen.runtime.wire._types import AttributeValue
 
-__all__ = ["decode_error", "as_list", "as_map", "as_record", "enc_bs", "enc_ns", "enc_ss", "enum_error", "enum_value", "expect", "enc_date", "enc_decimal", "enc_float", "enc_int", "enc_uuid", "format_datetime", "format_epoch", "parse_datetime", "parse_epoch"]
+__all__ = ["decode_error", "as_list", "as_map", "as_record", "enc_bs", "enc_ns", "enc_null", "enc_ss", "enum_error", "enum_value", "expect", "enc_date", "enc_decimal", "enc_float", "enc_int", "enc_uuid", "format_datetime", "format_epoch", "parse_datetime", "parse_epoch"]
 
 T = TypeVar("T")
 
@@ -125,6 +125,13 @@ def enum_error(field: str, enum: type[Enum], value: object) -> InvalidValueError
     if isinstance(value, str) and value in {member.value for member in enum}:
         hint = f" (a plain {type(value).__name__}: use {enum.__name__}({value!r}))"
     return InvalidValueError(field, f"expected a {enum.__name__}, one of {allowed}; got {value!r}{hint}")
+
+
+def enc_null(value: object, field: str) -> AttributeValue:
+    """A DMS ``NULL`` attribute's one value: ``None``, stored as NULL (anything else is refused)."""
+    if value is not None:
+        raise InvalidValueError(field, f"a NULL attribute holds only None, got {type(value).__name__}")
+    return {"NULL": True}
 
 
 def enc_uuid(value: object, field: str) -> str:

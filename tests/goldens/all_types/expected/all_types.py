@@ -463,7 +463,7 @@ class InnerFields(RecordRef[Inner]):
     """Typed references to the fields of an Inner record, wherever one is stored."""
 
     __slots__ = ()
-    label: StringRef = StringRef("label", lambda v: {"S": v})
+    label: StringRef = StringRef("label", lambda v: {"S": v}, required=True)
     weight: NumberRef[Decimal] = NumberRef("weight", lambda v: {"N": enc_decimal(v, "weight")})
 
 
@@ -475,49 +475,63 @@ class ThingFields(RecordRef[Thing]):
         "thingId",
         lambda v: {"S": key_part(v, "thing_id", "#")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
     revision: NumberRef[int] = NumberRef(
         "revision",
         lambda v: {"N": enc_int(v, "revision")},
         decode=lambda av: None if av is None else int(av["N"]),
+        required=True,
     )
-    s: StringRef = StringRef("s", lambda v: {"S": v}, decode=lambda av: None if av is None else av["S"])
+    s: StringRef = StringRef("s", lambda v: {"S": v}, decode=lambda av: None if av is None else av["S"], required=True)
     i: NumberRef[int] = NumberRef(
         "i",
         lambda v: {"N": enc_int(v, "i")},
         decode=lambda av: None if av is None else int(av["N"]),
+        required=True,
     )
     d: NumberRef[Decimal] = NumberRef(
         "d",
         lambda v: {"N": enc_decimal(v, "d")},
         decode=lambda av: None if av is None else Decimal(av["N"]),
+        required=True,
     )
     f: NumberRef[float] = NumberRef(
         "f",
         lambda v: {"N": enc_float(v, "f")},
         decode=lambda av: None if av is None else float(av["N"]),
+        required=True,
     )
-    b: Ref[bool] = Ref("b", lambda v: {"BOOL": v}, decode=lambda av: None if av is None else av["BOOL"])
-    raw: BytesRef = BytesRef("raw", lambda v: {"B": v}, decode=lambda av: None if av is None else av["B"])
+    b: Ref[bool] = Ref("b", lambda v: {"BOOL": v}, decode=lambda av: None if av is None else av["BOOL"], required=True)
+    raw: BytesRef = BytesRef(
+        "raw",
+        lambda v: {"B": v},
+        decode=lambda av: None if av is None else av["B"],
+        required=True,
+    )
     when: DatetimeRef = DatetimeRef(
         "when",
         lambda v: {"S": format_datetime(v, "when")},
         decode=lambda av: None if av is None else parse_datetime(av["S"]),
+        required=True,
     )
     day: TextRef[date] = TextRef(
         "day",
         lambda v: {"S": enc_date(v, "day")},
         decode=lambda av: None if av is None else date.fromisoformat(av["S"]),
+        required=True,
     )
     uid: Ref[UUID] = Ref(
         "uid",
         lambda v: {"S": enc_uuid(v, "uid")},
         decode=lambda av: None if av is None else UUID(av["S"]),
+        required=True,
     )
     color: Ref[Color] = Ref(
         "color",
         lambda v: {"S": v.value if v.__class__ is Color else enum_value(v, Color, "color")},
         decode=lambda av: None if av is None else Color(av["S"]),
+        required=True,
     )
     doc: JsonRef = JsonRef(
         "doc",
@@ -528,26 +542,31 @@ class ThingFields(RecordRef[Thing]):
         "tags",
         StringRef(None, lambda v: {"S": v}),
         decode=lambda av: None if av is None else [e0["S"] for e0 in av["L"]],
+        required=True,
     )
     scores: MapRef[int, NumberRef[int]] = MapRef(
         "scores",
         NumberRef(None, lambda v: {"N": enc_int(v, "scores")}),
         decode=lambda av: None if av is None else {k0: int(e0["N"]) for k0, e0 in av["M"].items()},
+        required=True,
     )
     inner: InnerFields = InnerFields(
         "inner",
         lambda v: {"M": (v if v.__class__ is Inner else as_record(v, Inner, "inner")).to_item()},
         decode=lambda av: None if av is None else Inner.from_item(av["M"]),
+        required=True,
     )
     inners: ListRef[Inner, InnerFields] = ListRef(
         "inners",
         InnerFields(None, lambda v: {"M": (v if v.__class__ is Inner else as_record(v, Inner, "inners")).to_item()}),
         decode=lambda av: None if av is None else [Inner.from_item(e0["M"]) for e0 in av["L"]],
+        required=True,
     )
     nested: MapRef[list[Decimal], ListRef[Decimal, NumberRef[Decimal]]] = MapRef(
         "nested",
         ListRef(None, NumberRef(None, lambda v: {"N": enc_decimal(v, "nested")})),
         decode=lambda av: None if av is None else {k0: [Decimal(e1["N"]) for e1 in e0["L"]] for k0, e0 in av["M"].items()},
+        required=True,
     )
     ss: SetRef[str] = SetRef(
         "ss",

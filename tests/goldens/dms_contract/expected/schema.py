@@ -187,11 +187,13 @@ class UserFields(RecordRef[User]):
         "PK",
         lambda v: {"S": key_part(v, "pk")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
     sk: StringRef = StringRef(
         "SK",
         lambda v: {"S": key_part(v, "sk")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
     email_hash: StringRef = StringRef(
         "emailHash",

@@ -22,12 +22,15 @@ from dynagen.runtime import (
     Repository,
     SetRef,
     StringRef,
+    as_list,
+    as_map,
     decode_error,
     dump_json,
     enc_bs,
     enc_decimal,
     enc_int,
     enc_ns,
+    enc_null,
     format_datetime,
     from_wire,
     key_part,
@@ -153,9 +156,9 @@ class Event:
         if self.blob is not None:
             item["blob"] = {"B": self.blob}
         if self.flags is not None:
-            item["flags"] = to_wire(self.flags, "flags")
+            item["flags"] = to_wire((self.flags if self.flags.__class__ is dict else as_map(self.flags, "flags")), "flags")
         if self.history is not None:
-            item["history"] = to_wire(self.history, "history")
+            item["history"] = to_wire((self.history if self.history.__class__ is list else as_list(self.history, "history")), "history")
         if self.amounts is not None:
             item["amounts"] = enc_ns(self.amounts, "amounts", enc_decimal)
         if self.digests is not None:
@@ -233,11 +236,13 @@ class EventFields(RecordRef[Event]):
         "stream_id",
         lambda v: {"S": key_part(v, "stream_id")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
     seq: NumberRef[int] = NumberRef(
         "seq",
         lambda v: {"N": enc_int(v, "seq")},
         decode=lambda av: None if av is None else int(av["N"]),
+        required=True,
     )
     payload: JsonRef = JsonRef(
         "payload",
@@ -269,8 +274,13 @@ class EventFields(RecordRef[Event]):
         lambda v: {"B": v},
         decode=lambda av: None if av is None else set() if "NULL" in av else set(av["BS"]),
     )
-    active: Ref[bool] = Ref("active", lambda v: {"BOOL": v}, decode=lambda av: None if av is None else av["BOOL"])
-    tombstone: AnyRef = AnyRef("tombstone", lambda v: to_wire(v, "tombstone"), decode=lambda av: None)
+    active: Ref[bool] = Ref(
+        "active",
+        lambda v: {"BOOL": v},
+        decode=lambda av: None if av is None else av["BOOL"],
+        required=True,
+    )
+    tombstone: AnyRef = AnyRef("tombstone", lambda v: enc_null(v, "tombstone"), decode=lambda av: None)
     created_at: DatetimeRef = DatetimeRef(
         "created_at",
         lambda v: {"S": format_datetime(v, "created_at")},

@@ -429,7 +429,7 @@ class ThreadFields(RecordRef[Thread]):
     """Typed references to the fields of a Thread record, wherever one is stored."""
 
     __slots__ = ()
-    title: StringRef = StringRef("title", lambda v: {"S": v})
+    title: StringRef = StringRef("title", lambda v: {"S": v}, required=True)
     comments: ClassVar[ListRef[Comment, CommentFields]]
 
 
@@ -437,7 +437,7 @@ class CommentFields(RecordRef[Comment]):
     """Typed references to the fields of a Comment record, wherever one is stored."""
 
     __slots__ = ()
-    text: StringRef = StringRef("text", lambda v: {"S": v})
+    text: StringRef = StringRef("text", lambda v: {"S": v}, required=True)
     replies: ClassVar[ListRef[Comment, CommentFields]]
     thread: ThreadFields = ThreadFields(
         "thread",
@@ -453,14 +453,26 @@ class TaskFields(RecordRef[Task]):
         "project",
         lambda v: {"S": key_part(v, "project")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
     task_id: StringRef = StringRef(
         "taskId",
         lambda v: {"S": key_part(v, "task_id", "#")},
         decode=lambda av: None if av is None else av["S"],
+        required=True,
     )
-    owner: StringRef = StringRef("owner", lambda v: {"S": v}, decode=lambda av: None if av is None else av["S"])
-    team: StringRef = StringRef("team", lambda v: {"S": v}, decode=lambda av: None if av is None else av["S"])
+    owner: StringRef = StringRef(
+        "owner",
+        lambda v: {"S": v},
+        decode=lambda av: None if av is None else av["S"],
+        required=True,
+    )
+    team: StringRef = StringRef(
+        "team",
+        lambda v: {"S": v},
+        decode=lambda av: None if av is None else av["S"],
+        required=True,
+    )
     priority: Ref[Priority] = Ref(
         "priority",
         lambda v: {"S": v.value if v.__class__ is Priority else enum_value(v, Priority, "priority")},
@@ -470,11 +482,13 @@ class TaskFields(RecordRef[Task]):
         "dueOn",
         lambda v: {"S": enc_date(v, "due_on")},
         decode=lambda av: None if av is None else date.fromisoformat(av["S"]),
+        required=True,
     )
     due_at: TextRef[datetime] = TextRef(
         "dueAt",
         lambda v: {"S": key_datetime(v, "due_at")},
         decode=lambda av: None if av is None else parse_datetime(av["S"]),
+        required=True,
     )
     assignee: StringRef = StringRef(
         "assignee",
@@ -500,6 +514,7 @@ class TaskFields(RecordRef[Task]):
         "checklist",
         StringRef(None, lambda v: {"S": v}),
         decode=lambda av: None if av is None else [e0["S"] for e0 in av["L"]],
+        required=True,
     )
     notes: MapRef[str, StringRef] = MapRef(
         "notes",
@@ -542,6 +557,7 @@ class TaskFields(RecordRef[Task]):
 ThreadFields.comments = ListRef(
     "comments",
     CommentFields(None, lambda v: {"M": (v if v.__class__ is Comment else as_record(v, Comment, "comments")).to_item()}),
+    required=True,
 )
 CommentFields.replies = ListRef(
     "replies",
