@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
@@ -29,6 +29,7 @@ from generated_example.payments import Payment, PaymentFields, PaymentRepository
 __all__ = ["transport_fixture"]
 
 F = PaymentFields
+SEEN = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 
 def a_payment(partner: str) -> Payment:
@@ -92,6 +93,7 @@ models:
       - { attribute: "marker", type: "NULL", required: true }
       - { attribute: "samples", type: "L", optional: true }
       - { attribute: "extra", type: "M", optional: true }
+      - { attribute: "seenAt", type: "N", format: "unix_seconds", required: true, omit_empty: true }
 """
 
 
@@ -119,13 +121,21 @@ def test_a_dms_null_attribute_takes_only_none(dms: ModuleType) -> None:
 def test_untyped_dms_lists_and_maps_refuse_other_containers_and_keys(dms: ModuleType) -> None:
     for value, field in (("abc", "samples"), ({"a": 1}, "samples")):
         with pytest.raises(InvalidValueError) as caught:
-            dms.Reading(sensor_id="s", label="l", marker=None, samples=value).to_item()
+            dms.Reading(sensor_id="s", label="l", marker=None, seen_at=SEEN, samples=value).to_item()
         assert caught.value.field == field
     with pytest.raises(InvalidValueError) as caught:
-        dms.Reading(sensor_id="s", label="l", marker=None, extra=["x"]).to_item()
+        dms.Reading(sensor_id="s", label="l", marker=None, seen_at=SEEN, extra=["x"]).to_item()
     assert caught.value.field == "extra"
     with pytest.raises(InvalidValueError) as caught:
-        dms.Reading(sensor_id="s", label="l", marker=None, extra={"a": {1: "one"}}).to_item()
+        dms.Reading(sensor_id="s", label="l", marker=None, seen_at=SEEN, extra={"a": {1: "one"}}).to_item()
     assert "map keys must be strings" in str(caught.value)
-    ok = dms.Reading(sensor_id="s", label="l", marker=None, samples=[1, "two", None], extra={"a": [True]})
+    ok = dms.Reading(sensor_id="s", label="l", marker=None, seen_at=SEEN, samples=[1, "two", None], extra={"a": [True]})
     assert dms.Reading.from_item(ok.to_item()) == ok
+
+
+def test_a_required_omit_empty_epoch_left_out_at_zero_reads_back(dms: ModuleType) -> None:
+    """epoch 0 is empty under omit_empty, so it is left out; reading the item failed ("no 'seenAt'")."""
+    early = dms.Reading(sensor_id="s", label="l", marker=None, seen_at=datetime(1970, 1, 1, 0, 0, 0, 500, tzinfo=UTC))
+    item = early.to_item()
+    assert "seenAt" not in item
+    assert dms.Reading.from_item(item).seen_at == datetime(1970, 1, 1, tzinfo=UTC)  # whole seconds, as stored

@@ -680,6 +680,9 @@ def _field_view(f: Field, model: Model, key_fields: set[str], ctx: _Ctx) -> Fiel
             default = f"{imp.std('dataclasses', 'field')}(default_factory={_builtin_factory(empty_value, model)})"
         elif "Decimal" in empty_value:
             imp.std("decimal", "Decimal")
+    elif f.omit_empty and t.kind == "datetime" and t.epoch:
+        # Left out at epoch 0 (empty, judged on the stored seconds): read back as epoch 0, not refused.
+        read_missing = f'{imp.rt("parse_epoch")}("0")'
     elif f.omit_empty and t.kind == "model":
         read_missing = _empty_literal(t.ref or "", ctx)  # an all-empty record was left out: read it back
         if read_missing is not None:  # and, as for other omit_empty fields, the empty value is the default
