@@ -22,6 +22,9 @@ __all__ = ["GENERATED_API", "MIN_GENERATED_API", "require_api"]
 #    (`ModelInfo(fields=...)` instead of an `encoders=` map), `update_by_key`, `get_fields` and
 #    `return_old`. A module generated before them (with `encoders=`) runs unchanged on this runtime,
 #    without those methods, so nothing that was generated for API 2 misbehaves here.
+#    Also still API 2: models that write out __init__/__repr__/__eq__ (with `FACTORY` defaults),
+#    `key_unset`, `enc_null`, `required=` on field references and `ModelInfo(projected=...)`. Modules
+#    generated before them run unchanged here (each is optional on this side).
 GENERATED_API = 2
 MIN_GENERATED_API = 2
 
