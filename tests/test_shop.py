@@ -202,6 +202,24 @@ def test_a_filter_on_what_an_index_does_not_hold_is_refused_before_the_request(s
     assert [p.name for p in page.items] == ["Banana"]
 
 
+def test_removing_a_field_an_index_key_is_built_from_takes_the_item_out_of_that_index(
+    shop: ModuleType, repos: Repos
+) -> None:
+    """update(m, [], remove=[...]) rewrote the index key from the model's old value: the order stayed
+    in the sparse "open" index under the status it no longer had (update_by_key already removed it)."""
+    customer = unique("c")
+    status = shop.OrderStatus.SHIPPED
+    placed = repos.orders.create(order(shop, customer, "o1", NOON, open_status=status))
+    opened = [k.order_id for k in repos.orders.open_orders(open_status=status, placed_at_from=NOON).items if k.customer_id == customer]
+    assert opened == ["o1"]
+    closed = repos.orders.update(placed, [], remove=["open_status"])
+    assert closed.open_status is None
+    raw = repos.orders.transport.call("GetItem", {"TableName": repos.orders.table_name, "Key": placed.key()})["Item"]
+    assert "GSI2PK" not in raw  # GSI2SK is not built from open_status: without GSI2PK the item is out of GSI2
+    still = [k for k in repos.orders.open_orders(open_status=status, placed_at_from=NOON).items if k.customer_id == customer]
+    assert still == []
+
+
 def test_projection_errors_name_the_ways_out(tmp_path: Path) -> None:
     text = SCHEMA.read_text(encoding="utf-8").replace(", returns: keys}", "}")
     (tmp_path / "shop.yaml").write_text(text, encoding="utf-8")

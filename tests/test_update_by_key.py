@@ -242,6 +242,20 @@ def test_what_cannot_be_updated_by_key_is_refused() -> None:
     assert "has no field stored as 'GSI1PK'" in _refused("GSI1PK", raw)
 
 
+def test_removing_a_defaulted_field_an_index_key_is_built_from_is_refused() -> None:
+    """priority (default normal) builds GSI1SK: removing it removed the key, so the task left its owner's
+    index while the model read priority=normal (and the next put put it back)."""
+    message = _refused("priority", F.priority.remove())
+    assert "builds index key GSI1SK" in message and "set it to that value instead" in message
+    repo = tasks.TaskRepository(NoRequests())
+    stored = Task(project="p", task_id="t1", owner="o", team="t", due_on=date(2024, 5, 6), due_at=NOW, checklist=[], version=1)
+    with pytest.raises(InvalidValueError) as caught:
+        repo.update(stored, [], remove=["priority"])
+    assert caught.value.field == "priority"
+    # An optional field that builds a key may go: the item leaves that sparse index (GSI2, assignee).
+    assert F.assignee.remove().clause == "REMOVE"
+
+
 def test_a_model_without_a_version_refuses_expected_version() -> None:
     repo = CustomerRepository(NoRequests())
     with pytest.raises(InvalidValueError, match="Customer has no version field"):

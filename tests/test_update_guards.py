@@ -139,3 +139,19 @@ def test_a_required_omit_empty_epoch_left_out_at_zero_reads_back(dms: ModuleType
     item = early.to_item()
     assert "seenAt" not in item
     assert dms.Reading.from_item(item).seen_at == datetime(1970, 1, 1, tzinfo=UTC)  # whole seconds, as stored
+
+
+def test_json_object_keys_must_be_strings() -> None:
+    """{1: "a"} was written as {"1": "a"} and read back unequal (mixed keys failed with a TypeError)."""
+    partner = pay.Partner(partner_id="p", name="n", fee_rate=Decimal("0.01"), settings={"a": [{"b": {2: "x"}}]})
+    with pytest.raises(InvalidValueError) as caught:
+        partner.to_item()
+    assert caught.value.field == "settings" and "keys must be strings, got int 2" in str(caught.value)
+    with pytest.raises(InvalidValueError):
+        pay.PartnerFields.settings.set({1: "a", "b": 2})
+    cyclic: dict[str, Any] = {}
+    cyclic["self"] = cyclic
+    with pytest.raises(InvalidValueError, match="Circular"):
+        pay.Partner(partner_id="p", name="n", fee_rate=Decimal("0.01"), settings=cyclic).to_item()
+    fine = pay.Partner(partner_id="p", name="n", fee_rate=Decimal("0.01"), settings={"a": [1, {"b": Decimal("1.5")}]})
+    assert pay.Partner.from_item(fine.to_item()).settings == {"a": [1, {"b": 1.5}]}

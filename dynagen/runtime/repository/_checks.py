@@ -4,16 +4,11 @@ limit, and the messages that name what was meant.
 
 from __future__ import annotations
 
-from dynagen._typing import TYPE_CHECKING, Any
+from dynagen._typing import Any
+from dynagen.errors import InvalidValueError
 from dynagen.runtime.repository._model import ModelInfo
 
-if TYPE_CHECKING:
-
-
-    pass
-
-
-__all__ = ["check_info", "fields_of", "known_attributes", "unknown_attribute"]
+__all__ = ["check_info", "fields_of", "known_attributes", "refuse_defaulted_key_part", "unknown_attribute"]
 
 # Per model (by identity; the model is kept alive with its entry): attribute -> field names, and every
 # key attribute of the table and its indexes. Computed once, on the first write.
@@ -83,3 +78,20 @@ def unknown_attribute(info: ModelInfo[Any], name: str, known: frozenset[str]) ->
 
     close = difflib.get_close_matches(name, list(candidates), n=1)
     return f"did you mean {candidates[close[0]]!r}?" if close else f"its attributes are {sorted(known)}"
+
+
+def refuse_defaulted_key_part(info: ModelInfo[Any], name: str) -> None:
+    """Refuse removing a field an index key is built from when the field reads back as a default.
+
+    Removing it removes the key (the item leaves the index) while the model still holds the default,
+    and the next ``put`` would bring the key back: set the field to that value instead. An optional
+    field reads back as None, and leaving the sparse index is what removing it means.
+    """
+    keys = info.derived.get(name)
+    ref = info.refs.get(name)
+    if keys and ref is not None and ref._decode is not None and ref._decode(None) is not None:
+        raise InvalidValueError(
+            name,
+            f"{name!r} builds index key {' and '.join(keys)} and reads back as {ref._decode(None)!r} once removed: "
+            "set it to that value instead",
+        )

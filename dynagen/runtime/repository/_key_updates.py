@@ -12,7 +12,7 @@ from dynagen.errors import (
 )
 from dynagen.runtime import ops
 from dynagen.runtime.repository._base import stored_nulls
-from dynagen.runtime.repository._checks import fields_of, unknown_attribute
+from dynagen.runtime.repository._checks import fields_of, refuse_defaulted_key_part, unknown_attribute
 from dynagen.runtime.repository._model import M
 from dynagen.runtime.repository._writes import Writes
 from dynagen.runtime.wire._expressions import (
@@ -136,6 +136,7 @@ class KeyUpdates(Writes[M]):
                 if action.form == "set":
                     given[name] = action.source
                 else:
+                    refuse_defaulted_key_part(info, name)
                     removed.add(name)
                 touched.append(name)
             if whole and action.value is not None and action.clause == "SET" and action.form == "set":

@@ -14,6 +14,7 @@ from dynagen.errors import (
 )
 from dynagen.runtime import ops
 from dynagen.runtime.repository._base import RepositoryBase, stored_nulls
+from dynagen.runtime.repository._checks import refuse_defaulted_key_part
 from dynagen.runtime.repository._model import M
 from dynagen.runtime.wire._expressions import (
     Condition,
@@ -180,11 +181,14 @@ class Writes(RepositoryBase[M]):
             if value is not None:
                 sent[attribute] = value
                 update = update.set_if_not_exists(attribute, value)
+        removed: set[str] = set()
         for name in remove:
             attribute = check(name, "removed")
             ref = info.refs.get(name)
             if ref is not None and ref._required:  # from_item could not read the item back
                 raise InvalidValueError(name, "is required: an item without it could not be read back (set it instead)")
+            refuse_defaulted_key_part(info, name)
+            removed.add(name)
             update = update.remove(attribute)
         guards: list[Condition] = []
         for clause, values in (("add", add), ("delete", delete), ("append", append)):
@@ -205,14 +209,15 @@ class Writes(RepositoryBase[M]):
                         continue  # members deleted from an empty set: nothing to do
                     guards.append(Field(attribute).not_exists() | Field(attribute).attribute_type(kind))
                 update = {"add": update.add, "delete": update.delete, "append": update.append}[clause](attribute, wire)
-        # Index keys built from updated fields follow them.
-        for name in touched:
-            for key_attribute in info.derived.get(name, ()):
-                value = item.get(key_attribute)
-                if key_attribute not in update.attributes:
-                    if value is not None:
-                        sent[key_attribute] = value
-                    update = update.remove(key_attribute) if value is None else update.set(key_attribute, value)
+        # Index keys built from updated fields follow them; one built from a removed field goes (the item
+        # leaves that sparse index), whatever the model still holds for the field.
+        for key_attribute in dict.fromkeys(k for name in touched for k in info.derived.get(name, ())):
+            if key_attribute in update.attributes:
+                continue
+            value = None if any(key_attribute in info.derived.get(n, ()) for n in removed) else item.get(key_attribute)
+            if value is not None:
+                sent[key_attribute] = value
+            update = update.remove(key_attribute) if value is None else update.set(key_attribute, value)
         self._checked(sent)
         expected = getattr(m, info.version) if info.version else None
         return self._lifecycle(update, now, expected, guards, condition)

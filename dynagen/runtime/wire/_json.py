@@ -31,8 +31,10 @@ def dump_json(value: object, field: str) -> str:
     The canonical form: no insignificant whitespace, object keys sorted by code point, non-ASCII
     text as UTF-8 (not ``\\u`` escapes), ``<``, ``>`` and ``&`` as they are, floats by their
     shortest round-trip repr, ``Decimal`` exactly as its text (``3.14159265358979323846``, never
-    through a float). NaN and infinities are refused.
+    through a float). NaN and infinities are refused, and so are object keys that are not ``str``
+    (JSON would write ``1`` as ``"1"``, and the value would not read back equal).
     """
+    _check_keys(value, field)
     try:
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False,
                           default=_refuse_decimal)  # fmt: skip
@@ -43,6 +45,25 @@ def dump_json(value: object, field: str) -> str:
         return "".join(out)
     except (TypeError, ValueError, RecursionError) as exc:
         raise InvalidValueError(field, f"not JSON-serializable: {exc}") from None
+
+
+def _check_keys(value: object, field: str) -> None:
+    """Refuse a mapping key that is not a ``str``, at any depth (walked without recursion)."""
+    todo = [value]
+    seen: set[int] = set()  # a cycle is json.dumps's to report ("Circular reference detected")
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, Mapping):
+            for key, item in current.items():
+                if key.__class__ is not str:
+                    raise InvalidValueError(field, f"JSON object keys must be strings, got {type(key).__name__} {key!r}")
+                if isinstance(item, Mapping | list | tuple):
+                    todo.append(item)
+        elif isinstance(current, list | tuple):
+            todo.extend(item for item in current if isinstance(item, Mapping | list | tuple))
 
 
 class _HasDecimal(Exception):
