@@ -9,6 +9,7 @@ be None) are refused by the compiler.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -93,17 +94,13 @@ def test_put_replaces_the_item_instead_of_writing_a_second_one(
     created = repo.create(comments.Comment(post_id=post, id="c1", body="first"))
     assert created.created_at is not None
     stored = repo.get(post_id=post, created_at=created.created_at, id="c1")
-    changed = repo.put(comments.Comment(**{**_fields(stored), "body": "edited"}))
+    changed = repo.put(dataclasses.replace(stored, body="edited"))
     assert changed.created_at == created.created_at and changed.version == 1
     page = repo.comments_of_post(post_id=post)
     assert [(c.id, c.body, c.created_at) for c in page.items] == [("c1", "edited", created.created_at)]
     # A model without one is stamped, as before.
     other = repo.put(comments.Comment(post_id=post, id="c2", body="second"))
     assert other.created_at is not None and len(repo.comments_of_post(post_id=post).items) == 2
-
-
-def _fields(model: Any) -> dict[str, Any]:
-    return {name: getattr(model, name) for name in model.__dataclass_fields__}
 
 
 @pytest.mark.parametrize(

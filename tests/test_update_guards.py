@@ -8,6 +8,7 @@ as S) and an untyped map took ``{1: ...}`` (stored under the key "1").
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -61,7 +62,7 @@ def test_what_reads_back_may_still_be_removed() -> None:
 
 def test_the_untyped_update_refuses_to_remove_a_required_field() -> None:
     repo = PaymentRepository(NoRequests(), table_name="payments")
-    stored = pay.Payment(**{**{f: getattr(a_payment("p"), f) for f in Payment.__dataclass_fields__}, "version": 1})
+    stored = dataclasses.replace(a_payment("p"), version=1)
     with pytest.raises(InvalidValueError) as caught:
         repo.update(stored, [], remove=["amount"])
     assert caught.value.field == "amount"

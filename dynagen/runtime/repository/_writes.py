@@ -21,7 +21,7 @@ from dynagen.runtime.wire._expressions import (
     Field,
     Update,
 )
-from dynagen.runtime.wire._typed import _encode_with
+from dynagen.runtime.wire._typed import _encode_with, required_removal
 from dynagen.runtime.wire._values import format_datetime
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ class Writes(RepositoryBase[M]):
             attribute = check(name, "removed")
             ref = info.refs.get(name)
             if ref is not None and ref._required:  # from_item could not read the item back
-                raise InvalidValueError(name, "is required: an item without it could not be read back (set it instead)")
+                raise required_removal(name)
             refuse_defaulted_key_part(info, name)
             removed.add(name)
             update = update.remove(attribute)

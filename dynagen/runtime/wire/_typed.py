@@ -76,6 +76,7 @@ __all__ = [
     "StringRef",
     "TextRef",
     "ref_name",
+    "required_removal",
 ]
 
 T = TypeVar("T")
@@ -144,6 +145,11 @@ def _name(ref: Ref[Any] | None, where: str | None) -> str:
     if where is not None:
         return where
     return ref.path if ref is not None else ""
+
+
+def required_removal(where: str) -> InvalidValueError:
+    """REMOVE of a field ``from_item`` needs: the update would leave an item it could not read back."""
+    return InvalidValueError(where, "is required: an item without it could not be read back (set it instead)")
 
 
 class Ref(Equality[T]):
@@ -293,7 +299,7 @@ class Ref(Equality[T]):
     def remove(self) -> UpdateAction:
         """``REMOVE path`` (a list element: the elements after it move up). A required field cannot be removed."""
         if self._required:
-            raise InvalidValueError(self.path, "is required: an item without it could not be read back (set it instead)")
+            raise required_removal(self.path)
         return UpdateAction("REMOVE", "remove", self._where(), None)
 
 
